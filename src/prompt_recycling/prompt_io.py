@@ -1,0 +1,149 @@
+"""Read and write soft prompts (P, E) as ``.npy``, ``.safetensors`` or a PEFT adapter directory.
+
+A PEFT prompt-tuning adapter directory holds ``adapter_config.json`` (a ``PromptTuningConfig``)
+and ``adapter_model.safetensors`` with one tensor ``prompt_embeddings`` of shape
+(num_virtual_tokens · num_transformer_submodules, token_dim). Recycling maps rows, so all rows
+are recycled, and the written adapter keeps the source adapter's settings with ``token_dim`` and
+the base model changed to the target's: ``PeftModel.from_pretrained(target_model, out_dir)``
+then loads it without the size-mismatch error a source adapter would give.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fsutil import atomic_path, check_parent
+
+PEFT_WEIGHTS = "adapter_model.safetensors"
+PEFT_KEY = "prompt_embeddings"
+SAFETENSORS_KEY = "prompt"
+
+
+def _format(path: Path, for_writing: bool) -> str:
+    if path.suffix == ".npy":
+        return "npy"
+    if path.suffix == ".safetensors":
+        return "safetensors"
+    if path.is_dir() or (for_writing and not path.suffix):
+        return "peft"
+    raise RecyclingError(
+        f"cannot tell the prompt format of {path}: use a .npy or .safetensors file "
+        f"or a PEFT adapter directory"
+    )
+
+
+def check_prompt(prompt, name: str = "prompt") -> np.ndarray:
+    prompt = np.asarray(prompt)
+    if prompt.ndim != 2:
+        raise RecyclingError(
+            f"{name} must be a 2-D (length, width) array, got shape {prompt.shape}"
+        )
+    if not np.issubdtype(prompt.dtype, np.floating):
+        raise RecyclingError(f"{name} must hold floating-point values, got {prompt.dtype}")
+    if not np.isfinite(prompt).all():
+        raise RecyclingError(f"{name} contains NaN or inf values")
+    return prompt
+
+
+def read_prompt(path: str | os.PathLike) -> np.ndarray:
+    """Read a prompt as a float32 (P, E) array from .npy, .safetensors or a PEFT directory."""
+    path = Path(path)
+    if not path.exists():
+        raise RecyclingError(f"prompt file {path} does not exist")
+    fmt = _format(path, for_writing=False)
+    try:
+        if fmt == "npy":
+            prompt = np.load(path, allow_pickle=False)
+        elif fmt == "safetensors":
+            from safetensors.numpy import load_file
+
+            tensors = load_file(str(path))
+            key = SAFETENSORS_KEY if SAFETENSORS_KEY in tensors else PEFT_KEY
+            if key not in tensors and len(tensors) == 1:
+                key = next(iter(tensors))
+            if key not in tensors:
+                raise RecyclingError(
+                    f"{path} holds tensors {sorted(tensors)}; expected one named "
+                    f"{SAFETENSORS_KEY!r} or {PEFT_KEY!r}"
+                )
+            prompt = tensors[key]
+        else:
+            prompt = _read_peft(path)
+    except RecyclingError:
+        raise
+    except Exception as exc:
+        raise RecyclingError(f"cannot read prompt {path}: {exc}") from None
+    return check_prompt(prompt, name=f"prompt {path}").astype(np.float32)
+
+
+def _read_peft(path: Path) -> np.ndarray:
+    from peft import PeftConfig
+    from peft.utils import load_peft_weights
+
+    config = PeftConfig.from_pretrained(str(path))
+    if config.peft_type != "PROMPT_TUNING":
+        raise RecyclingError(f"{path} is a {config.peft_type} adapter, not a prompt-tuning one")
+    weights = load_peft_weights(str(path), device="cpu")
+    return weights[PEFT_KEY].float().numpy()
+
+
+def write_prompt(
+    prompt,
+    path: str | os.PathLike,
+    *,
+    base_model: str | None = None,
+    like: str | os.PathLike | None = None,
+    task_type: str | None = None,
+) -> Path:
+    """Write a (P, E) prompt atomically; the format follows the path (see module docstring).
+
+    For a PEFT directory: ``like`` is a source PEFT adapter whose settings are copied;
+    ``base_model`` names the model the adapter is for; ``task_type`` is used when there is no
+    ``like`` adapter (default ``CAUSAL_LM``).
+    """
+    prompt = check_prompt(prompt).astype(np.float32)
+    path = check_parent(path)
+    fmt = _format(path, for_writing=True)
+    if fmt == "npy":
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.save(f, prompt)
+    elif fmt == "safetensors":
+        from safetensors.numpy import save_file
+
+        with atomic_path(path) as tmp:
+            save_file({SAFETENSORS_KEY: prompt}, str(tmp))
+    else:
+        _write_peft(prompt, path, base_model, like, task_type)
+    return path
+
+
+def _write_peft(prompt, path: Path, base_model, like, task_type) -> None:
+    import torch
+    from peft import PeftConfig, PromptTuningConfig
+    from safetensors.torch import save_file
+
+    if like is not None and Path(like).is_dir():
+        config = PeftConfig.from_pretrained(str(like))
+    else:
+        config = PromptTuningConfig(
+            task_type=task_type or "CAUSAL_LM", num_virtual_tokens=len(prompt)
+        )
+        config.num_transformer_submodules = 1
+    submodules = config.num_transformer_submodules or 1
+    if len(prompt) != config.num_virtual_tokens * submodules:
+        raise RecyclingError(
+            f"prompt has {len(prompt)} rows but the adapter expects "
+            f"{config.num_virtual_tokens} virtual tokens x {submodules} submodules"
+        )
+    config.token_dim = int(prompt.shape[1])
+    config.inference_mode = True
+    if base_model is not None:
+        config.base_model_name_or_path = str(base_model)
+    with atomic_path(path, directory=True) as tmp:
+        config.save_pretrained(str(tmp))
+        # The same file PeftModel.save_pretrained writes for prompt tuning.
+        save_file({PEFT_KEY: torch.from_numpy(prompt)}, str(tmp / PEFT_WEIGHTS), {"format": "pt"})

@@ -1,0 +1,90 @@
+"""Tiny, randomly initialised models and vocabularies built on the fly (demo and tests).
+
+Nothing here is downloaded: vocabularies are made of pronounceable pseudo-words, and models are
+built from small configs, so everything runs on a CPU in seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import numpy as np
+
+BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+_ONSETS = "b c d f g h k l m n p r s t v w z br ch dr fl gr pl sh st th tr".split()
+_VOWELS = "a e i o u ai ea ou".split()
+
+
+def pseudo_words(n: int) -> list[str]:
+    """``n`` distinct lowercase alphabetic pseudo-words, deterministic ("ba", "be", ..., "baba")."""
+    syllables = [o + v for o, v in itertools.product(_ONSETS, _VOWELS)]
+    words: list[str] = []
+    if n <= 0:
+        return words
+    for length in itertools.count(1):
+        for combo in itertools.product(syllables, repeat=length):
+            words.append("".join(combo))
+            if len(words) == n:
+                return words
+    raise AssertionError("unreachable")
+
+
+def wordpiece_vocab(n_words: int, extra: list[str] | None = None) -> list[str]:
+    """A WordPiece vocabulary: BERT specials, punctuation and digits (not "words"), pseudo-words,
+    and a few ``##`` continuation pieces."""
+    pieces = BERT_SPECIALS + list(".,!?'") + [str(d) for d in range(10)]
+    pieces += pseudo_words(n_words) + (extra or [])
+    pieces += ["##" + s for s in ("s", "ing", "ed", "ly", "er")]
+    return list(dict.fromkeys(pieces))  # keep order, drop repeats
+
+
+def save_bert_tokenizer(pieces: list[str], out_dir: str | os.PathLike):
+    from transformers import BertTokenizer
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    vocab_file = out_dir / "vocab.txt"
+    vocab_file.write_text("\n".join(pieces) + "\n")
+    tokenizer = BertTokenizer(str(vocab_file))
+    tokenizer.save_pretrained(out_dir)
+    return tokenizer
+
+
+def save_tiny_bert(
+    out_dir: str | os.PathLike,
+    pieces: list[str],
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    seed: int = 0,
+    word_embeddings: np.ndarray | None = None,
+) -> Path:
+    """Save a tiny random ``BertModel`` with a WordPiece tokenizer over ``pieces``.
+
+    ``word_embeddings`` (len(pieces), hidden), if given, replaces the random input embeddings.
+    """
+    import torch
+    from transformers import BertConfig, BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    out_dir = Path(out_dir)
+    save_bert_tokenizer(pieces, out_dir)
+    config = BertConfig(
+        vocab_size=len(pieces),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(seed)
+    model = BertModel(config)
+    if word_embeddings is not None:
+        with torch.no_grad():
+            model.embeddings.word_embeddings.weight.copy_(torch.from_numpy(word_embeddings))
+    model.save_pretrained(out_dir)
+    return out_dir

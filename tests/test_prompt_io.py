@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+import torch
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.prompt_io import read_prompt, write_prompt
+
+
+@pytest.mark.parametrize("name", ["p.npy", "p.safetensors"])
+def test_file_round_trip(tmp_path, name):
+    prompt = np.random.default_rng(0).normal(size=(5, 16)).astype(np.float32)
+    write_prompt(prompt, tmp_path / name)
+    np.testing.assert_array_equal(read_prompt(tmp_path / name), prompt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_peft_adapter_round_trip_loads_with_peft(tmp_path, tiny_pair):
+    from peft import PeftModel
+    from transformers import AutoModel
+
+    prompt = np.random.default_rng(0).normal(size=(6, 24)).astype(np.float32)
+    out = tmp_path / "adapter"
+    write_prompt(prompt, out, base_model=str(tiny_pair["target"]), task_type="FEATURE_EXTRACTION")
+    np.testing.assert_array_equal(read_prompt(out), prompt)
+    model = PeftModel.from_pretrained(AutoModel.from_pretrained(tiny_pair["target"]), out)
+    loaded = model.prompt_encoder["default"].embedding.weight.detach()
+    torch.testing.assert_close(loaded, torch.from_numpy(prompt), rtol=0, atol=0)
+
+
+def test_rewriting_a_peft_directory_replaces_it_atomically(tmp_path):
+    out = tmp_path / "adapter"
+    write_prompt(np.zeros((2, 4), np.float32), out)
+    write_prompt(np.ones((3, 4), np.float32), out)
+    assert read_prompt(out).shape == (3, 4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter"]
+
+
+def test_bad_prompt_files(tmp_path):
+    np.save(tmp_path / "three_d.npy", np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(RecyclingError, match="must be a 2-D"):
+        read_prompt(tmp_path / "three_d.npy")
+    bad = np.zeros((2, 4), np.float32)
+    bad[1, 1] = np.inf
+    np.save(tmp_path / "inf.npy", bad)
+    with pytest.raises(RecyclingError, match="NaN or inf"):
+        read_prompt(tmp_path / "inf.npy")
+    with pytest.raises(RecyclingError, match="does not exist"):
+        read_prompt(tmp_path / "missing.npy")
+    (tmp_path / "p.txt").write_text("1 2")
+    with pytest.raises(RecyclingError, match="cannot tell the prompt format"):
+        read_prompt(tmp_path / "p.txt")
+    with pytest.raises(RecyclingError, match="does not exist"):
+        write_prompt(np.zeros((2, 4), np.float32), tmp_path / "no" / "such" / "p.npy")
+    with pytest.raises(RecyclingError, match="NaN or inf"):
+        write_prompt(bad, tmp_path / "out.npy")
+    assert not (tmp_path / "out.npy").exists()

@@ -1,0 +1,33 @@
+"""The README's two commands exist, and CI runs the README's test command, not a copy."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- setup -->\s*```bash\n(.*?)```", text, re.S)
+    assert block, "README.md must hold the set-up block after <!-- setup -->"
+    lines = (line.split(" #")[0].strip() for line in block.group(1).splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    main_cmd, test_cmd = readme_commands()
+    assert "main" in main_cmd and "test" in test_cmd
+    ci = [
+        line
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if line and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert ci == [test_cmd]
+    for cmd in (main_cmd, test_cmd):
+        assert (ROOT / cmd.split()[1]).is_file()
+
+
+def test_gitignore_keeps_generated_trees_out():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in ["results/", "resources/", "logs/", ".snakemake/", ".venv/"]:
+        assert entry in ignored
