@@ -28,3 +28,41 @@ def tiny_pair(tmp_path_factory):
     src = save_tiny_bert(root / "src", src_pieces, hidden=16, seed=1, word_embeddings=vs)
     tgt = save_tiny_bert(root / "tgt", tgt_pieces, hidden=24, seed=2, word_embeddings=vt)
     return {"source": src, "target": tgt, "planted": planted, "vs": vs, "vt": vt}
+
+
+SENTIMENT = ["negative", "positive", "good", "bad", "movie", "great", "awful"]
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """One tiny model of each kind (seq2seq T5, causal GPT-2, BERT encoder); the verbalizers
+    "negative"/"positive" are single pieces in each vocabulary."""
+    from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2, save_tiny_t5
+
+    root = tmp_path_factory.mktemp("kinds")
+    words = pseudo_words(150) + SENTIMENT
+    return {
+        "seq2seq": save_tiny_t5(root / "t5", words, d_model=16, seed=0),
+        "causal": save_tiny_gpt2(root / "gpt2", words, n_embd=16, seed=0, initializer_range=0.5),
+        "encoder": save_tiny_bert(
+            root / "bert", wordpiece_vocab(150, extra=SENTIMENT), seed=0, initializer_range=0.2
+        ),
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_texts():
+    """Deterministic short texts with a sentiment word; label 1 iff the word is positive."""
+    from prompt_recycling.data import Example
+    from prompt_recycling.tiny import pseudo_words
+
+    rng = np.random.default_rng(0)
+    words = pseudo_words(150)
+    examples = []
+    for i in range(48):
+        label = i % 2
+        cue = ["bad", "awful"][i % 4 // 2] if label == 0 else ["good", "great"][i % 4 // 2]
+        body = list(rng.choice(words, size=int(rng.integers(2, 7))))
+        body.insert(int(rng.integers(0, len(body) + 1)), cue)
+        examples.append(Example(" ".join(body) + " movie", label))
+    return examples

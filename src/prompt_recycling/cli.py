@@ -64,12 +64,140 @@ def _add_demo(sub) -> None:
     )
 
 
+def _add_model_options(p) -> None:
+    p.add_argument("--model", required=True, help="model: local directory or Hub id")
+    p.add_argument("--data", required=True, help="JSON-lines file with 'text' and 'label'")
+    p.add_argument(
+        "--labels", required=True, help="comma-separated verbalizers, e.g. negative,positive"
+    )
+    p.add_argument(
+        "--kind", choices=["seq2seq", "causal", "encoder"], help="model kind (default: detected)"
+    )
+    p.add_argument(
+        "--template",
+        help="input template with {text} (default per kind; causal: '{text}\\nSentiment:')",
+    )
+    p.add_argument("--max-length", type=int, default=256, help="max input tokens (default 256)")
+    p.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _add_tune(sub) -> None:
+    p = sub.add_parser(
+        "tune",
+        help="train a soft prompt on a frozen model",
+        description="Prompt tuning with rank-classification loss; writes step-<k>.npy at every "
+        "step of --steps into --output-dir and resumes a killed run from its saved state.",
+    )
+    _add_model_options(p)
+    p.add_argument("--steps", required=True, help="checkpoint steps, e.g. 2000,5000,10000")
+    p.add_argument("--output-dir", required=True, help="directory for step-<k>.npy files")
+    p.add_argument("--state-dir", help="resume state (default: .<output-dir>.resume beside it)")
+    p.add_argument("--prompt-length", type=int, default=100, help="P (default 100)")
+    p.add_argument(
+        "--init",
+        default="random-uniform",
+        choices=["random-uniform", "sampled-vocab", "class-label"],
+        help="prompt initialisation (default random-uniform, U(-0.5, 0.5))",
+    )
+    p.add_argument(
+        "--optimizer", default="adafactor", choices=["adafactor", "adam"], help="optimizer"
+    )
+    p.add_argument("--lr", type=float, default=0.3, help="learning rate (default 0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of init and data order")
+    p.add_argument("--save-every", type=int, default=100, help="resume-state period in steps")
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="rank-classification accuracy of a prompt (or none: zero-shot)",
+        description="Scores every label for every example and prints one JSON object with "
+        "accuracy, n and per-class accuracy.",
+    )
+    _add_model_options(p)
+    p.add_argument("--prompt", help="prompt file (.npy, .safetensors, PEFT dir); none = zero-shot")
+
+
+def _adapter(args, labels):
+    from prompt_recycling.device import set_threads
+    from prompt_recycling.models import load_adapter
+
+    set_threads(args.threads)
+    return load_adapter(
+        args.model,
+        labels,
+        kind=args.kind,
+        template=args.template,
+        max_length=args.max_length,
+        device=args.device,
+        bf16=args.bf16,
+    )
+
+
+def _parse_steps(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise RecyclingError(f"--steps must be comma-separated integers, got {text!r}") from None
+
+
+def _run_tune(args) -> None:
+    from prompt_recycling.data import parse_labels, read_examples
+    from prompt_recycling.tune import TuneConfig, tune_prompt
+
+    labels = parse_labels(args.labels)
+    config = TuneConfig(
+        prompt_length=args.prompt_length,
+        init=args.init,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        steps=_parse_steps(args.steps),
+        seed=args.seed,
+        save_every=args.save_every,
+    )
+    config.validate()
+    train = read_examples(args.data, labels)
+    paths = tune_prompt(
+        _adapter(args, labels),
+        train,
+        config,
+        args.output_dir,
+        args.state_dir,
+        progress=not args.no_progress,
+    )
+    for step, path in paths.items():
+        print(f"step {step}: {path}")
+
+
+def _run_evaluate(args) -> None:
+    import json
+
+    from prompt_recycling.data import parse_labels, read_examples
+    from prompt_recycling.evaluate import evaluate
+    from prompt_recycling.tune import load_prompt_tensor
+
+    labels = parse_labels(args.labels)
+    examples = read_examples(args.data, labels)
+    prompt = load_prompt_tensor(args.prompt) if args.prompt else None
+    result = evaluate(
+        _adapter(args, labels), examples, prompt, args.batch_size, progress=not args.no_progress
+    )
+    print(json.dumps(result))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prompt-recycle", description="Recycle soft prompts between frozen models."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_recycle(sub)
+    _add_tune(sub)
+    _add_evaluate(sub)
     _add_demo(sub)
     return parser
 
@@ -91,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                 word_offset=args.word_offset,
                 seed=args.seed,
             )
+        elif args.command == "tune":
+            _run_tune(args)
+        elif args.command == "evaluate":
+            _run_evaluate(args)
         elif args.command == "demo":
             from prompt_recycling.demo import run_demo
 

@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+from transformers.utils import logging as hf_logging
+
+hf_logging.disable_progress_bar()  # no "Writing model shards" bars for tiny models
 
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _ONSETS = "b c d f g h k l m n p r s t v w z br ch dr fl gr pl sh st th tr".split()
@@ -60,6 +63,7 @@ def save_tiny_bert(
     heads: int = 2,
     seed: int = 0,
     word_embeddings: np.ndarray | None = None,
+    initializer_range: float = 0.02,
 ) -> Path:
     """Save a tiny random ``BertModel`` with a WordPiece tokenizer over ``pieces``.
 
@@ -67,9 +71,6 @@ def save_tiny_bert(
     """
     import torch
     from transformers import BertConfig, BertModel
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
 
     out_dir = Path(out_dir)
     save_bert_tokenizer(pieces, out_dir)
@@ -80,6 +81,7 @@ def save_tiny_bert(
         num_attention_heads=heads,
         intermediate_size=2 * hidden,
         max_position_embeddings=128,
+        initializer_range=initializer_range,
     )
     torch.manual_seed(seed)
     model = BertModel(config)
@@ -87,4 +89,76 @@ def save_tiny_bert(
         with torch.no_grad():
             model.embeddings.word_embeddings.weight.copy_(torch.from_numpy(word_embeddings))
     model.save_pretrained(out_dir)
+    return out_dir
+
+
+def save_tiny_t5(
+    out_dir: str | os.PathLike, words: list[str], d_model: int = 16, seed: int = 0
+) -> Path:
+    """A tiny random ``T5ForConditionalGeneration`` with a SentencePiece-style (Unigram)
+    tokenizer: ``▁word`` pieces for ``words`` plus single letters for anything else."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
+
+    out_dir = Path(out_dir)
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [("\u2581" + w, -1.0 - i / 100) for i, w in enumerate(words)]
+    vocab += [(c, -50.0) for c in "abcdefghijklmnopqrstuvwxyz.,!?'"] + [("\u2581", -40.0)]
+    tokenizer = T5Tokenizer(vocab=vocab, extra_ids=0)
+    tokenizer.save_pretrained(out_dir)
+    config = T5Config(
+        vocab_size=len(vocab),
+        d_model=d_model,
+        d_kv=8,
+        d_ff=2 * d_model,
+        num_layers=2,
+        num_heads=2,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
+    torch.manual_seed(seed)
+    T5ForConditionalGeneration(config).save_pretrained(out_dir)
+    return out_dir
+
+
+def save_tiny_gpt2(
+    out_dir: str | os.PathLike,
+    words: list[str],
+    n_embd: int = 16,
+    seed: int = 0,
+    initializer_range: float = 0.02,
+) -> Path:
+    """A tiny random ``GPT2LMHeadModel`` with a byte-level BPE tokenizer trained on ``words``."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    corpus = [" ".join(words)] * 3
+    bpe.train_from_iterator(
+        corpus,
+        vocab_size=256 + 2 * len(words),
+        min_frequency=1,
+        special_tokens=["<|endoftext|>"],
+        show_progress=False,
+    )
+    bpe.save_model(str(out_dir))
+    tokenizer = GPT2Tokenizer(vocab=str(out_dir / "vocab.json"), merges=str(out_dir / "merges.txt"))
+    tokenizer.save_pretrained(out_dir)
+    eos = tokenizer.eos_token_id
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_embd=n_embd,
+        n_layer=2,
+        n_head=2,
+        n_positions=256,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        initializer_range=initializer_range,
+    )
+    torch.manual_seed(seed)
+    GPT2LMHeadModel(config).save_pretrained(out_dir)
     return out_dir

@@ -1,0 +1,394 @@
+"""Frozen models that score labels for a batch of texts, with an optional soft prompt.
+
+One adapter per model kind, all with the same interface::
+
+    adapter = load_adapter(model_dir, labels=["negative", "positive"])
+    scores = adapter.scores(prompt, texts)   # (B, L), differentiable w.r.t. prompt (P, E)
+
+Training minimises cross-entropy over these label scores (rank-classification loss) and
+evaluation takes their argmax, so the two always score labels the same way. The model's own
+parameters are frozen (``requires_grad=False``) and it runs in eval mode (no dropout): the
+prompt is the only trained parameter.
+
+Kinds:
+- ``seq2seq`` (T5): the prompt is prepended to the encoder input; a label's score is the decoder
+  log-likelihood of its verbalizer tokens (EOS included, as T5 targets). The encoder runs once
+  per example and the decoder scores all labels of a batch in one call.
+- ``causal`` (GPT-2, Llama/Qwen style): the prompt is prepended to the input embeddings of
+  ``template.format(text=...)``, and a label's score is the log-likelihood of its verbalizer as
+  the continuation (``label_prefix + label``). When every verbalizer is a single token the
+  scores come from the last input position only: one hidden state per example goes through the
+  LM head, never the full-vocabulary logits of the whole sequence.
+- ``encoder`` (BERT/MPNet sentence encoders, no LM head): the prompt is inserted after the first
+  special token; the text is mean-pooled over the non-prompt positions (so the prompt acts only
+  through attention) and compared by cosine with each label's embedding (the same frozen model
+  encoding the verbalizer, no prompt); ``temperature`` x cosine are the scores. No trainable head.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from prompt_recycling.device import autocast, pick_device
+from prompt_recycling.errors import RecyclingError
+
+KINDS = ("seq2seq", "causal", "encoder")
+DEFAULT_TEMPLATES = {"seq2seq": "{text}", "causal": "{text}\nSentiment:", "encoder": "{text}"}
+
+
+def detect_kind(config) -> str:
+    """Model kind from a transformers config."""
+    if getattr(config, "is_encoder_decoder", False):
+        return "seq2seq"
+    archs = config.architectures or []
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
+        return "causal"
+    if not archs:
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as CAUSAL,
+        )
+        from transformers.models.auto.modeling_auto import (
+            MODEL_FOR_MASKED_LM_MAPPING_NAMES as MASKED,
+        )
+
+        if config.model_type in CAUSAL and config.model_type not in MASKED:
+            return "causal"
+    return "encoder"
+
+
+class ModelAdapter:
+    """Common part: a frozen model, its tokenizer, the verbalizers, device and precision."""
+
+    kind = ""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        labels: list[str],
+        template: str | None = None,
+        max_length: int = 256,
+        device: str | torch.device | None = None,
+        bf16: bool = False,
+    ) -> None:
+        if "{text}" not in (template or "{text}"):
+            raise RecyclingError(f"template {template!r} must contain '{{text}}'")
+        self.device = pick_device(device) if not isinstance(device, torch.device) else device
+        self.model = model.to(self.device).eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.labels = list(labels)
+        self.template = template or DEFAULT_TEMPLATES[self.kind]
+        self.max_length = max_length
+        self.bf16 = bf16
+        if tokenizer.pad_token_id is None:  # GPT-2 style tokenizers: pad with EOS, masked anyway
+            tokenizer.pad_token = tokenizer.eos_token
+        self._prepare_labels()
+
+    @property
+    def embedding_table(self) -> torch.Tensor:
+        """Input embeddings (V, E)."""
+        return self.model.get_input_embeddings().weight
+
+    @property
+    def embed_dim(self) -> int:
+        return int(self.embedding_table.shape[1])
+
+    def _check_prompt(self, prompt: torch.Tensor | None) -> torch.Tensor | None:
+        if prompt is None:
+            return None
+        if prompt.ndim != 2 or prompt.shape[1] != self.embed_dim:
+            raise RecyclingError(
+                f"prompt shape {tuple(prompt.shape)} does not fit the model: expected "
+                f"(length, {self.embed_dim})"
+            )
+        return prompt.to(self.device)
+
+    def _embed(self, ids: torch.Tensor, prompt: torch.Tensor | None, at: int = 0):
+        """Embed ids (B, T) and insert the prompt (P, E) at position ``at`` -> (B, P+T, E)."""
+        emb = self.model.get_input_embeddings()(ids)
+        if prompt is None:
+            return emb
+        p = prompt.to(emb.dtype).unsqueeze(0).expand(len(ids), -1, -1)
+        return torch.cat([emb[:, :at], p, emb[:, at:]], dim=1)
+
+    @staticmethod
+    def _insert_mask(mask: torch.Tensor, n: int, at: int = 0, value: int = 1) -> torch.Tensor:
+        fill = torch.full((len(mask), n), value, dtype=mask.dtype, device=mask.device)
+        return torch.cat([mask[:, :at], fill, mask[:, at:]], dim=1)
+
+    def format(self, texts: list[str]) -> list[str]:
+        return [self.template.format(text=t) for t in texts]
+
+    def scores(self, prompt: torch.Tensor | None, texts: list[str]) -> torch.Tensor:
+        """Label scores (B, L) for ``texts`` with ``prompt`` (P, E) or no prompt."""
+        prompt = self._check_prompt(prompt)
+        with autocast(self.device, self.bf16):
+            return self._scores(prompt, texts).float()
+
+    def pair_score(self, prompt: torch.Tensor | None, text: str, label: int) -> float:
+        """Reference scorer: one forward pass for one (example, label) pair. Slow by design;
+        used to check :meth:`scores` and as the naive baseline of the benchmarks."""
+        prompt = self._check_prompt(prompt)
+        with torch.inference_mode(), autocast(self.device, self.bf16):
+            return float(self._pair_score(prompt, text, label))
+
+    def _prepare_labels(self) -> None: ...
+
+    def _scores(self, prompt, texts) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _pair_score(self, prompt, text, label) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """log p(target) per position: logits (..., V), targets (...) -> (...)."""
+    return F.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+
+
+class Seq2SeqAdapter(ModelAdapter):
+    kind = "seq2seq"
+
+    def _prepare_labels(self):
+        ids = [self.tokenizer(label).input_ids for label in self.labels]  # ends with EOS
+        k = max(map(len, ids))
+        pad = self.tokenizer.pad_token_id
+        self.label_ids = torch.tensor([x + [pad] * (k - len(x)) for x in ids], device=self.device)
+        self.label_mask = torch.tensor(
+            [[1] * len(x) + [0] * (k - len(x)) for x in ids], device=self.device
+        )
+
+    def _encode(self, prompt, texts):
+        enc = self.tokenizer(
+            self.format(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        ).to(self.device)
+        emb = self._embed(enc.input_ids, prompt)  # (B, P+T, E)
+        mask = enc.attention_mask
+        if prompt is not None:
+            mask = self._insert_mask(mask, len(prompt))
+        hidden = self.model.get_encoder()(inputs_embeds=emb, attention_mask=mask).last_hidden_state
+        return hidden, mask
+
+    def _decode(self, hidden, mask, label_ids):
+        """Sum of log-probs of ``label_ids`` (N, K) given encoder states (N, S, E)."""
+        from transformers.modeling_outputs import BaseModelOutput
+
+        out = self.model(
+            encoder_outputs=BaseModelOutput(last_hidden_state=hidden),
+            attention_mask=mask,
+            decoder_input_ids=self.model._shift_right(label_ids),
+        )
+        return _token_logprobs(out.logits, label_ids)  # (N, K)
+
+    def _scores(self, prompt, texts):
+        hidden, mask = self._encode(prompt, texts)  # encoder once per example
+        b, n_labels = len(texts), len(self.labels)
+        # every (example, label) pair in one decoder call: (B·L, S, E)
+        logp = self._decode(
+            hidden.repeat_interleave(n_labels, 0),
+            mask.repeat_interleave(n_labels, 0),
+            self.label_ids.repeat(b, 1),
+        )
+        return (logp * self.label_mask.repeat(b, 1)).sum(-1).view(b, n_labels)
+
+    def _pair_score(self, prompt, text, label):
+        hidden, mask = self._encode(prompt, [text])
+        n = int(self.label_mask[label].sum())
+        return self._decode(hidden, mask, self.label_ids[label : label + 1, :n]).sum()
+
+
+class CausalAdapter(ModelAdapter):
+    kind = "causal"
+
+    def __init__(self, *args, label_prefix: str = " ", **kwargs):
+        self.label_prefix = label_prefix
+        super().__init__(*args, **kwargs)
+
+    def _prepare_labels(self):
+        tok = self.tokenizer
+        self.label_tokens = [
+            tok(self.label_prefix + label, add_special_tokens=False).input_ids
+            for label in self.labels
+        ]
+        if any(not t for t in self.label_tokens):
+            raise RecyclingError(f"a label of {self.labels} tokenizes to nothing")
+        self.single_token = all(len(t) == 1 for t in self.label_tokens)
+        head, _, tail = self.template.partition("{text}")
+        self._head = tok(head, add_special_tokens=False).input_ids if head else []
+        self._tail = tok(tail, add_special_tokens=False).input_ids if tail else []
+        bos = tok.bos_token_id
+        # Llama-style tokenizers prepend BOS; GPT-2's does not. Follow the tokenizer.
+        self._bos = [bos] if bos is not None and tok("a").input_ids[:1] == [bos] else []
+
+    def _input_ids(self, text: str) -> list[int]:
+        """BOS + head + text (truncated so the whole fits max_length) + tail."""
+        budget = self.max_length - len(self._bos) - len(self._head) - len(self._tail)
+        body = self.tokenizer(text, add_special_tokens=False).input_ids[: max(budget, 1)]
+        return self._bos + self._head + body + self._tail
+
+    def _hidden(self, prompt, seqs: list[list[int]]):
+        """Right-padded sequences behind the prompt -> last hidden states (N, P+T, H), mask."""
+        width = max(map(len, seqs))
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.device)
+        mask = torch.tensor(
+            [[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.device
+        )
+        emb = self._embed(ids, prompt)
+        if prompt is not None:
+            mask = self._insert_mask(mask, len(prompt))
+        base = self.model.base_model  # the transformer without the LM head
+        hidden = base(inputs_embeds=emb, attention_mask=mask).last_hidden_state
+        return hidden, mask
+
+    def _continuation_logprobs(self, prompt, prefixes, continuations):
+        """Sum of log p(continuation | prompt, prefix) for each pair of lists -> (N,)."""
+        p = 0 if prompt is None else len(prompt)
+        seqs = [a + b for a, b in zip(prefixes, continuations, strict=True)]
+        hidden, _ = self._hidden(prompt, seqs)
+        k = max(map(len, continuations))
+        # position of the hidden state that predicts continuation token j of row i
+        pos = torch.tensor(
+            [
+                [p + len(a) - 1 + min(j, len(b) - 1) for j in range(k)]
+                for a, b in zip(prefixes, continuations, strict=True)
+            ],
+            device=self.device,
+        )
+        targets = torch.tensor(
+            [b + [b[-1]] * (k - len(b)) for b in continuations], device=self.device
+        )
+        valid = torch.tensor(
+            [[1.0] * len(b) + [0.0] * (k - len(b)) for b in continuations], device=self.device
+        )
+        h = hidden.gather(1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # (N, K, H)
+        logits = self.model.get_output_embeddings()(h)  # (N, K, V): K positions only
+        return (_token_logprobs(logits, targets) * valid).sum(-1)
+
+    def _scores(self, prompt, texts):
+        prefixes = [self._input_ids(t) for t in texts]
+        b, n_labels = len(texts), len(self.labels)
+        if self.single_token:
+            # one forward per example; the last input position predicts every label
+            hidden, mask = self._hidden(prompt, prefixes)
+            last = mask.sum(1) - 1  # (B,) index of the last real position
+            h = hidden[torch.arange(b, device=self.device), last]  # (B, H)
+            logits = self.model.get_output_embeddings()(h)  # (B, V)
+            ids = torch.tensor([t[0] for t in self.label_tokens], device=self.device)
+            return F.log_softmax(logits.float(), dim=-1)[:, ids]  # (B, L)
+        rows = [(pre, lab) for pre in prefixes for lab in self.label_tokens]
+        logp = self._continuation_logprobs(prompt, *zip(*rows, strict=True))
+        return logp.view(b, n_labels)
+
+    def general_scores(self, prompt, texts) -> torch.Tensor:
+        """The multi-token continuation scorer, also for single-token labels (for checks)."""
+        prompt = self._check_prompt(prompt)
+        prefixes = [self._input_ids(t) for t in texts]
+        rows = [(pre, lab) for pre in prefixes for lab in self.label_tokens]
+        with autocast(self.device, self.bf16):
+            logp = self._continuation_logprobs(prompt, *zip(*rows, strict=True))
+        return logp.float().view(len(texts), len(self.labels))
+
+    def _pair_score(self, prompt, text, label):
+        seq = self._input_ids(text) + self.label_tokens[label]
+        emb = self._embed(torch.tensor([seq], device=self.device), prompt)
+        logits = self.model(inputs_embeds=emb).logits[0]  # (P+T, V): the plain, full way
+        n = len(self.label_tokens[label])
+        p = 0 if prompt is None else len(prompt)
+        start = p + len(seq) - n
+        targets = torch.tensor(self.label_tokens[label], device=self.device)
+        return _token_logprobs(logits[start - 1 : start - 1 + n], targets).sum()
+
+
+class EncoderAdapter(ModelAdapter):
+    kind = "encoder"
+
+    def __init__(self, *args, temperature: float = 20.0, **kwargs):
+        self.temperature = temperature
+        super().__init__(*args, **kwargs)
+
+    def _pooled(self, prompt, texts):
+        """Mean of the last hidden states over the non-prompt, non-pad positions -> (B, H)."""
+        n_prompt = 0 if prompt is None else len(prompt)
+        enc = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length - n_prompt,
+            return_tensors="pt",
+        ).to(self.device)
+        mask = enc.attention_mask
+        pool = mask
+        emb = self._embed(enc.input_ids, prompt, at=1)  # after the first special token
+        if prompt is not None:
+            mask = self._insert_mask(mask, n_prompt, at=1)
+            pool = self._insert_mask(pool, n_prompt, at=1, value=0)
+        hidden = self.model(inputs_embeds=emb, attention_mask=mask).last_hidden_state
+        pool = pool.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * pool).sum(1) / pool.sum(1).clamp(min=1e-9)
+
+    def _prepare_labels(self):
+        with torch.no_grad(), autocast(self.device, self.bf16):
+            emb = self._pooled(None, self.labels)
+        self.label_embeddings = F.normalize(emb.float(), dim=-1)  # (L, H)
+
+    def _scores(self, prompt, texts):
+        pooled = F.normalize(self._pooled(prompt, self.format(texts)).float(), dim=-1)
+        return self.temperature * pooled @ self.label_embeddings.T  # (B, L)
+
+    def _pair_score(self, prompt, text, label):
+        pooled = F.normalize(self._pooled(prompt, self.format([text])).float(), dim=-1)[0]
+        label_emb = F.normalize(self._pooled(None, [self.labels[label]]).float(), dim=-1)[0]
+        return self.temperature * pooled @ label_emb
+
+
+ADAPTERS = {cls.kind: cls for cls in (Seq2SeqAdapter, CausalAdapter, EncoderAdapter)}
+
+
+def load_adapter(
+    model: str | os.PathLike,
+    labels: list[str],
+    kind: str | None = None,
+    template: str | None = None,
+    max_length: int = 256,
+    device: str | None = None,
+    bf16: bool = False,
+    **kind_options,
+) -> ModelAdapter:
+    """Load a frozen model as a label-scoring adapter; ``kind`` is detected when not given."""
+    from transformers import (
+        AutoConfig,
+        AutoModel,
+        AutoModelForCausalLM,
+        AutoModelForSeq2SeqLM,
+        AutoTokenizer,
+    )
+
+    from prompt_recycling.embeddings import resolve_model_dir
+
+    model_dir = resolve_model_dir(model)
+    config = AutoConfig.from_pretrained(model_dir)
+    kind = kind or detect_kind(config)
+    if kind not in ADAPTERS:
+        raise RecyclingError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+    loader = {"seq2seq": AutoModelForSeq2SeqLM, "causal": AutoModelForCausalLM}.get(kind, AutoModel)
+    net = loader.from_pretrained(Path(model_dir))
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return ADAPTERS[kind](
+        net,
+        tokenizer,
+        labels,
+        template=template,
+        max_length=max_length,
+        device=device,
+        bf16=bf16,
+        **kind_options,
+    )

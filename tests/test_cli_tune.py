@@ -1,0 +1,144 @@
+"""``prompt-recycle tune`` and ``evaluate`` from the command line, including a real kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from prompt_recycling.cli import main
+from prompt_recycling.data import write_examples
+
+
+def run(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def data(tmp_path, tiny_texts):
+    write_examples(tiny_texts, tmp_path / "train.jsonl")
+    return tmp_path / "train.jsonl"
+
+
+def common(model, data):
+    return [
+        "--model",
+        str(model),
+        "--data",
+        str(data),
+        "--labels",
+        "negative,positive",
+        "--no-progress",
+        "--batch-size",
+        "8",
+    ]
+
+
+def test_tune_then_evaluate(tiny_models, data, tmp_path, capsys):
+    model = tiny_models["encoder"]
+    code, out, err = run(
+        [
+            "tune",
+            *common(model, data),
+            "--steps",
+            "3,6",
+            "--prompt-length",
+            "4",
+            "--output-dir",
+            str(tmp_path / "p"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "step 6:" in out
+    code, out, err = run(
+        ["evaluate", *common(model, data), "--prompt", str(tmp_path / "p" / "step-6.npy")], capsys
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["n"] == 48 and 0.0 <= result["accuracy"] <= 1.0
+    code, out, _ = run(["evaluate", *common(model, data)], capsys)  # zero-shot
+    assert code == 0 and json.loads(out)["n"] == 48
+
+
+def test_labels_given_as_strings_in_the_data(tiny_models, tmp_path, capsys):
+    (tmp_path / "d.jsonl").write_text(
+        '{"text": "good movie", "label": "positive"}\n{"text": "bad movie", "label": 0}\n'
+    )
+    code, out, err = run(
+        ["evaluate", *common(tiny_models["encoder"], tmp_path / "d.jsonl")], capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["n"] == 2
+
+
+@pytest.mark.parametrize("case", ["label", "empty", "steps", "width"])
+def test_bad_input(tiny_models, data, tmp_path, capsys, case):
+    model = tiny_models["encoder"]
+    if case == "label":
+        (tmp_path / "d.jsonl").write_text('{"text": "meh", "label": "neutral"}\n')
+        argv, message = ["evaluate", *common(model, tmp_path / "d.jsonl")], "'neutral' is not one"
+    elif case == "empty":
+        (tmp_path / "d.jsonl").write_text("\n")
+        argv, message = ["evaluate", *common(model, tmp_path / "d.jsonl")], "holds no examples"
+    elif case == "steps":
+        argv = ["tune", *common(model, data), "--steps", "5,3", "--output-dir", str(tmp_path / "o")]
+        message = "strictly increasing"
+    else:
+        np.save(tmp_path / "p.npy", np.zeros((3, 7), np.float32))
+        argv = ["evaluate", *common(model, data), "--prompt", str(tmp_path / "p.npy")]
+        message = "does not fit the model"
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_kill_9_then_rerun_ends_with_the_same_prompt(tiny_models, data, tmp_path):
+    def cmd(out):
+        return [
+            sys.executable,
+            "-m",
+            "prompt_recycling.cli",
+            "tune",
+            *common(tiny_models["seq2seq"], data),
+            "--steps",
+            "20,150",
+            "--prompt-length",
+            "3",
+            "--save-every",
+            "5",
+            "--threads",
+            "1",
+            "--output-dir",
+            str(out),
+        ]
+
+    subprocess.run(cmd(tmp_path / "full"), check=True, capture_output=True)
+    proc = subprocess.Popen(
+        cmd(tmp_path / "part"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    state = tmp_path / ".part.resume" / "state.pt"
+    deadline = time.time() + 120
+    while not (tmp_path / "part" / "step-20.npy").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert state.exists() and not (tmp_path / "part" / "step-150.npy").exists()
+    subprocess.run(cmd(tmp_path / "part"), check=True, capture_output=True)
+    for step in (20, 150):
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "full" / f"step-{step}.npy"),
+            np.load(tmp_path / "part" / f"step-{step}.npy"),
+        )
+    assert not state.exists()

@@ -1,0 +1,89 @@
+"""Label scoring of the three model kinds: fast paths against brute-force references."""
+
+import pytest
+import torch
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.evaluate import evaluate, predict
+from prompt_recycling.models import detect_kind, load_adapter
+
+LABELS = ["negative", "positive"]
+KINDS = ["seq2seq", "causal", "encoder"]
+
+
+@pytest.fixture(scope="module")
+def adapters(tiny_models):
+    return {k: load_adapter(tiny_models[k], LABELS) for k in KINDS}
+
+
+def test_kind_detection(adapters):
+    assert {k: a.kind for k, a in adapters.items()} == {k: k for k in KINDS}
+    assert all(detect_kind(a.model.config) == k for k, a in adapters.items())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_batched_scores_equal_one_pass_per_pair(adapters, tiny_texts, kind):
+    adapter = adapters[kind]
+    torch.manual_seed(0)
+    prompt = torch.randn(3, adapter.embed_dim) * 0.5
+    texts = [ex.text for ex in tiny_texts[:12]]
+    for p in (None, prompt):
+        with torch.inference_mode():
+            fast = adapter.scores(p, texts)
+        brute = torch.tensor([[adapter.pair_score(p, t, j) for j in range(2)] for t in texts])
+        torch.testing.assert_close(fast, brute, atol=1e-4, rtol=1e-4)
+        assert torch.equal(fast.argmax(-1), brute.argmax(-1))
+
+
+def test_causal_single_token_fast_path_equals_general_scorer(adapters, tiny_texts):
+    adapter = adapters["causal"]
+    assert adapter.single_token
+    prompt = torch.randn(4, adapter.embed_dim)
+    texts = [ex.text for ex in tiny_texts[:10]]
+    with torch.inference_mode():
+        fast, general = adapter.scores(prompt, texts), adapter.general_scores(prompt, texts)
+    torch.testing.assert_close(fast, general, atol=1e-5, rtol=1e-5)
+
+
+def test_causal_multi_token_labels(tiny_models, tiny_texts):
+    adapter = load_adapter(tiny_models["causal"], ["negative movie", "positive great"])
+    assert not adapter.single_token
+    texts = [ex.text for ex in tiny_texts[:5]]
+    with torch.inference_mode():
+        fast = adapter.scores(None, texts)
+    brute = torch.tensor([[adapter.pair_score(None, t, j) for j in range(2)] for t in texts])
+    torch.testing.assert_close(fast, brute, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradients_reach_only_the_prompt(adapters, tiny_texts, kind):
+    adapter = adapters[kind]
+    prompt = torch.nn.Parameter(torch.randn(3, adapter.embed_dim))
+    loss = torch.nn.functional.cross_entropy(
+        adapter.scores(prompt, [ex.text for ex in tiny_texts[:4]]),
+        torch.tensor([ex.label for ex in tiny_texts[:4]]),
+    )
+    loss.backward()
+    assert prompt.grad is not None and prompt.grad.abs().sum() > 0
+    assert all(p.grad is None and not p.requires_grad for p in adapter.model.parameters())
+
+
+def test_evaluate_reports_accuracy_n_and_per_class(adapters, tiny_texts):
+    result = evaluate(adapters["encoder"], tiny_texts, batch_size=5, progress=False)
+    preds = predict(adapters["encoder"], tiny_texts, batch_size=7, progress=False)
+    gold = torch.tensor([ex.label for ex in tiny_texts])
+    assert result["n"] == len(tiny_texts)
+    assert result["accuracy"] == pytest.approx(float((preds == gold).float().mean()))
+    assert set(result["per_class_accuracy"]) == set(LABELS)
+
+
+def test_prompt_of_the_wrong_width_is_an_error(adapters):
+    with pytest.raises(RecyclingError, match=r"expected \(length, 32\)"):
+        adapters["encoder"].scores(torch.zeros(3, 8), ["ba"])
+
+
+def test_bad_template_and_kind(tiny_models):
+    with pytest.raises(RecyclingError, match="must contain"):
+        load_adapter(tiny_models["encoder"], LABELS, template="no placeholder")
+    with pytest.raises(RecyclingError, match="unknown model kind"):
+        load_adapter(tiny_models["encoder"], LABELS, kind="vision")

@@ -1,0 +1,166 @@
+"""Prompt tuning: only the prompt learns, checkpoints at the configured steps, exact resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.models import load_adapter
+from prompt_recycling.tune import TuneConfig, batch_indices, init_prompt, tune_prompt
+
+LABELS = ["negative", "positive"]
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("kind", ["seq2seq", "causal", "encoder"])
+def test_prompt_overfits_a_fixed_batch_and_weights_stay_identical(
+    tiny_models, tiny_texts, tmp_path, kind
+):
+    adapter = load_adapter(tiny_models[kind], LABELS)
+    before = weights(adapter.model)
+    batch = tiny_texts[:8]
+    losses = []
+    config = TuneConfig(
+        prompt_length=4, batch_size=8, steps=[60], optimizer="adam", learning_rate=0.1, seed=1
+    )
+    tune_prompt(
+        adapter,
+        batch,
+        config,
+        tmp_path / "out",
+        progress=False,
+        on_step=lambda step, loss: losses.append(loss),
+    )
+    assert len(losses) == 60
+    assert min(losses[-5:]) < 0.3 * losses[0]
+    after = weights(adapter.model)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_adafactor_paper_settings_learn(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    losses = []
+    config = TuneConfig(prompt_length=4, batch_size=8, steps=[30], seed=0)  # Adafactor lr 0.3
+    tune_prompt(
+        adapter,
+        tiny_texts[:8],
+        config,
+        tmp_path / "o",
+        progress=False,
+        on_step=lambda s, loss: losses.append(loss),
+    )
+    assert min(losses[-5:]) < 0.5 * losses[0]
+
+
+def test_checkpoints_appear_exactly_at_the_configured_steps(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    config = TuneConfig(prompt_length=3, batch_size=4, steps=[2, 5, 9], save_every=3)
+    seen = {}
+
+    def watch(step, loss):
+        seen[step] = sorted(p.name for p in (tmp_path / "out").iterdir())
+
+    paths = tune_prompt(
+        adapter, tiny_texts, config, tmp_path / "out", progress=False, on_step=watch
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "step-2.npy",
+        "step-5.npy",
+        "step-9.npy",
+    ]
+    assert seen[1] == [] and seen[2] == ["step-2.npy"] and seen[4] == ["step-2.npy"]
+    assert seen[5] == ["step-2.npy", "step-5.npy"]
+    assert np.load(paths[9]).shape == (3, 32)
+    assert not (tmp_path / ".out.resume").exists()  # resume state cleaned up at the end
+
+
+def test_kill_and_resume_gives_the_identical_prompt(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["causal"], LABELS)
+    config = TuneConfig(
+        prompt_length=3, batch_size=5, steps=[4, 11], save_every=3, init="sampled-vocab", seed=7
+    )
+    tune_prompt(adapter, tiny_texts, config, tmp_path / "full", progress=False)
+
+    def die(step, loss):
+        if step == 8:
+            raise KeyboardInterrupt  # killed after the state of step 6 was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        tune_prompt(adapter, tiny_texts, config, tmp_path / "part", progress=False, on_step=die)
+    assert (tmp_path / ".part.resume" / "state.pt").exists()
+    assert not (tmp_path / "part" / "step-11.npy").exists()
+    resumed = []
+    tune_prompt(
+        adapter,
+        tiny_texts,
+        config,
+        tmp_path / "part",
+        progress=False,
+        on_step=lambda s, loss: resumed.append(s),
+    )
+    assert resumed[0] == 7  # continued from the saved state, not from scratch
+    for step in (4, 11):
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "full" / f"step-{step}.npy"),
+            np.load(tmp_path / "part" / f"step-{step}.npy"),
+        )
+
+
+def test_batches_are_a_function_of_seed_and_step():
+    a = [batch_indices(10, 4, seed=3, step=s) for s in range(1, 6)]
+    assert a == [batch_indices(10, 4, seed=3, step=s) for s in range(1, 6)]
+    flat = sum(a, [])[:10]
+    assert sorted(flat) == list(range(10))  # the first epoch visits every example once
+
+
+def test_inits(tiny_models):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    table = adapter.embedding_table.detach()
+    rnd = init_prompt(adapter, TuneConfig(prompt_length=5))
+    assert rnd.abs().max() <= 0.5
+    cls = init_prompt(adapter, TuneConfig(prompt_length=5, init="class-label"))
+    neg = adapter.tokenizer.convert_tokens_to_ids("negative")
+    torch.testing.assert_close(cls[0], table[neg])
+    voc = init_prompt(adapter, TuneConfig(prompt_length=5, init="sampled-vocab"))
+    assert all(any(torch.equal(row, t) for t in table) for row in voc)
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"steps": [5, 5]}, "strictly increasing"),
+        ({"steps": [3, 2]}, "strictly increasing"),
+        ({"init": "zeros"}, "unknown init"),
+        ({"optimizer": "sgd"}, "unknown optimizer"),
+        ({"prompt_length": 0}, "prompt_length must be positive"),
+    ],
+)
+def test_bad_settings(change, message):
+    with pytest.raises(RecyclingError, match=message):
+        TuneConfig(**change).validate()
+
+
+def test_nan_loss_stops_naming_the_step(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    config = TuneConfig(prompt_length=2, batch_size=4, steps=[3], optimizer="adam")
+
+    calls = []
+    clean = adapter.scores
+
+    def scores(prompt, texts):  # the second training step produces a NaN loss
+        calls.append(1)
+        out = clean(prompt, texts)
+        return out * float("nan") if len(calls) == 2 else out
+
+    adapter.scores = scores
+    with pytest.raises(RecyclingError, match="at step 2"):
+        tune_prompt(adapter, tiny_texts, config, tmp_path / "o", progress=False)
+
+
+def test_empty_training_data(tiny_models, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    with pytest.raises(RecyclingError, match="no training examples"):
+        tune_prompt(adapter, [], TuneConfig(steps=[1]), tmp_path / "o", progress=False)
