@@ -31,12 +31,16 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
     """
     path = check_parent(path)
     prefix = f".{path.name}.tmp-"
+    umask = os.umask(0)
+    os.umask(umask)
     if directory:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the usual permissions
     else:
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
         os.close(fd)
         tmp = Path(name)
+        tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
         if directory and path.is_dir():
