@@ -149,8 +149,9 @@ def bench(name, model_dir, kind, args):
         model_dir, LABELS, kind=kind, max_length=args.seq_len, device=args.device, bf16=args.bf16
     )
     batch = texts(args.batch, args.seq_len)
+    n_params = sum(p.numel() for p in adapter.model.parameters()) / 1e6
     print(
-        f"== {name} ({adapter.kind}, {sum(p.numel() for p in adapter.model.parameters()) / 1e6:.1f}M "
+        f"== {name} ({adapter.kind}, {n_params:.1f}M "
         f"params) batch {args.batch} x {args.seq_len} tokens, prompt {args.prompt_len}, "
         f"device {adapter.device}{' bf16' if args.bf16 else ''}"
     )
