@@ -46,10 +46,13 @@ def fit_recycler(
     num_words: int = DEFAULT_NUM_WORDS,
     word_offset: int = DEFAULT_WORD_OFFSET,
     seed: int = 0,
+    **settings,
 ) -> tuple[Recycler, TokenSelection]:
-    """Select tokens for the pair and fit a recycler on their paired embedding rows."""
+    """Select tokens for the pair and fit a recycler on their paired embedding rows.
+
+    ``settings`` go to recyclers that take any (v2v-nn: epochs, learning_rate, ...)."""
     selection = select_for_pair(source, target, num_words, word_offset)
-    config = {"seed": seed} if method == "v2v-nn" else {}
+    config = {"seed": seed, **settings} if method == "v2v-nn" else {}
     recycler = get_recycler(method, **config)
     recycler.fit(source.embeddings[selection.source_ids], target.embeddings[selection.target_ids])
     return recycler, selection

@@ -1,0 +1,220 @@
+"""The Snakemake workflow: formatting, lint, dry-runs of the shipped configs, config errors,
+and a tiny end-to-end grid that is killed with SIGKILL mid-run and resumed."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from prompt_recycling.grid import Grid
+from prompt_recycling.tiny import make_tiny_grid
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def smk(*args, cwd=ROOT, check=True, timeout=900):
+    done = subprocess.run(
+        [*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"snakemake {args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry-run, as {rule: count}."""
+    block = output.split("Job stats:")[1]
+    stats = {}
+    for line in block.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        stats[parts[0]] = int(parts[1])
+    return stats
+
+
+def test_snakefmt_clean():
+    done = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_lint_clean():
+    done = smk("--lint", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_default_config_dry_run_matches_the_grid():
+    done = smk("-n")
+    grid = Grid.from_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()))
+    assert job_stats(done.stdout) == {**grid.job_counts(), "total": sum(grid.job_counts().values())}
+
+
+def test_paper_config_dry_run_job_count_equals_the_grid():
+    done = smk("-n", "--configfile", "config/paper.yaml", "--replace-workflow-config")
+    config = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
+    counts = Grid.from_config(config).job_counts()
+    stats = job_stats(done.stdout)
+    assert stats.pop("total") == sum(counts.values())
+    assert stats == counts
+
+
+def test_conda_env_matches_pyproject():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((ROOT / "envs/prompt-recycling.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+
+    def names(specs):
+        return {re.split(r"[<>=!~ ]", s, maxsplit=1)[0].lower() for s in specs}
+
+    assert names(p for p in pip if not p.startswith("-e")) == names(deps)
+    assert "-e ../" in pip  # the package itself
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grid")
+    return root, make_tiny_grid(root)
+
+
+def bad_config(root: Path, base: Path, edit) -> Path:
+    config = yaml.safe_load(base.read_text())
+    edit(config)
+    path = root / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    "key,edit",
+    [
+        ("grid.recyclers", lambda c: c["grid"].update(recyclers=["v2v-lin", "magic"])),
+        ("grid.pairs", lambda c: c["grid"].update(pairs=[["tiny-a", "ghost"]])),
+        ("grid.steps", lambda c: c["grid"].update(steps=[4, 2])),
+        ("grid.vocab_sizes", lambda c: c["grid"].update(vocab_sizes=[50, 5000])),
+        ("grid.seeds", lambda c: c["grid"].update(seeds=-1)),
+    ],
+)
+def test_config_errors_fail_before_any_job_naming_the_key(tiny, key, edit):
+    root, config = tiny
+    work = root / f"bad-{key}"
+    work.mkdir(exist_ok=True)
+    done = smk(
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(bad_config(work, config, edit)),
+        "--cores",
+        "1",
+        cwd=work,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert f"'{key}'" in done.stdout + done.stderr
+    assert not (work / "results").exists() and not (work / "resources").exists()
+
+
+def finished_jobs(work: Path, before: float) -> list[Path]:
+    """Logs of jobs that finished (their last line is the timing line) before ``before``."""
+    done = []
+    for log in (work / "logs").rglob("*.log"):
+        if log.stat().st_mtime < before and "timing: start-up" in log.read_text():
+            done.append(log)
+    return done
+
+
+def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
+    root, config = tiny
+    work = root / "run"
+    work.mkdir()
+    args = [
+        *SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        "--rerun-incomplete",
+    ]
+    proc = subprocess.Popen(
+        args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        logs = (
+            list((work / "logs/train_prompts").rglob("*.log")) if (work / "logs").exists() else []
+        )
+        if any("timing: start-up" in p.read_text() for p in logs):
+            break
+        time.sleep(0.2)
+    time.sleep(1.5)
+    killed_at = time.time()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = finished_jobs(work, killed_at - 1.0)
+    assert finished, "no job finished before the kill"
+    assert not (work / "results/report.md").exists(), "the grid finished before the kill"
+    # outputs of finished training jobs, with their modification times
+    outputs = {}
+    for log in finished:
+        if "train_prompts" in log.parts:
+            rel = log.relative_to(work / "logs/train_prompts")
+            folder = work / "results/prompts" / rel.parent / rel.stem
+            outputs.update({p: p.stat().st_mtime_ns for p in folder.glob("step-*.npy")})
+    assert outputs
+
+    smk("-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--unlock", cwd=work)
+    smk(
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        "--rerun-incomplete",
+        cwd=work,
+    )
+    assert {p: p.stat().st_mtime_ns for p in outputs} == outputs  # nothing finished was redone
+
+    table = pd.read_csv(work / "results/tables/evaluations.csv")
+    grid = Grid.from_config(yaml.safe_load(config.read_text()))
+    assert table.kind.value_counts().to_dict() == {
+        k: v for k, v in grid.expected_rows().items() if v
+    }
+    assert len(table) == sum(grid.expected_rows().values()) == 27 + 6 + 3 + 6
+    assert set(table.pair_kind.dropna()) == {"same-size", "small->large", "large->small"}
+    for name in ("reliability.csv", "reliability.md", "reliability.tex", "evaluations.parquet"):
+        assert (work / "results/tables" / name).stat().st_size > 0
+    for stem in ("recyclability_vs_steps", "performance_vs_words"):
+        for suffix in ("", "_by_pair_kind"):
+            for ext in ("png", "pdf"):
+                assert (work / f"results/figures/{stem}{suffix}.{ext}").stat().st_size > 1000
+    report = (work / "results/report.md").read_text()
+    assert all(f"**F{i}" in report for i in range(1, 6))
+
+    # a style change redraws the figures (and the report) from the table, nothing else
+    style = root / "style.yaml"
+    style.write_text(yaml.safe_dump({"figures": {"dpi": 90}}))
+    done = smk(
+        "-s", str(ROOT / "Snakefile"), "--configfile", str(config), str(style), "-n", cwd=work
+    )
+    assert set(job_stats(done.stdout)) == {"figures", "write_report", "all", "total"}
+    shutil.rmtree(work / ".snakemake", ignore_errors=True)

@@ -1,0 +1,123 @@
+def recycled_inputs(w):
+    """Source checkpoints and fitted recyclers needed by one evaluate_recycled job."""
+    steps = sorted({step for step, _ in GRID.cells()})
+    return {
+        "source": model_json(w.source),
+        "target": model_json(w.target),
+        "data": f"resources/data/{w.dataset}/{EVAL_SPLIT}.jsonl",
+        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in steps],
+        "recyclers": [
+            f"results/recyclers/{w.source}__{w.target}/{m}/n{n}.safetensors"
+            for m in GRID.recyclers
+            for n in GRID.sizes_used()
+        ],
+    }
+
+
+rule evaluate_recycled:
+    """Recycle and score every prompt of one dataset x pair x seed with one model load."""
+    input:
+        unpack(recycled_inputs),
+    output:
+        table="results/evaluations/{dataset}/recycled/{source}__{target}/seed{seed}.csv",
+        prompts=[
+            recycled_path("{dataset}", "{source}", "{target}", "{seed}", m, n, step)
+            for m in GRID.recyclers
+            for step, n in GRID.cells()
+        ],
+    log:
+        "logs/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
+    benchmark:
+        "benchmarks/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 120 * attempt,
+        gpu=1,
+    params:
+        evaluation=config["evaluation"],
+    script:
+        "../scripts/evaluate_recycled.py"
+
+
+rule evaluate_tuned:
+    """A model's own prompts at every step: the re-tuned baseline (target) / source accuracy."""
+    input:
+        model=model_json("{model}"),
+        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
+        prompts=[prompt_path("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
+    output:
+        "results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv",
+    log:
+        "logs/evaluate_tuned/{dataset}/{model}/seed{seed}.log",
+    benchmark:
+        "benchmarks/evaluate_tuned/{dataset}/{model}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 60 * attempt,
+        gpu=1,
+    params:
+        evaluation=config["evaluation"],
+        steps=list(GRID.steps),
+    script:
+        "../scripts/evaluate_tuned.py"
+
+
+rule evaluate_zero_shot:
+    input:
+        model=model_json("{model}"),
+        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
+    output:
+        "results/evaluations/{dataset}/zero-shot/{model}.csv",
+    log:
+        "logs/evaluate_zero_shot/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/evaluate_zero_shot/{dataset}/{model}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 30 * attempt,
+        gpu=1,
+    params:
+        evaluation=config["evaluation"],
+        baseline="zero-shot",
+    script:
+        "../scripts/evaluate_baseline.py"
+
+
+rule evaluate_random:
+    input:
+        model=model_json("{model}"),
+        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
+    output:
+        "results/evaluations/{dataset}/random/{model}.csv",
+    log:
+        "logs/evaluate_random/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/evaluate_random/{dataset}/{model}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 60 * attempt,
+        gpu=1,
+    params:
+        evaluation=config["evaluation"],
+        baseline="random",
+        k=config["grid"]["random_prompts"],
+        prompt_length=config["tuning"]["prompt_length"],
+    script:
+        "../scripts/evaluate_baseline.py"
+
+
+rule evaluations_all:
+    input:
+        GRID.evaluation_files(),
