@@ -63,3 +63,19 @@ def model_json(name):
 
 def data_split(split):
     return f"resources/data/{{dataset}}/{split}.jsonl"
+
+
+def recycled_inputs(w):
+    """Source checkpoints and fitted recyclers needed by one evaluate_recycled job."""
+    steps = sorted({step for step, _ in GRID.cells()})
+    return {
+        "source": model_json(w.source),
+        "target": model_json(w.target),
+        "data": f"resources/data/{w.dataset}/{EVAL_SPLIT}.jsonl",
+        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in steps],
+        "recyclers": [
+            f"results/recyclers/{w.source}__{w.target}/{m}/n{n}.safetensors"
+            for m in GRID.recyclers
+            for n in GRID.sizes_used()
+        ],
+    }

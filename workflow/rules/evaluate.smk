@@ -1,19 +1,3 @@
-def recycled_inputs(w):
-    """Source checkpoints and fitted recyclers needed by one evaluate_recycled job."""
-    steps = sorted({step for step, _ in GRID.cells()})
-    return {
-        "source": model_json(w.source),
-        "target": model_json(w.target),
-        "data": f"resources/data/{w.dataset}/{EVAL_SPLIT}.jsonl",
-        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in steps],
-        "recyclers": [
-            f"results/recyclers/{w.source}__{w.target}/{m}/n{n}.safetensors"
-            for m in GRID.recyclers
-            for n in GRID.sizes_used()
-        ],
-    }
-
-
 rule evaluate_recycled:
     """Recycle and score every prompt of one dataset x pair x seed with one model load."""
     input:
