@@ -68,8 +68,8 @@ def sacct_jobs(since: str) -> list[dict]:
     ]
 
 
-def snakemake(work, config, *extra, timeout=900):
-    args = [
+def snakemake_args(config, *extra) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -81,7 +81,12 @@ def snakemake(work, config, *extra, timeout=900):
         str(PROFILE),
         *extra,
     ]
-    return subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=timeout)
+
+
+def snakemake(work, config, *extra, timeout=900):
+    return subprocess.run(
+        snakemake_args(config, *extra), cwd=work, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
@@ -90,19 +95,12 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
     work.mkdir()
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
     t0 = time.time()
-    args = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--profile",
-        str(PROFILE),
-    ]
     proc = subprocess.Popen(
-        args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        snakemake_args(config),
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     # kill snakemake once a few jobs have completed in SLURM
     deadline = time.time() + 300

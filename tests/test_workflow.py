@@ -59,14 +59,29 @@ def test_lint_clean():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_default_config_dry_run_matches_the_grid():
-    done = smk("-n")
+def test_default_config_dry_run_matches_the_grid(tmp_path):
+    # in an empty working directory: a dry-run there lists the grid from nothing
+    done = smk(
+        "-n",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config/config.yaml"),
+        cwd=tmp_path,
+    )
     grid = Grid.from_config(yaml.safe_load((ROOT / "config/config.yaml").read_text()))
     assert job_stats(done.stdout) == {**grid.job_counts(), "total": sum(grid.job_counts().values())}
 
 
-def test_paper_config_dry_run_job_count_equals_the_grid():
-    done = smk("-n", "--configfile", "config/paper.yaml", "--replace-workflow-config")
+def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
+    done = smk(
+        "-n",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config/paper.yaml"),
+        cwd=tmp_path,
+    )
     config = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
     counts = Grid.from_config(config).job_counts()
     stats = job_stats(done.stdout)

@@ -101,13 +101,22 @@ def _info(path: str) -> dict:
 
 
 def _adapter(config: dict, model_json: str, dataset: str, device: str | None = None):
+    """The frozen model with the data set's verbalizers; logs how long loading took."""
+    import time
+
     from prompt_recycling.models import load_adapter
 
+    start = time.perf_counter()
     info = _info(model_json)
     labels = config["datasets"][dataset].get("labels", ["negative", "positive"])
     opts = _model_options(config, info["name"])
+    opts["template"] = config["datasets"][dataset].get("template") or opts["template"]
     ev = config.get("evaluation") or {}
-    return load_adapter(info["location"], labels, device=device, bf16=ev.get("bf16", False), **opts)
+    adapter = load_adapter(
+        info["location"], labels, device=device, bf16=ev.get("bf16", False), **opts
+    )
+    print(f"timing: model load {time.perf_counter() - start:.2f} s")
+    return adapter
 
 
 def _examples(config: dict, data_dir: str, dataset: str, split: str):
@@ -178,6 +187,17 @@ def fit_recyclers(
         recycler.save(output)
 
 
+def _setup(config: dict, model_json: str, dataset: str, data_dir: str, threads: int | None):
+    """What every evaluation job starts with: threads, the model, the examples, batch size."""
+    from prompt_recycling.device import set_threads
+
+    set_threads(threads)
+    adapter = _adapter(config, model_json, dataset)
+    examples = _examples(config, data_dir, dataset, _split(config))
+    batch = (config.get("evaluation") or {}).get("batch_size", 32)
+    return _info(model_json), adapter, examples, batch
+
+
 def evaluate_recycled(
     config: dict,
     dataset: str,
@@ -196,17 +216,13 @@ def evaluate_recycled(
     """
     import torch
 
-    from prompt_recycling.device import set_threads
     from prompt_recycling.evaluate import evaluate
     from prompt_recycling.grid import pair_kind
     from prompt_recycling.prompt_io import read_prompt, write_prompt
     from prompt_recycling.recyclers import load_recycler
 
-    set_threads(threads)
-    src, tgt = _info(source_json), _info(target_json)
-    adapter = _adapter(config, target_json, dataset)
-    examples = _examples(config, data_dir, dataset, _split(config))
-    batch = (config.get("evaluation") or {}).get("batch_size", 32)
+    tgt, adapter, examples, batch = _setup(config, target_json, dataset, data_dir, threads)
+    src = _info(source_json)
     offset = (config.get("grid") or {}).get("word_offset", 1000)
     kind = pair_kind(src, tgt)
     recyclers: dict[str, object] = {}
@@ -255,15 +271,10 @@ def evaluate_tuned(
     threads: int | None = None,
 ) -> None:
     """Score a model's own tuned prompts at every step (re-tuned / source reference)."""
-    from prompt_recycling.device import set_threads
     from prompt_recycling.evaluate import evaluate
     from prompt_recycling.tune import load_prompt_tensor
 
-    set_threads(threads)
-    info = _info(model_json)
-    adapter = _adapter(config, model_json, dataset)
-    examples = _examples(config, data_dir, dataset, _split(config))
-    batch = (config.get("evaluation") or {}).get("batch_size", 32)
+    info, adapter, examples, batch = _setup(config, model_json, dataset, data_dir, threads)
     rows = []
     for step, prompt in zip(steps, prompts, strict=True):
         result = evaluate(adapter, examples, load_prompt_tensor(prompt), batch, progress=False)
@@ -291,15 +302,10 @@ def evaluate_baseline(
     threads: int | None = None,
 ) -> None:
     """``zero-shot`` (no prompt) or ``random`` (K prompts sampled from the vocabulary)."""
-    from prompt_recycling.device import set_threads
     from prompt_recycling.evaluate import evaluate
     from prompt_recycling.tune import TuneConfig, init_prompt
 
-    set_threads(threads)
-    info = _info(model_json)
-    adapter = _adapter(config, model_json, dataset)
-    examples = _examples(config, data_dir, dataset, _split(config))
-    batch = (config.get("evaluation") or {}).get("batch_size", 32)
+    info, adapter, examples, batch = _setup(config, model_json, dataset, data_dir, threads)
     rows = []
     if kind == "zero-shot":
         result = evaluate(adapter, examples, None, batch, progress=False)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 COLORS = {"v2v-lin": "#1b9e77", "v2v-nn": "#d95f02", "lin-comb": "#7570b3"}
+# lin-comb and v2v-lin give the same prompt (up to rounding): dashes keep both visible
+LINES = {"v2v-lin": ("-", "o"), "v2v-nn": ("-", "^"), "lin-comb": ("--", "s")}
 STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
 
 
@@ -62,10 +64,22 @@ def _panel(ax, table, dataset, x_name, pair_kind=None):
         rec = rec[rec.vocab_size == default]
     else:
         rec = rec[rec.step == rec.step.max()]
-    for method, g in rec.groupby("method"):
+    order = [m for m in LINES if m in set(rec.method)] + sorted(set(rec.method) - set(LINES))
+    for method in order:  # lin-comb last: its dashes stay visible over v2v-lin
+        g = rec[rec.method == method]
         stats = g.groupby(x_name).accuracy.agg(["mean", "std"]).fillna(0.0)
         color = COLORS.get(method)
-        ax.plot(stats.index, stats["mean"], marker="o", ms=3.5, lw=1.6, color=color, label=method)
+        style, marker = LINES.get(method, ("-", "o"))
+        ax.plot(
+            stats.index,
+            stats["mean"],
+            ls=style,
+            marker=marker,
+            ms=3.5,
+            lw=1.6,
+            color=color,
+            label=method,
+        )
         ax.fill_between(
             stats.index,
             stats["mean"] - stats["std"],
@@ -76,7 +90,12 @@ def _panel(ax, table, dataset, x_name, pair_kind=None):
         )
     _refs(ax, table, dataset, rec.model.unique(), x_name, None)
     if x_name == "vocab_size":
+        from matplotlib.ticker import NullLocator
+
         ax.set_xscale("log")
+        sizes = sorted(int(n) for n in rec.vocab_size.dropna().unique())
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("words fitting the recycler")
     else:
         ax.set_xlabel("source prompt training steps")
@@ -123,15 +142,11 @@ def plot_all(
                     title = titles.get(dataset, dataset)
                     ax.set_title(f"{title}\n{kind}" if kind else title, fontsize=style["font_size"])
             handles, labels = axes[0][0].get_legend_handles_labels()
-            fig.legend(
-                handles,
-                labels,
-                loc="lower center",
-                ncol=min(len(labels), 4),
-                frameon=False,
-                bbox_to_anchor=(0.5, 0.0),
-            )
-            fig.tight_layout(rect=(0, 0.08 + 0.02 * (len(labels) > 4), 1, 1))
+            ncol = min(len(labels), 2 if len(cols) == 1 else 4)
+            legend_rows = -(-len(labels) // ncol)
+            fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+            bottom = 0.3 * legend_rows / fig.get_figheight()  # inches of legend -> fraction
+            fig.tight_layout(rect=(0, bottom, 1, 1))
             name = stem + ("_by_pair_kind" if facet else "")
             for ext in ("png", "pdf"):
                 path = out_dir / f"{name}.{ext}"
