@@ -30,9 +30,11 @@ def main():
         load += sum(float(x) for x in re.findall(r"timing: model load ([\d.]+) s", text))
     if not jobs:
         sys.exit(f"no job logs with timing lines under {work / 'logs'}")
-    print(f"{jobs} jobs, {total:.0f} job-seconds: start-up {startup:.0f} s "
-          f"({100 * startup / total:.1f}%), model loading {load:.0f} s "
-          f"({100 * load / total:.1f}%) -> overhead {100 * (startup + load) / total:.1f}%")
+    print(
+        f"{jobs} jobs, {total:.0f} job-seconds: start-up {startup:.0f} s "
+        f"({100 * startup / total:.1f}%), model loading {load:.0f} s "
+        f"({100 * load / total:.1f}%) -> overhead {100 * (startup + load) / total:.1f}%"
+    )
     per_rule = defaultdict(list)
     for tsv in (work / "benchmarks").rglob("*.tsv"):
         rule = tsv.relative_to(work / "benchmarks").parts[0]

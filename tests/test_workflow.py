@@ -180,11 +180,11 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         if any("timing: start-up" in p.read_text() for p in logs):
             break
         time.sleep(0.2)
-    time.sleep(1.5)
+    time.sleep(3.5)
     killed_at = time.time()
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = finished_jobs(work, killed_at - 1.0)
+    finished = finished_jobs(work, killed_at - 3.0)  # Snakemake has recorded these
     assert finished, "no job finished before the kill"
     assert not (work / "results/report.md").exists(), "the grid finished before the kill"
     # outputs of finished training jobs, with their modification times
