@@ -16,7 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def dry_run(config: Path) -> tuple[float, int]:
+def dry_run(config: Path, workdir: str) -> tuple[float, int]:
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -24,12 +24,12 @@ def dry_run(config: Path) -> tuple[float, int]:
             "-m",
             "snakemake",
             "-n",
-            "-q",
+            "-s",
+            str(ROOT / "Snakefile"),
             "--configfile",
             str(config),
-            "--replace-workflow-config",
         ],
-        cwd=ROOT,
+        cwd=workdir,
         capture_output=True,
         text=True,
         check=True,
@@ -46,8 +46,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "paper-x10.yaml"
         big.write_text(yaml.safe_dump(config))
-        t1, n1 = dry_run(paper)
-        t10, n10 = dry_run(big)
+        t1, n1 = dry_run(paper, tmp)
+        t10, n10 = dry_run(big, tmp)
     print(f"paper grid:   {n1:6d} jobs, dry-run {t1:6.2f} s")
     print(
         f"30-seed grid: {n10:6d} jobs, dry-run {t10:6.2f} s "
