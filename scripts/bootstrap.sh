@@ -32,6 +32,11 @@ elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; the
 else
   echo "bootstrap: no GPU, installing a CPU-only torch" >&2
   index=${TORCH_CPU_INDEX-https://download.pytorch.org/whl/cpu}
+  # use the CPU index only if it answers (offline mirrors: pip would retry it for every package)
+  if [ -n "$index" ] && ! "$py" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)" "$index/" >/dev/null 2>&1; then
+    echo "bootstrap: $index is not reachable; using the configured package indexes" >&2
+    index=""
+  fi
   "${pip[@]}" "${TORCH_SPEC:-torch==2.13.0}" ${index:+--extra-index-url "$index"}
 fi
 "${pip[@]}" -e ".${extras:+[$extras]}"

@@ -123,7 +123,7 @@ def bad_config(root: Path, base: Path, edit) -> Path:
         ("grid.recyclers", lambda c: c["grid"].update(recyclers=["v2v-lin", "magic"])),
         ("grid.pairs", lambda c: c["grid"].update(pairs=[["tiny-a", "ghost"]])),
         ("grid.steps", lambda c: c["grid"].update(steps=[4, 2])),
-        ("grid.vocab_sizes", lambda c: c["grid"].update(vocab_sizes=[50, 5000])),
+        ("grid.vocab_sizes", lambda c: c["grid"].update(vocab_sizes=[50, 100, 5000])),
         ("grid.seeds", lambda c: c["grid"].update(seeds=-1)),
     ],
 )
