@@ -66,3 +66,19 @@ def tiny_texts():
         body.insert(int(rng.integers(0, len(body) + 1)), cue)
         examples.append(Example(" ".join(body) + " movie", label))
     return examples
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``prompt-recycle`` in-process: ``cli(argv) -> (exit code, stdout, stderr)``."""
+    from prompt_recycling.cli import main
+
+    def run(argv):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

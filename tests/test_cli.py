@@ -3,17 +3,7 @@
 import numpy as np
 import pytest
 
-from prompt_recycling.cli import main
 from prompt_recycling.prompt_io import read_prompt
-
-
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def args(pair, prompt, out, *extra):
@@ -36,12 +26,10 @@ def args(pair, prompt, out, *extra):
 
 
 @pytest.mark.parametrize("method", ["v2v-lin", "lin-comb", "v2v-nn"])
-def test_recycle_end_to_end(tmp_path, tiny_pair, capsys, method):
+def test_recycle_end_to_end(tmp_path, tiny_pair, cli, method):
     prompt = np.random.default_rng(0).uniform(-0.5, 0.5, size=(4, 16)).astype(np.float32)
     np.save(tmp_path / "p.npy", prompt)
-    code, out, _ = run(
-        args(tiny_pair, tmp_path / "p.npy", tmp_path / "r.npy", "--method", method), capsys
-    )
+    code, out, _ = cli(args(tiny_pair, tmp_path / "p.npy", tmp_path / "r.npy", "--method", method))
     assert code == 0
     # 1225 source pieces minus 5 specials are shared; 1200 pseudo-words + 5 "##" pieces are words
     assert "1220 shared pieces, 1205 English word pieces, 300 selected" in out
@@ -52,18 +40,15 @@ def test_recycle_end_to_end(tmp_path, tiny_pair, capsys, method):
         np.testing.assert_allclose(recycled, prompt @ tiny_pair["planted"], atol=1e-4)
 
 
-def test_peft_adapter_trained_on_source_loads_on_target_after_recycling(
-    tmp_path, tiny_pair, capsys
-):
+def test_peft_adapter_trained_on_source_loads_on_target_after_recycling(tmp_path, tiny_pair, cli):
     from peft import PeftModel, PromptTuningConfig, get_peft_model
     from transformers import AutoModel
 
     src_model = AutoModel.from_pretrained(tiny_pair["source"])
     cfg = PromptTuningConfig(task_type="FEATURE_EXTRACTION", num_virtual_tokens=5)
     get_peft_model(src_model, cfg).save_pretrained(tmp_path / "src_adapter")
-    code, out, err = run(
-        args(tiny_pair, tmp_path / "src_adapter", tmp_path / "tgt_adapter", "--method", "v2v-lin"),
-        capsys,
+    code, out, err = cli(
+        args(tiny_pair, tmp_path / "src_adapter", tmp_path / "tgt_adapter", "--method", "v2v-lin")
     )
     assert code == 0, err
     tgt_model = PeftModel.from_pretrained(
@@ -96,7 +81,7 @@ def bad_cases(tmp_path, tiny_pair):
 
 
 @pytest.mark.parametrize("case", ["width", "not 2-D", "nan", "too many words", "method", "parent"])
-def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path, tiny_pair, capsys, case):
+def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path, tiny_pair, cli, case):
     override, message = bad_cases(tmp_path, tiny_pair)[case]
     argv = args(tiny_pair, tmp_path / "ok.npy", tmp_path / "r.npy")
     if "--method" not in override:
@@ -106,7 +91,7 @@ def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path, tiny_pair, 
             argv[argv.index(flag) + 1] = str(value)
         else:
             argv += [flag, str(value)]
-    code, out, err = run(argv, capsys)
+    code, out, err = cli(argv)
     assert code == 2
     assert message in err
     assert len([line for line in err.splitlines() if "error" in line]) == 1
@@ -114,7 +99,7 @@ def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path, tiny_pair, 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_no_shared_words(tmp_path, capsys):
+def test_no_shared_words(tmp_path, cli):
     from prompt_recycling.tiny import save_tiny_bert, wordpiece_vocab
 
     a = save_tiny_bert(tmp_path / "a", wordpiece_vocab(0, extra=["alpha", "beta"]), hidden=8)
@@ -122,7 +107,7 @@ def test_no_shared_words(tmp_path, capsys):
         tmp_path / "b", wordpiece_vocab(0, extra=["gamma"])[:5] + ["gamma"], hidden=8
     )
     np.save(tmp_path / "p.npy", np.zeros((2, 8), np.float32))
-    code, _, err = run(
+    code, _, err = cli(
         [
             "recycle",
             "--source",
@@ -135,14 +120,13 @@ def test_no_shared_words(tmp_path, capsys):
             "v2v-lin",
             "--output",
             str(tmp_path / "r.npy"),
-        ],
-        capsys,
+        ]
     )
     assert code == 2 and "share no pieces" in err
 
 
-def test_help_explains_every_option(capsys):
-    code, out, _ = run(["recycle", "--help"], capsys)
+def test_help_explains_every_option(cli):
+    code, out, _ = cli(["recycle", "--help"])
     assert code == 0
     for flag in [
         "--source",

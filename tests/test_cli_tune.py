@@ -10,17 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from prompt_recycling.cli import main
 from prompt_recycling.data import write_examples
-
-
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -43,9 +33,9 @@ def common(model, data):
     ]
 
 
-def test_tune_then_evaluate(tiny_models, data, tmp_path, capsys):
+def test_tune_then_evaluate(tiny_models, data, tmp_path, cli):
     model = tiny_models["encoder"]
-    code, out, err = run(
+    code, out, err = cli(
         [
             "tune",
             *common(model, data),
@@ -55,34 +45,31 @@ def test_tune_then_evaluate(tiny_models, data, tmp_path, capsys):
             "4",
             "--output-dir",
             str(tmp_path / "p"),
-        ],
-        capsys,
+        ]
     )
     assert code == 0, err
     assert "step 6:" in out
-    code, out, err = run(
-        ["evaluate", *common(model, data), "--prompt", str(tmp_path / "p" / "step-6.npy")], capsys
+    code, out, err = cli(
+        ["evaluate", *common(model, data), "--prompt", str(tmp_path / "p" / "step-6.npy")]
     )
     assert code == 0, err
     result = json.loads(out)
     assert result["n"] == 48 and 0.0 <= result["accuracy"] <= 1.0
-    code, out, _ = run(["evaluate", *common(model, data)], capsys)  # zero-shot
+    code, out, _ = cli(["evaluate", *common(model, data)])  # zero-shot
     assert code == 0 and json.loads(out)["n"] == 48
 
 
-def test_labels_given_as_strings_in_the_data(tiny_models, tmp_path, capsys):
+def test_labels_given_as_strings_in_the_data(tiny_models, tmp_path, cli):
     (tmp_path / "d.jsonl").write_text(
         '{"text": "good movie", "label": "positive"}\n{"text": "bad movie", "label": 0}\n'
     )
-    code, out, err = run(
-        ["evaluate", *common(tiny_models["encoder"], tmp_path / "d.jsonl")], capsys
-    )
+    code, out, err = cli(["evaluate", *common(tiny_models["encoder"], tmp_path / "d.jsonl")])
     assert code == 0, err
     assert json.loads(out)["n"] == 2
 
 
 @pytest.mark.parametrize("case", ["label", "empty", "steps", "width"])
-def test_bad_input(tiny_models, data, tmp_path, capsys, case):
+def test_bad_input(tiny_models, data, tmp_path, cli, case):
     model = tiny_models["encoder"]
     if case == "label":
         (tmp_path / "d.jsonl").write_text('{"text": "meh", "label": "neutral"}\n')
@@ -97,7 +84,7 @@ def test_bad_input(tiny_models, data, tmp_path, capsys, case):
         np.save(tmp_path / "p.npy", np.zeros((3, 7), np.float32))
         argv = ["evaluate", *common(model, data), "--prompt", str(tmp_path / "p.npy")]
         message = "does not fit the model"
-    code, _, err = run(argv, capsys)
+    code, _, err = cli(argv)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
