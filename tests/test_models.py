@@ -87,3 +87,58 @@ def test_bad_template_and_kind(tiny_models):
         load_adapter(tiny_models["encoder"], LABELS, template="no placeholder")
     with pytest.raises(RecyclingError, match="unknown model kind"):
         load_adapter(tiny_models["encoder"], LABELS, kind="vision")
+
+
+def _inner(adapter):
+    """The module that receives ``inputs_embeds``: the encoder stack of each kind."""
+    return {
+        "seq2seq": lambda m: m.get_encoder(),
+        "causal": lambda m: m.base_model,
+        "encoder": lambda m: m,
+    }[adapter.kind](adapter.model)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_condition_reads_the_same_text_tokens(tiny_models, kind):
+    """Zero-shot and prompted inputs hold the same text tokens: the prompt comes on top of
+    the max_length text budget, it never pushes text out."""
+    adapter = load_adapter(tiny_models[kind], LABELS, max_length=24)
+    seen = []
+    hook = _inner(adapter).register_forward_pre_hook(
+        lambda mod, args, kwargs: seen.append(kwargs["inputs_embeds"].detach().clone()),
+        with_kwargs=True,
+    )
+    long_text = " ".join(["good movie"] * 20)  # far longer than the budget
+    prompt = torch.randn(3, adapter.embed_dim)
+    with torch.inference_mode():
+        adapter.scores(None, [long_text])
+        adapter.scores(prompt, [long_text])
+    hook.remove()
+    plain, prompted = seen[0], seen[-1]
+    assert plain.shape[1] == 24  # the text budget, template and special tokens included
+    assert prompted.shape[1] == 24 + 3
+    at = 1 if kind == "encoder" else 0  # after [CLS] for encoders, in front otherwise
+    without = torch.cat([prompted[:, :at], prompted[:, at + 3 :]], dim=1)
+    torch.testing.assert_close(without, plain)
+    torch.testing.assert_close(prompted[0, at : at + 3], prompt)
+
+
+def test_a_prompt_that_does_not_fit_the_positions_is_an_error(tiny_models):
+    adapter = load_adapter(tiny_models["encoder"], LABELS, max_length=510)
+    assert adapter.positions == 512
+    with pytest.raises(RecyclingError, match=r"prompt length 3 \+ max_length 510 = 513 tokens"):
+        adapter.scores(torch.zeros(3, adapter.embed_dim), ["ba"])
+    adapter.scores(torch.zeros(2, adapter.embed_dim), ["ba"])  # 512 fits
+
+
+def test_length_sorted_scoring_returns_input_order(adapters, tiny_texts):
+    from prompt_recycling.evaluate import encode_examples, length_batches, score
+
+    adapter = adapters["encoder"]
+    data = encode_examples(adapter, tiny_texts)
+    batches = length_batches([len(x) for x in data.ids], 5)
+    assert sorted(i for b in batches for i in b) == list(range(len(tiny_texts)))
+    lengths = [max(len(data.ids[i]) for i in b) for b in batches]
+    assert lengths == sorted(lengths, reverse=True)  # longest batches first
+    one_by_one = torch.cat([adapter.scores(None, [ex.text]) for ex in tiny_texts])
+    torch.testing.assert_close(score(adapter, data, None, 5, progress=False), one_by_one)

@@ -1,7 +1,17 @@
-"""Rank-classification evaluation of a prompt (or none: zero-shot) on labelled examples."""
+"""Rank-classification evaluation of a prompt (or none: zero-shot) on labelled examples.
+
+An evaluation job scores many prompts on the same examples, so the examples are tokenized once
+(:func:`encode_examples`) and scored in batches of similar length: sorted by length, each batch
+padded only to its own longest member, the scores put back in input order. No compute is spent
+on padding beyond the few tokens between neighbours in the sorted order.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 
 from prompt_recycling.data import Example
@@ -9,45 +19,99 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.models import ModelAdapter
 
 
-def predict(
+@dataclass(frozen=True)
+class EncodedExamples:
+    """Examples as one model reads them: token ids per example and gold label indices."""
+
+    ids: list[list[int]]
+    labels: np.ndarray  # (N,) int
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(map(len, self.ids))
+
+
+def encode_examples(adapter: ModelAdapter, examples: Sequence[Example]) -> EncodedExamples:
+    """Tokenize once: the same ids serve every prompt scored in the job."""
+    if not examples:
+        raise RecyclingError("no examples to evaluate")
+    ids = adapter.encode([ex.text for ex in examples])
+    return EncodedExamples(ids, np.array([ex.label for ex in examples], dtype=np.int64))
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Indices grouped into batches of similar length, longest first (peak memory early)."""
+    if batch_size <= 0:
+        raise RecyclingError(f"batch size must be positive, got {batch_size}")
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def _encoded(adapter, data) -> EncodedExamples:
+    return data if isinstance(data, EncodedExamples) else encode_examples(adapter, data)
+
+
+def score(
     adapter: ModelAdapter,
-    examples: list[Example],
+    data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
     batch_size: int = 32,
     progress: bool = True,
 ) -> torch.Tensor:
-    """Predicted label indices (N,): argmax of the adapter's label scores, batched."""
+    """Label scores (N, L) in input order, computed in length-sorted batches."""
     from tqdm.auto import tqdm
 
-    if not examples:
-        raise RecyclingError("no examples to evaluate")
-    preds = []
+    data = _encoded(adapter, data)
+    out = torch.empty(len(data), len(adapter.labels))
+    batches = length_batches([len(x) for x in data.ids], batch_size)
     with torch.inference_mode():
-        for start in tqdm(
-            range(0, len(examples), batch_size), desc="evaluating", disable=not progress
-        ):
-            texts = [ex.text for ex in examples[start : start + batch_size]]
-            preds.append(adapter.scores(prompt, texts).argmax(-1).cpu())
-    return torch.cat(preds)
+        for idx in tqdm(batches, desc="evaluating", disable=not progress):
+            out[torch.from_numpy(idx)] = adapter.score_ids(prompt, [data.ids[i] for i in idx]).cpu()
+    return out
+
+
+def predict(
+    adapter: ModelAdapter,
+    data: EncodedExamples | Sequence[Example],
+    prompt: torch.Tensor | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> torch.Tensor:
+    """Predicted label indices (N,): argmax of the adapter's label scores."""
+    return score(adapter, data, prompt, batch_size, progress).argmax(-1)
+
+
+def summarize(predictions, gold, labels: list[str]) -> dict:
+    """Accuracy, n, per-class accuracy and the share of examples predicted as each label."""
+    from sklearn.metrics import accuracy_score, recall_score
+
+    pred, gold = np.asarray(predictions), np.asarray(gold)
+    classes = list(range(len(labels)))
+    per_class = recall_score(gold, pred, labels=classes, average=None, zero_division=np.nan)
+    shares = np.bincount(pred, minlength=len(labels)) / len(pred)
+    return {
+        "accuracy": float(accuracy_score(gold, pred)),
+        "n": len(pred),
+        "per_class_accuracy": {
+            lab: (None if np.isnan(v) else float(v))
+            for lab, v in zip(labels, per_class, strict=True)
+        },
+        "label_shares": {lab: float(v) for lab, v in zip(labels, shares, strict=True)},
+        "predictions": pred.astype(np.int64),
+    }
 
 
 def evaluate(
     adapter: ModelAdapter,
-    examples: list[Example],
+    data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
     batch_size: int = 32,
     progress: bool = True,
 ) -> dict:
-    """Accuracy, n and per-class accuracy (keyed by verbalizer) as a JSON-able dict."""
-    preds = predict(adapter, examples, prompt, batch_size, progress)
-    gold = torch.tensor([ex.label for ex in examples])
-    correct = preds == gold
-    per_class = {}
-    for i, label in enumerate(adapter.labels):
-        sel = gold == i
-        per_class[label] = float(correct[sel].float().mean()) if sel.any() else None
-    return {
-        "accuracy": float(correct.float().mean()),
-        "n": len(examples),
-        "per_class_accuracy": per_class,
-    }
+    """Accuracy, n, per-class accuracy, label shares (keyed by verbalizer) and predictions."""
+    data = _encoded(adapter, data)
+    preds = predict(adapter, data, prompt, batch_size, progress).numpy()
+    return summarize(preds, data.labels, adapter.labels)

@@ -3,7 +3,15 @@
 One adapter per model kind, all with the same interface::
 
     adapter = load_adapter(model_dir, labels=["negative", "positive"])
-    scores = adapter.scores(prompt, texts)   # (B, L), differentiable w.r.t. prompt (P, E)
+    ids = adapter.encode(texts)              # token ids per text: tokenize once per job
+    scores = adapter.score_ids(prompt, ids)  # (B, L), differentiable w.r.t. prompt (P, E)
+    scores = adapter.scores(prompt, texts)   # the same, tokenizing on the fly
+
+**Every condition sees the same text.** ``max_length`` is the budget of the *text* tokens
+(template and special tokens included); a prompt of length P is added on top, so zero-shot,
+random, tuned and recycled prompts all see exactly the same tokens of every example. A prompt
+that would push the input past the model's positions is an error (:meth:`check_fits`), never a
+silent cut of the text. Batches are padded to their longest member only.
 
 Training minimises cross-entropy over these label scores (rank-classification loss) and
 evaluation takes their argmax, so the two always score labels the same way. The model's own
@@ -35,6 +43,7 @@ import torch.nn.functional as F
 
 from prompt_recycling.device import autocast, pick_device
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.modelinfo import check_fits, usable_positions
 
 KINDS = ("seq2seq", "causal", "encoder")
 DEFAULT_TEMPLATES = {"seq2seq": "{text}", "causal": "{text}\nSentiment:", "encoder": "{text}"}
@@ -105,6 +114,7 @@ class ModelAdapter:
                 f"prompt shape {tuple(prompt.shape)} does not fit the model: expected "
                 f"(length, {self.embed_dim})"
             )
+        self.check_fits(len(prompt))
         return prompt.to(self.device)
 
     def _embed(self, ids: torch.Tensor, prompt: torch.Tensor | None, at: int = 0):
@@ -123,11 +133,39 @@ class ModelAdapter:
     def format(self, texts: list[str]) -> list[str]:
         return [self.template.format(text=t) for t in texts]
 
-    def scores(self, prompt: torch.Tensor | None, texts: list[str]) -> torch.Tensor:
-        """Label scores (B, L) for ``texts`` with ``prompt`` (P, E) or no prompt."""
+    @property
+    def positions(self) -> int | None:
+        """Input positions the model can take (None: no limit, e.g. T5's relative positions)."""
+        return usable_positions(self.model.config.to_dict())
+
+    def check_fits(self, prompt_length: int) -> None:
+        """Error unless a prompt of ``prompt_length`` plus ``max_length`` text tokens fits."""
+        check_fits(prompt_length, self.max_length, self.positions)
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text as the model reads it (template applied, truncated to
+        ``max_length`` tokens); the prompt is inserted later and never shortens the text."""
+        raise NotImplementedError
+
+    def score_ids(self, prompt: torch.Tensor | None, ids: list[list[int]]) -> torch.Tensor:
+        """Label scores (B, L) for encoded texts (:meth:`encode`) with ``prompt`` (P, E)."""
         prompt = self._check_prompt(prompt)
         with autocast(self.device, self.bf16):
-            return self._scores(prompt, texts).float()
+            return self._scores(prompt, ids).float()
+
+    def scores(self, prompt: torch.Tensor | None, texts: list[str]) -> torch.Tensor:
+        """Label scores (B, L) for ``texts`` with ``prompt`` (P, E) or no prompt."""
+        return self.score_ids(prompt, self.encode(texts))
+
+    def _pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-pad to the longest sequence of the batch -> ids (B, T), mask (B, T)."""
+        width = max(map(len, seqs))
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.device)
+        mask = torch.tensor(
+            [[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.device
+        )
+        return ids, mask
 
     def pair_score(self, prompt: torch.Tensor | None, text: str, label: int) -> float:
         """Reference scorer: one forward pass for one (example, label) pair. Slow by design;
@@ -138,7 +176,7 @@ class ModelAdapter:
 
     def _prepare_labels(self) -> None: ...
 
-    def _scores(self, prompt, texts) -> torch.Tensor:
+    def _scores(self, prompt, ids) -> torch.Tensor:
         raise NotImplementedError
 
     def _pair_score(self, prompt, text, label) -> torch.Tensor:
@@ -162,16 +200,15 @@ class Seq2SeqAdapter(ModelAdapter):
             [[1] * len(x) + [0] * (k - len(x)) for x in ids], device=self.device
         )
 
-    def _encode(self, prompt, texts):
-        enc = self.tokenizer(
-            self.format(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        ).to(self.device)
-        emb = self._embed(enc.input_ids, prompt)  # (B, P+T, E)
-        mask = enc.attention_mask
+    def encode(self, texts):
+        # T5 targets end with EOS and so do its inputs: truncation keeps the EOS
+        return self.tokenizer(
+            self.format(texts), truncation=True, max_length=self.max_length
+        ).input_ids
+
+    def _encode(self, prompt, ids):
+        ids, mask = self._pad(ids)  # (B, T)
+        emb = self._embed(ids, prompt)  # (B, P+T, E)
         if prompt is not None:
             mask = self._insert_mask(mask, len(prompt))
         hidden = self.model.get_encoder()(inputs_embeds=emb, attention_mask=mask).last_hidden_state
@@ -188,9 +225,9 @@ class Seq2SeqAdapter(ModelAdapter):
         )
         return _token_logprobs(out.logits, label_ids)  # (N, K)
 
-    def _scores(self, prompt, texts):
-        hidden, mask = self._encode(prompt, texts)  # encoder once per example
-        b, n_labels = len(texts), len(self.labels)
+    def _scores(self, prompt, ids):
+        hidden, mask = self._encode(prompt, ids)  # encoder once per example
+        b, n_labels = len(ids), len(self.labels)
         # every (example, label) pair in one decoder call: (B·L, S, E)
         logp = self._decode(
             hidden.repeat_interleave(n_labels, 0),
@@ -200,7 +237,7 @@ class Seq2SeqAdapter(ModelAdapter):
         return (logp * self.label_mask.repeat(b, 1)).sum(-1).view(b, n_labels)
 
     def _pair_score(self, prompt, text, label):
-        hidden, mask = self._encode(prompt, [text])
+        hidden, mask = self._encode(prompt, self.encode([text]))
         n = int(self.label_mask[label].sum())
         return self._decode(hidden, mask, self.label_ids[label : label + 1, :n]).sum()
 
@@ -228,20 +265,15 @@ class CausalAdapter(ModelAdapter):
         # Llama-style tokenizers prepend BOS; GPT-2's does not. Follow the tokenizer.
         self._bos = [bos] if bos is not None and tok("a").input_ids[:1] == [bos] else []
 
-    def _input_ids(self, text: str) -> list[int]:
-        """BOS + head + text (truncated so the whole fits max_length) + tail."""
-        budget = self.max_length - len(self._bos) - len(self._head) - len(self._tail)
-        body = self.tokenizer(text, add_special_tokens=False).input_ids[: max(budget, 1)]
-        return self._bos + self._head + body + self._tail
+    def encode(self, texts):
+        """BOS + head + text (truncated so the whole fits max_length) + tail, per text."""
+        budget = max(self.max_length - len(self._bos) - len(self._head) - len(self._tail), 1)
+        bodies = self.tokenizer(list(texts), add_special_tokens=False).input_ids
+        return [self._bos + self._head + body[:budget] + self._tail for body in bodies]
 
     def _hidden(self, prompt, seqs: list[list[int]]):
         """Right-padded sequences behind the prompt -> last hidden states (N, P+T, H), mask."""
-        width = max(map(len, seqs))
-        pad = self.tokenizer.pad_token_id
-        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.device)
-        mask = torch.tensor(
-            [[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.device
-        )
+        ids, mask = self._pad(seqs)
         emb = self._embed(ids, prompt)
         if prompt is not None:
             mask = self._insert_mask(mask, len(prompt))
@@ -273,9 +305,8 @@ class CausalAdapter(ModelAdapter):
         logits = self.model.get_output_embeddings()(h)  # (N, K, V): K positions only
         return (_token_logprobs(logits, targets) * valid).sum(-1)
 
-    def _scores(self, prompt, texts):
-        prefixes = [self._input_ids(t) for t in texts]
-        b, n_labels = len(texts), len(self.labels)
+    def _scores(self, prompt, prefixes):
+        b, n_labels = len(prefixes), len(self.labels)
         if self.single_token:
             # one forward per example; the last input position predicts every label
             hidden, mask = self._hidden(prompt, prefixes)
@@ -291,14 +322,14 @@ class CausalAdapter(ModelAdapter):
     def general_scores(self, prompt, texts) -> torch.Tensor:
         """The multi-token continuation scorer, also for single-token labels (for checks)."""
         prompt = self._check_prompt(prompt)
-        prefixes = [self._input_ids(t) for t in texts]
+        prefixes = self.encode(texts)
         rows = [(pre, lab) for pre in prefixes for lab in self.label_tokens]
         with autocast(self.device, self.bf16):
             logp = self._continuation_logprobs(prompt, *zip(*rows, strict=True))
         return logp.float().view(len(texts), len(self.labels))
 
     def _pair_score(self, prompt, text, label):
-        seq = self._input_ids(text) + self.label_tokens[label]
+        seq = self.encode([text])[0] + self.label_tokens[label]
         emb = self._embed(torch.tensor([seq], device=self.device), prompt)
         logits = self.model(inputs_embeds=emb).logits[0]  # (P+T, V): the plain, full way
         n = len(self.label_tokens[label])
@@ -315,38 +346,38 @@ class EncoderAdapter(ModelAdapter):
         self.temperature = temperature
         super().__init__(*args, **kwargs)
 
-    def _pooled(self, prompt, texts):
+    def encode(self, texts):
+        return self._tokenize(self.format(texts))
+
+    def _tokenize(self, texts):
+        """[CLS] text [SEP] ids, at most ``max_length`` of them: the prompt comes on top."""
+        return self.tokenizer(list(texts), truncation=True, max_length=self.max_length).input_ids
+
+    def _pooled(self, prompt, ids):
         """Mean of the last hidden states over the non-prompt, non-pad positions -> (B, H)."""
-        n_prompt = 0 if prompt is None else len(prompt)
-        enc = self.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=self.max_length - n_prompt,
-            return_tensors="pt",
-        ).to(self.device)
-        mask = enc.attention_mask
+        ids, mask = self._pad(ids)  # (B, T)
         pool = mask
-        emb = self._embed(enc.input_ids, prompt, at=1)  # after the first special token
+        emb = self._embed(ids, prompt, at=1)  # after the first special token: (B, P+T, E)
         if prompt is not None:
-            mask = self._insert_mask(mask, n_prompt, at=1)
-            pool = self._insert_mask(pool, n_prompt, at=1, value=0)
+            mask = self._insert_mask(mask, len(prompt), at=1)
+            pool = self._insert_mask(pool, len(prompt), at=1, value=0)
         hidden = self.model(inputs_embeds=emb, attention_mask=mask).last_hidden_state
-        pool = pool.unsqueeze(-1).to(hidden.dtype)
+        pool = pool.unsqueeze(-1).to(hidden.dtype)  # (B, P+T, 1)
         return (hidden * pool).sum(1) / pool.sum(1).clamp(min=1e-9)
 
     def _prepare_labels(self):
         with torch.no_grad(), autocast(self.device, self.bf16):
-            emb = self._pooled(None, self.labels)
+            emb = self._pooled(None, self._tokenize(self.labels))
         self.label_embeddings = F.normalize(emb.float(), dim=-1)  # (L, H)
 
-    def _scores(self, prompt, texts):
-        pooled = F.normalize(self._pooled(prompt, self.format(texts)).float(), dim=-1)
+    def _scores(self, prompt, ids):
+        pooled = F.normalize(self._pooled(prompt, ids).float(), dim=-1)
         return self.temperature * pooled @ self.label_embeddings.T  # (B, L)
 
     def _pair_score(self, prompt, text, label):
-        pooled = F.normalize(self._pooled(prompt, self.format([text])).float(), dim=-1)[0]
-        label_emb = F.normalize(self._pooled(None, [self.labels[label]]).float(), dim=-1)[0]
+        pooled = F.normalize(self._pooled(prompt, self.encode([text])).float(), dim=-1)[0]
+        label_ids = self._tokenize([self.labels[label]])
+        label_emb = F.normalize(self._pooled(None, label_ids).float(), dim=-1)[0]
         return self.temperature * pooled @ label_emb
 
 

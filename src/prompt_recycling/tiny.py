@@ -80,7 +80,7 @@ def save_tiny_bert(
         num_hidden_layers=layers,
         num_attention_heads=heads,
         intermediate_size=2 * hidden,
-        max_position_embeddings=128,
+        max_position_embeddings=512,
         initializer_range=initializer_range,
     )
     torch.manual_seed(seed)
@@ -154,7 +154,7 @@ def save_tiny_gpt2(
         n_embd=n_embd,
         n_layer=2,
         n_head=2,
-        n_positions=256,
+        n_positions=512,
         bos_token_id=eos,
         eos_token_id=eos,
         initializer_range=initializer_range,
@@ -215,7 +215,7 @@ def make_tiny_grid(root: str | os.PathLike, seeds: int = 1) -> Path:
             "models": list(models),
             "pairs": [["tiny-a", "tiny-b"], ["tiny-b", "tiny-big"], ["tiny-big", "tiny-a"]],
             "recyclers": ["v2v-lin", "v2v-nn", "lin-comb"],
-            "steps": [2, 4],
+            "steps": [0, 2, 4],
             "vocab_sizes": [50, 100],
             "default_vocab_size": 100,
             "word_offset": 20,
@@ -230,7 +230,7 @@ def make_tiny_grid(root: str | os.PathLike, seeds: int = 1) -> Path:
             "optimizer": "adam",
             "learning_rate": 0.05,
         },
-        "evaluation": {"split": "test", "batch_size": 16, "max_length": 32},
+        "evaluation": {"split": "test", "batch_size": 16, "max_length": 32, "validation": True},
         "recycling": {"v2v-nn": {"epochs": 2}},
     }
     path = root / "tiny.yaml"
