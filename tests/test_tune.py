@@ -6,7 +6,15 @@ import torch
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.models import load_adapter
-from prompt_recycling.tune import TuneConfig, batch_indices, init_prompt, tune_prompt
+from prompt_recycling.tune import (
+    BUCKET_BATCHES,
+    TuneConfig,
+    batch_indices,
+    fold_seed,
+    init_prompt,
+    tune_prompt,
+    word_rows,
+)
 
 LABELS = ["negative", "positive"]
 
@@ -65,7 +73,7 @@ def test_checkpoints_appear_exactly_at_the_configured_steps(tiny_models, tiny_te
 
     paths = tune_prompt(
         adapter, tiny_texts, config, tmp_path / "out", progress=False, on_step=watch
-    )
+    )["checkpoints"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "step-2.npy",
         "step-5.npy",
@@ -116,6 +124,75 @@ def test_batches_are_a_function_of_seed_and_step():
     assert sorted(flat) == list(range(10))  # the first epoch visits every example once
 
 
+def test_batches_are_bucketed_by_length_and_still_cover_each_epoch():
+    rng = np.random.default_rng(0)
+    lengths = list(rng.integers(5, 60, size=1000))
+    batches = [batch_indices(lengths, 8, seed=1, step=s) for s in range(1, 126)]  # one epoch
+    assert sorted(sum(batches, [])) == list(range(1000))
+    spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
+    random_spread = np.mean([np.ptp(rng.choice(lengths, 8)) for _ in range(125)])
+    assert spread < 0.25 * random_spread  # little padding inside a batch
+    assert len(batches) > BUCKET_BATCHES  # several chunks: batch order still shuffled
+    first = [int(np.mean([lengths[i] for i in b])) for b in batches[:20]]
+    assert first != sorted(first) and first != sorted(first, reverse=True)
+
+
+def test_step_zero_is_the_initial_prompt_and_models_start_apart(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    config = TuneConfig(
+        prompt_length=3,
+        batch_size=4,
+        steps=[0, 2],
+        init="sampled-vocab",
+        init_seed=fold_seed(0, "a"),
+    )
+    paths = tune_prompt(adapter, tiny_texts, config, tmp_path / "o", progress=False)["checkpoints"]
+    np.testing.assert_array_equal(np.load(paths[0]), init_prompt(adapter, config).numpy())
+    assert not np.array_equal(np.load(paths[0]), np.load(paths[2]))
+    other = TuneConfig(prompt_length=3, init="sampled-vocab", init_seed=fold_seed(0, "b"))
+    assert fold_seed(0, "a") != fold_seed(0, "b") == fold_seed(0, "b")
+    assert not torch.equal(init_prompt(adapter, config), init_prompt(adapter, other))
+
+
+def test_vocabulary_inits_use_english_word_rows_only(tiny_models):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    pool = set(word_rows(adapter, 10_000).tolist())
+    vocab = adapter.tokenizer.get_vocab()
+    assert vocab["[CLS]"] not in pool and vocab["##ing"] in pool and vocab["!"] not in pool
+    table = adapter.embedding_table.detach()
+    prompt = init_prompt(adapter, TuneConfig(prompt_length=50, init="sampled-vocab"))
+    for row in prompt:
+        ids = [i for i in range(len(table)) if torch.equal(table[i], row)]
+        assert ids and ids[0] in pool
+
+
+def test_resume_restores_checkpoints_a_workflow_manager_deleted(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    config = TuneConfig(prompt_length=3, batch_size=5, steps=[0, 2, 6], save_every=3, seed=2)
+    full = tune_prompt(adapter, tiny_texts, config, tmp_path / "full", progress=False)
+
+    def die(step, loss):
+        if step == 5:
+            raise KeyboardInterrupt  # after the state of step 3 was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        tune_prompt(adapter, tiny_texts, config, tmp_path / "part", progress=False, on_step=die)
+    for f in (tmp_path / "part").glob("step-*.npy"):
+        f.unlink()  # what Snakemake does to a job's outputs before rerunning it
+    resumed = []
+    part = tune_prompt(
+        adapter, tiny_texts, config, tmp_path / "part", progress=False,
+        on_step=lambda s, loss: resumed.append(s),
+    )  # fmt: skip
+    assert resumed[0] == 4
+    for step in (0, 2, 6):
+        np.testing.assert_array_equal(
+            np.load(full["checkpoints"][step]), np.load(part["checkpoints"][step])
+        )
+    assert [h["step"] for h in part["history"]] == list(range(1, 7))
+    assert part["history"] == full["history"]
+
+
 def test_inits(tiny_models):
     adapter = load_adapter(tiny_models["encoder"], LABELS)
     table = adapter.embedding_table.detach()
@@ -148,14 +225,14 @@ def test_nan_loss_stops_naming_the_step(tiny_models, tiny_texts, tmp_path):
     config = TuneConfig(prompt_length=2, batch_size=4, steps=[3], optimizer="adam")
 
     calls = []
-    clean = adapter.scores
+    clean = adapter.score_ids
 
-    def scores(prompt, texts):  # the second training step produces a NaN loss
+    def scores(prompt, ids):  # the second training step produces a NaN loss
         calls.append(1)
-        out = clean(prompt, texts)
+        out = clean(prompt, ids)
         return out * float("nan") if len(calls) == 2 else out
 
-    adapter.scores = scores
+    adapter.score_ids = scores
     with pytest.raises(RecyclingError, match="at step 2"):
         tune_prompt(adapter, tiny_texts, config, tmp_path / "o", progress=False)
 

@@ -102,10 +102,14 @@ def _add_tune(sub) -> None:
         "--init",
         default="random-uniform",
         choices=["random-uniform", "sampled-vocab", "class-label"],
-        help="prompt initialisation (default random-uniform, U(-0.5, 0.5))",
+        help="prompt initialisation (default random-uniform, U(-0.5, 0.5); sampled-vocab: rows "
+        "of the model's own English word pieces; class-label: the labels' rows first)",
     )
     p.add_argument(
-        "--optimizer", default="adafactor", choices=["adafactor", "adam"], help="optimizer"
+        "--optimizer",
+        default="adafactor",
+        choices=["adafactor", "adafactor-scaled", "adam"],
+        help="optimizer (adafactor: T5X's, no parameter scaling)",
     )
     p.add_argument("--lr", type=float, default=0.3, help="learning rate (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="seed of init and data order")
@@ -117,7 +121,7 @@ def _add_evaluate(sub) -> None:
         "evaluate",
         help="rank-classification accuracy of a prompt (or none: zero-shot)",
         description="Scores every label for every example and prints one JSON object with "
-        "accuracy, n and per-class accuracy.",
+        "accuracy, n, per-class accuracy and the share of examples predicted as each label.",
     )
     _add_model_options(p)
     p.add_argument("--prompt", help="prompt file (.npy, .safetensors, PEFT dir); none = zero-shot")
@@ -161,9 +165,8 @@ def _run_tune(args) -> None:
         seed=args.seed,
         save_every=args.save_every,
     )
-    config.validate()
     train = read_examples(args.data, labels)
-    paths = tune_prompt(
+    result = tune_prompt(
         _adapter(args, labels),
         train,
         config,
@@ -171,7 +174,7 @@ def _run_tune(args) -> None:
         args.state_dir,
         progress=not args.no_progress,
     )
-    for step, path in paths.items():
+    for step, path in result["checkpoints"].items():
         print(f"step {step}: {path}")
 
 
@@ -188,6 +191,7 @@ def _run_evaluate(args) -> None:
     result = evaluate(
         _adapter(args, labels), examples, prompt, args.batch_size, progress=not args.no_progress
     )
+    result.pop("predictions")
     print(json.dumps(result))
 
 

@@ -1,11 +1,16 @@
 """Prompt tuning on a frozen model, with checkpoints at chosen steps and exact resume.
 
 Only the prompt (P, E) is trained. Batches are a pure function of (seed, step): the examples are
-shuffled per epoch with a generator seeded by (seed, epoch), so a resumed run draws exactly the
-batches an uninterrupted run would. The resume state (prompt, optimizer state, step) lives in
-``state_dir``, apart from the declared checkpoint files, and is written atomically every
-``save_every`` steps; a killed run restarts from the last saved state and ends with the same
-prompt, bit for bit on CPU.
+shuffled per epoch with a generator seeded by (seed, epoch), cut into chunks of
+``BUCKET_BATCHES`` batches, each chunk sorted by length so that a batch pads to few tokens, and
+the batch order inside an epoch shuffled again; a resumed run therefore draws exactly the batches
+an uninterrupted run would. The resume state (prompt, optimizer state, step, the checkpoints
+written so far and the training history) lives in ``state_dir``, apart from the declared
+checkpoint files, and is written atomically every ``save_every`` steps. A killed run restarts
+from the last saved state, first restoring checkpoint files a workflow manager may have deleted,
+and ends with the same prompt, bit for bit on CPU.
+
+Step 0 may be asked for: its checkpoint is the untrained initial prompt (a control).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,58 +35,98 @@ from prompt_recycling.models import ModelAdapter
 from prompt_recycling.prompt_io import write_prompt
 
 INITS = ("random-uniform", "sampled-vocab", "class-label")
-OPTIMIZERS = ("adafactor", "adam")
+OPTIMIZERS = ("adafactor", "adafactor-scaled", "adam")
+BUCKET_BATCHES = 32  # batches per length-sorted chunk of an epoch
 
 
 @dataclass
 class TuneConfig:
-    """Prompt-tuning settings (defaults: the authors' released code where it says)."""
+    """Prompt-tuning settings (defaults: the authors' released code where it says).
+
+    ``init``: ``random-uniform`` = U(-init_range, init_range) (the T5 default);
+    ``sampled-vocab`` = rows of the model's own English word pieces (the recyclers' filter),
+    drawn from its ``vocab_sample_size`` most frequent ones; ``class-label`` = the verbalizers'
+    rows first, the rest as ``sampled-vocab``.
+    ``optimizer``: ``adafactor`` = T5X's (no parameter scaling), ``adafactor-scaled`` = with
+    the update scaled by the parameter's RMS, ``adam``.
+    ``init_seed``: seed of the initial prompt (default ``seed``); the grid folds the model's name
+    into it so that prompts of equal width on two models do not start from the same tensor.
+    """
 
     prompt_length: int = 100
     init: str = "random-uniform"  # one of INITS
     init_range: float = 0.5  # random-uniform: U(-r, r)
-    vocab_sample_size: int = 5000  # sampled-vocab / class-label: draw from the first ids
+    vocab_sample_size: int = 5000  # sampled-vocab / class-label: the most frequent word pieces
     optimizer: str = "adafactor"  # one of OPTIMIZERS
     learning_rate: float = 0.3
     weight_decay: float = 1e-5
     batch_size: int = 32
     steps: list[int] = field(default_factory=lambda: [2000, 5000, 10000, 20000])
     seed: int = 0
+    init_seed: int | None = None
     save_every: int = 100  # resume-state frequency, in steps
+
+    def __post_init__(self) -> None:
+        self.steps = [int(s) for s in self.steps]
+        self.validate()
 
     def validate(self) -> None:
         if self.init not in INITS:
             raise RecyclingError(f"unknown init {self.init!r}; expected one of {INITS}")
         if self.optimizer not in OPTIMIZERS:
             raise RecyclingError(f"unknown optimizer {self.optimizer!r}; expected {OPTIMIZERS}")
-        if not self.steps or any(s <= 0 for s in self.steps):
-            raise RecyclingError(f"steps must be positive, got {self.steps}")
+        if not self.steps or any(s < 0 for s in self.steps) or self.steps[-1] <= 0:
+            raise RecyclingError(f"steps must be >= 0 with a positive last one, got {self.steps}")
         if any(b <= a for a, b in zip(self.steps, self.steps[1:], strict=False)):
             raise RecyclingError(f"steps must be strictly increasing, got {self.steps}")
-        for key in ("prompt_length", "batch_size", "save_every"):
+        for key in ("prompt_length", "batch_size", "save_every", "vocab_sample_size"):
             if getattr(self, key) <= 0:
                 raise RecyclingError(f"{key} must be positive, got {getattr(self, key)}")
+        if not self.learning_rate > 0:
+            raise RecyclingError(f"learning_rate must be positive, got {self.learning_rate}")
 
     def fingerprint(self) -> str:
         keep = {k: v for k, v in asdict(self).items() if k != "save_every"}
         return hashlib.sha1(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 
+def fold_seed(seed: int, *names: str) -> int:
+    """A stable 31-bit seed from ``seed`` and names (e.g. the model): crc32, not ``hash``."""
+    return zlib.crc32("/".join([str(seed), *names]).encode()) & 0x7FFFFFFF
+
+
 def checkpoint_path(output_dir: str | os.PathLike, step: int) -> Path:
     return Path(output_dir) / f"step-{step}.npy"
 
 
+def word_rows(adapter: ModelAdapter, n: int) -> torch.Tensor:
+    """Ids of the model's ``n`` most frequent English word pieces (id order; specials, unused
+    slots and non-alphabetic pieces excluded: the recyclers' filter)."""
+    from prompt_recycling.vocab import canonical, detect_family, is_english_word, tokenizer_vocab
+
+    vocab, special = tokenizer_vocab(adapter.tokenizer)
+    family = detect_family(vocab)
+    rows = len(adapter.embedding_table)
+    ids = sorted(
+        i
+        for piece, i in vocab.items()
+        if piece not in special and i < rows and is_english_word(canonical(piece, family)[1])
+    )
+    if not ids:
+        raise RecyclingError("the model's vocabulary has no English word pieces to sample from")
+    return torch.tensor(ids[:n])
+
+
 def init_prompt(adapter: ModelAdapter, config: TuneConfig) -> torch.Tensor:
     """Initial prompt (P, E), float32, on CPU."""
-    gen = torch.Generator().manual_seed(config.seed)
+    seed = config.seed if config.init_seed is None else config.init_seed
+    gen = torch.Generator().manual_seed(seed)
     p, table = config.prompt_length, adapter.embedding_table.detach().float().cpu()
     if config.init == "random-uniform":
         r = config.init_range
         return (torch.rand(p, table.shape[1], generator=gen) * 2 - 1) * r
-    special = set(adapter.tokenizer.all_special_ids)
-    pool = [i for i in range(min(config.vocab_sample_size, len(table))) if i not in special]
-    rows = torch.tensor(pool)[torch.randint(len(pool), (p,), generator=gen)]
-    prompt = table[rows].clone()
+    pool = word_rows(adapter, config.vocab_sample_size)
+    prompt = table[pool[torch.randint(len(pool), (p,), generator=gen)]].clone()
     if config.init == "class-label":
         for i, label in enumerate(adapter.labels[:p]):
             ids = adapter.tokenizer(label, add_special_tokens=False).input_ids
@@ -87,15 +134,34 @@ def init_prompt(adapter: ModelAdapter, config: TuneConfig) -> torch.Tensor:
     return prompt
 
 
-def batch_indices(n: int, batch_size: int, seed: int, step: int) -> list[int]:
-    """Example indices of (1-based) ``step``: consecutive slices of per-epoch permutations."""
-    out, start = [], (step - 1) * batch_size
-    while len(out) < batch_size:
-        epoch, pos = divmod(start + len(out), n)
-        perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-        take = min(batch_size - len(out), n - pos)
-        out.extend(perm[pos : pos + take].tolist())
-    return out
+def _epoch_batches(lengths: tuple[int, ...], batch_size: int, seed: int, epoch: int):
+    """The epoch's batches: a seeded permutation cut into chunks of ``BUCKET_BATCHES``
+    batches, each chunk sorted by length, the batches then shuffled (seeded)."""
+    n = len(lengths)
+    gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    perm = torch.randperm(n, generator=gen).tolist()
+    chunk = batch_size * BUCKET_BATCHES
+    batches = []
+    for start in range(0, n, chunk):
+        part = sorted(perm[start : start + chunk], key=lambda i: lengths[i])
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
+    order = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[i] for i in order]
+
+
+_epoch_batches_cached = lru_cache(maxsize=4)(_epoch_batches)
+
+
+def batch_indices(lengths, batch_size: int, seed: int, step: int) -> list[int]:
+    """Example indices of (1-based) ``step``: a pure function of (lengths, seed, step).
+
+    ``lengths``: token count per example (or the number of examples: no bucketing, all
+    lengths equal). An epoch's last batch may be smaller than ``batch_size``.
+    """
+    lengths = tuple([0] * lengths) if isinstance(lengths, int) else tuple(lengths)
+    per_epoch = len(_epoch_batches_cached(lengths, batch_size, seed, 0))
+    epoch, k = divmod(step - 1, per_epoch)
+    return list(_epoch_batches_cached(lengths, batch_size, seed, epoch)[k])
 
 
 def _optimizer(params, config: TuneConfig):
@@ -103,13 +169,14 @@ def _optimizer(params, config: TuneConfig):
         return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     from transformers.optimization import Adafactor
 
-    # T5X settings of the paper: constant lr, decay 0.8, no parameter scaling, no momentum.
+    # T5X settings of the paper: constant lr, decay 0.8, no momentum; "adafactor-scaled"
+    # multiplies the step by the parameter's RMS (relative steps for small-norm embeddings).
     return Adafactor(
         params,
         lr=config.learning_rate,
         decay_rate=-0.8,
         weight_decay=config.weight_decay,
-        scale_parameter=False,
+        scale_parameter=config.optimizer == "adafactor-scaled",
         relative_step=False,
         warmup_init=False,
         beta1=None,
@@ -124,6 +191,11 @@ def _weights_digest(model) -> str:
     return h.hexdigest()
 
 
+def row_norm(prompt: torch.Tensor) -> float:
+    """Mean L2 norm of the prompt's rows."""
+    return float(prompt.detach().float().norm(dim=-1).mean())
+
+
 def tune_prompt(
     adapter: ModelAdapter,
     train: list[Example],
@@ -132,63 +204,75 @@ def tune_prompt(
     state_dir: str | os.PathLike | None = None,
     progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
-) -> dict[int, Path]:
+    on_checkpoint: Callable[[int, torch.Tensor], None] | None = None,
+) -> dict:
     """Train a prompt; write ``step-<k>.npy`` into ``output_dir`` at each configured step.
 
     Args:
         adapter: the frozen model (see :mod:`prompt_recycling.models`).
-        train: training examples.
-        config: settings; validated here.
+        train: training examples (tokenized once here).
+        config: settings (validated on construction).
         output_dir: where the checkpoint files go (created if missing).
         state_dir: resume state; default ``<output_dir>/../.<name>.resume``.
         on_step: called after every step with (step, loss); for logging and tests.
+        on_checkpoint: called with (step, prompt) at each configured step (calibration).
 
     Returns:
-        ``{step: checkpoint path}`` for every configured step.
+        ``{"checkpoints": {step: path}, "history": [{step, loss, row_norm}, ...]}``; the
+        history has one entry per step (loss averaged over the steps since the last entry is
+        not done: every step is recorded).
     """
     from tqdm.auto import tqdm
 
     config.validate()
     if not train:
         raise RecyclingError("no training examples")
+    adapter.check_fits(config.prompt_length)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     state_dir = Path(state_dir or output_dir.parent / f".{output_dir.name}.resume")
     state_file = state_dir / "state.pt"
     digest_before = _weights_digest(adapter.model)
+    ids = adapter.encode([ex.text for ex in train])  # tokenized once
+    lengths = [len(x) for x in ids]
+    gold = torch.tensor([ex.label for ex in train])
 
     prompt = torch.nn.Parameter(init_prompt(adapter, config).to(adapter.device))
     opt = _optimizer([prompt], config)
-    start = 0
+    start, written, history = 0, {}, []
     if state_file.exists():
-        state = torch.load(state_file, map_location=adapter.device, weights_only=True)
-        done = all(
-            checkpoint_path(output_dir, s).exists() for s in config.steps if s <= state["step"]
-        )
-        if state.get("fingerprint") == config.fingerprint() and done:
+        state = torch.load(state_file, map_location="cpu", weights_only=True)
+        if state.get("fingerprint") == config.fingerprint():
             with torch.no_grad():
-                prompt.copy_(state["prompt"])
+                prompt.copy_(state["prompt"].to(adapter.device))
             opt.load_state_dict(state["optimizer"])
-            start = state["step"]
+            start, written, history = state["step"], state["checkpoints"], state["history"]
+            print(f"resuming prompt tuning at step {start} from {state_file}")
+    # checkpoints written before the saved step: restore any a workflow manager deleted
+    for step, saved in written.items():
+        if not checkpoint_path(output_dir, step).exists():
+            write_prompt(saved.numpy(), checkpoint_path(output_dir, step))
+    if start == 0 and 0 in config.steps:
+        _checkpoint(0, prompt, output_dir, written, on_checkpoint)
     last = config.steps[-1]
     todo = set(config.steps)
     bar = tqdm(total=last, initial=start, desc="prompt tuning", disable=not progress)
     for step in range(start + 1, last + 1):
-        idx = batch_indices(len(train), config.batch_size, config.seed, step)
-        batch = [train[i] for i in idx]
-        labels = torch.tensor([ex.label for ex in batch], device=adapter.device)
-        loss = F.cross_entropy(adapter.scores(prompt, [ex.text for ex in batch]), labels)
+        idx = batch_indices(lengths, config.batch_size, config.seed, step)
+        scores = adapter.score_ids(prompt, [ids[i] for i in idx])
+        loss = F.cross_entropy(scores, gold[idx].to(scores.device))
         if not torch.isfinite(loss):
             raise RecyclingError(f"training loss became {loss.item()} at step {step}; stopping")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        history.append({"step": step, "loss": loss.item(), "row_norm": row_norm(prompt)})
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step in todo:
-            write_prompt(prompt.detach().float().cpu().numpy(), checkpoint_path(output_dir, step))
+            _checkpoint(step, prompt, output_dir, written, on_checkpoint)
         if step % config.save_every == 0 and step < last:
-            _save_state(state_file, prompt, opt, step, config)
+            _save_state(state_file, prompt, opt, step, config, written, history)
         if on_step is not None:
             on_step(step, loss.item())
     bar.close()
@@ -197,16 +281,29 @@ def tune_prompt(
     state_file.unlink(missing_ok=True)
     if state_dir.exists() and not any(state_dir.iterdir()):
         state_dir.rmdir()
-    return {s: checkpoint_path(output_dir, s) for s in config.steps}
+    return {
+        "checkpoints": {s: checkpoint_path(output_dir, s) for s in config.steps},
+        "history": history,
+    }
 
 
-def _save_state(path: Path, prompt, opt, step: int, config: TuneConfig) -> None:
+def _checkpoint(step, prompt, output_dir, written, on_checkpoint) -> None:
+    value = prompt.detach().float().cpu()
+    write_prompt(value.numpy(), checkpoint_path(output_dir, step))
+    written[step] = value.clone()
+    if on_checkpoint is not None:
+        on_checkpoint(step, value)
+
+
+def _save_state(path: Path, prompt, opt, step: int, config: TuneConfig, written, history) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
-        "prompt": prompt.detach().clone(),
+        "prompt": prompt.detach().cpu().clone(),
         "optimizer": opt.state_dict(),
         "step": step,
         "fingerprint": config.fingerprint(),
+        "checkpoints": dict(written),
+        "history": list(history),
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
