@@ -1,23 +1,49 @@
-"""The results table and the reliability tables, computed from evaluation rows only."""
+"""From evaluation rows to paired comparisons, reliability tables and convergence.
+
+Everything here reads the aggregated results table only. Each recycled (or identity) prompt is
+compared with its baselines *on the same test examples*:
+
+- zero-shot: the target with no prompt (exact McNemar test, accuracy gain);
+- random: the mean over the K random prompts of the target, drawn as tuned prompts start;
+- re-tuned: the prompt tuned on the target with the same seed and step, and its last step;
+- source: the source prompt's accuracy on its own model (same seed and step).
+
+Each comparison keeps its per-example differences (``d_zero_shot``, ``d_random``,
+``d_re_tuned``: arrays over the test examples, in memory only), so pooled numbers get 95%
+intervals that resample both distinct *source prompts* (data set, source model, seed, step;
+prompts recycled from one source prompt with several vocabulary sizes are not independent) and
+test examples (:func:`prompt_recycling.stats.crossed_mean`). Recycled prompts that are
+numerically the same as another method's (``same_as``: lin-comb equals v2v-lin) are counted
+once in pooled numbers.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from prompt_recycling import stats
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.rows import KEY, decode_labels, read_table
 
-KEY = ["dataset", "kind", "model", "source", "method", "vocab_size", "step", "seed", "random_index"]
+ALPHA = 0.05
+CONVERGENCE_TOLERANCE = 0.0225  # the paper: last step within 2.25% (relative) of the best
 
 
 def aggregate(
-    files: list[str], expected: dict[str, int], csv_out: str, parquet_out: str | None = None
+    files: list[str],
+    expected: dict[str, int],
+    csv_out: str,
+    parquet_out: str | None = None,
 ) -> pd.DataFrame:
-    """Concatenate evaluation CSVs; fail if a row kind has too few or too many rows or a grid
-    coordinate appears twice."""
+    """Concatenate evaluation CSVs; fail unless every kind has its expected row count, no grid
+    coordinate repeats, and every row of a data set and split scored the same examples."""
     frames = [read_table(f) for f in files]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     problems = []
@@ -25,11 +51,17 @@ def aggregate(
     for kind, n in expected.items():
         if counts.get(kind, 0) != n:
             problems.append(f"{kind}: expected {n} rows, found {counts.get(kind, 0)}")
+    for kind in set(counts) - set(expected):
+        problems.append(f"{kind}: {counts[kind]} rows of a kind this grid does not make")
     dupes = table[table.duplicated(KEY, keep=False)] if len(table) else table
     if len(dupes):
         problems.append(
             f"{len(dupes)} rows share their grid coordinates, e.g. {dupes.iloc[0][KEY].to_dict()}"
         )
+    if len(table):
+        for (dataset, split), g in table.groupby(["dataset", "split"]):
+            if g.gold.nunique() != 1:
+                problems.append(f"{dataset} {split}: rows scored different example sets")
     if problems:
         raise RecyclingError("results table is inconsistent: " + "; ".join(problems))
     table = table.sort_values(KEY, na_position="first").reset_index(drop=True)
@@ -42,113 +74,180 @@ def aggregate(
     return table
 
 
-def references(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, model): zero-shot accuracy, mean random-prompt accuracy, and the mean
-    accuracy of prompts tuned on the model itself (all steps and seeds)."""
-    ref = table[table.kind == "zero-shot"].groupby(["dataset", "model"]).accuracy.mean()
-    out = ref.rename("zero_shot").to_frame()
-    rnd = table[table.kind == "random"].groupby(["dataset", "model"]).accuracy.mean()
-    tuned = table[table.kind == "tuned"].groupby(["dataset", "model"]).accuracy.mean()
-    return out.join(rnd.rename("random"), how="left").join(tuned.rename("tuned"), how="left")
+def _correct(row) -> np.ndarray:
+    return decode_labels(row.predictions) == decode_labels(row.gold)
 
 
-def reliability(table: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset × pair (× pair kind) × recycler: how reliably recycling beats baselines."""
-    rec = table[table.kind == "recycled"].copy()
-    refs = references(table)
-    rec = rec.join(refs, on=["dataset", "model"])
-    src_tuned = table[table.kind == "tuned"].groupby(["dataset", "model"]).accuracy.mean()
+def top_label(shares_json: str) -> tuple[str, float]:
+    """The most-predicted label and its share of the examples."""
+    shares = json.loads(shares_json) if shares_json else {}
+    if not shares:
+        return "", math.nan
+    label = max(shares, key=shares.get)
+    return label, float(shares[label])
+
+
+ARRAYS = ["d_zero_shot", "d_random", "d_re_tuned"]
+
+
+def comparisons(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per recycled or identity prompt (test split) with its paired comparisons and
+    per-example differences (``ARRAYS``; :func:`comparisons_csv` leaves them out)."""
+    test = table[table.split == "test"]
+    correct = {i: _correct(r).astype(np.int8) for i, r in test.iterrows()}
+    zs = {(r.dataset, r.model): correct[i] for i, r in test[test.kind == "zero-shot"].iterrows()}
+    rnd: dict = {}
+    for (d, m), g in test[test.kind == "random"].groupby(["dataset", "model"]):
+        rnd[(d, m)] = np.mean([correct[i] for i in g.index], axis=0)  # per-example share
+    tuned = test[test.kind == "tuned"]
+    tuned_acc = {(r.dataset, r.model, r.seed, r.step): r.accuracy for r in tuned.itertuples()}
+    tuned_ok = {(r.dataset, r.model, r.seed, r.step): correct[i] for i, r in tuned.iterrows()}
+    last = tuned.groupby(["dataset", "model", "seed"]).step.max().to_dict()
+    out = []
+    for i, r in test[test.kind.isin(["recycled", "identity"])].iterrows():
+        c, key = correct[i], (r.dataset, r.model)
+        if key not in zs:
+            raise RecyclingError(f"no zero-shot row for {key}: cannot compare")
+        label, share = top_label(r.label_shares)
+        final = last.get((r.dataset, r.model, r.seed))
+        rec = {
+            "dataset": r.dataset,
+            "kind": r.kind,
+            "source": r.source,
+            "target": r.model,
+            "pair_kind": r.pair_kind,
+            "method": r.method if r.kind == "recycled" else "identity",
+            "same_as": r.same_as,
+            "vocab_size": r.vocab_size,
+            "step": int(r.step),
+            "seed": int(r.seed),
+            "accuracy": r.accuracy,
+            "top_label": label,
+            "top_label_share": share,
+            "zero_shot": zs[key].mean(),
+            "gain_zero_shot": r.accuracy - zs[key].mean(),
+            "p_zero_shot": stats.mcnemar_exact(c, zs[key]),
+            "random": rnd[key].mean() if key in rnd else math.nan,
+            "re_tuned": tuned_acc.get((r.dataset, r.model, r.seed, r.step), math.nan),
+            "re_tuned_final": tuned_acc.get((r.dataset, r.model, r.seed, final), math.nan),
+            "source_accuracy": tuned_acc.get((r.dataset, r.source, r.seed, r.step), math.nan),
+            "cluster": f"{r.dataset}|{r.source}|{r.seed}|{r.step}",
+        }
+        rec["gain_random"] = rec["accuracy"] - rec["random"]
+        rec["d_zero_shot"] = c.astype(float) - zs[key]
+        rec["d_random"] = c - rnd[key] if key in rnd else None
+        own = tuned_ok.get((r.dataset, r.model, r.seed, r.step))
+        rec["d_re_tuned"] = own.astype(float) - c if own is not None else None
+        rec["beats_zero_shot"] = float(rec["gain_zero_shot"] > 0)
+        rec["beats_random"] = float(rec["gain_random"] > 0) if key in rnd else math.nan
+        significant = rec["p_zero_shot"] < ALPHA
+        rec["significantly_above"] = float(significant and rec["gain_zero_shot"] > 0)
+        rec["significantly_below"] = float(significant and rec["gain_zero_shot"] < 0)
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def comparisons_csv(comp: pd.DataFrame) -> pd.DataFrame:
+    """The comparisons without their per-example arrays (what goes into the CSV)."""
+    return comp.drop(columns=[c for c in ARRAYS if c in comp])
+
+
+def rows_of(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The per-example arrays of ``column`` stacked: (prompts, examples)."""
+    values = [v for v in frame[column] if v is not None]
+    if not values:
+        return np.zeros((0, 0))
+    return np.stack(values)
+
+
+def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, seed: int = 0):
+    """Pooled mean gain (or share above 0) of ``column`` with its crossed-bootstrap interval."""
+    sel = frame[frame[column].notna()] if len(frame) else frame
+    return stats.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
+
+
+def pooled(comp: pd.DataFrame, dedupe: bool = True, trained: bool = True) -> pd.DataFrame:
+    """Recycled prompts for pooled numbers: numerically identical duplicates counted once,
+    and (``trained``) the untrained step-0 controls left out."""
+    rec = comp[comp.kind == "recycled"]
+    if dedupe:
+        rec = rec[rec.same_as.fillna("") == ""]
+    if trained:
+        rec = rec[rec.step > 0]
+    return rec
+
+
+def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per data set × pair × recycler, over its trained recycled prompts (steps > 0)."""
     rows = []
-    for (dataset, source, target, kind, method), g in rec.groupby(
-        ["dataset", "source", "model", "pair_kind", "method"], sort=True
+    rec = pooled(comp, dedupe=False)
+    for (d, src, tgt, kind, method), g in rec.groupby(
+        ["dataset", "source", "target", "pair_kind", "method"], sort=True
     ):
-        zs, rnd = g.zero_shot.iloc[0], g.random.iloc[0]
+        dup = sorted(set(g.same_as.dropna()) - {""})
+        ident = comp[(comp.kind == "identity") & (comp.dataset == d) & (comp.source == src)]
+        ident = ident[(ident.target == tgt) & (ident.step > 0)]
+        beats = gain(g, share=True, seed=seed)
+        mean_gain = gain(g, seed=seed)
+        label, share = g.top_label.mode().iat[0], g.top_label_share.mean()
         rows.append(
             {
-                "dataset": dataset,
-                "source": source,
-                "target": target,
+                "dataset": d,
+                "source": src,
+                "target": tgt,
                 "pair_kind": kind,
                 "recycler": method,
+                "same_as": ",".join(dup),
                 "n": len(g),
-                "beats_zero_shot": float((g.accuracy > zs).mean()),
-                "beats_random": float((g.accuracy > rnd).mean()) if pd.notna(rnd) else float("nan"),
-                "mean_accuracy": float(g.accuracy.mean()),
-                "std_accuracy": float(g.accuracy.std(ddof=0)),
-                "mean_gain_over_zero_shot": float((g.accuracy - zs).mean()),
-                "zero_shot": float(zs),
-                "random": float(rnd),
-                "re_tuned": float(g.tuned.iloc[0]),
-                "source_tuned": float(src_tuned.get((dataset, source), float("nan"))),
+                "source_prompts": g.cluster.nunique(),
+                "seeds": g.seed.nunique(),
+                "beats_zero_shot": beats.value,
+                "beats_zero_shot_low": beats.low,
+                "beats_zero_shot_high": beats.high,
+                "significantly_above": g.significantly_above.mean(),
+                "significantly_below": g.significantly_below.mean(),
+                "beats_random": g.beats_random.mean(),
+                "mean_gain": mean_gain.value,
+                "mean_gain_low": mean_gain.low,
+                "mean_gain_high": mean_gain.high,
+                "mean_accuracy": g.accuracy.mean(),
+                "top_label": label,
+                "top_label_share": share,
+                "zero_shot": g.zero_shot.iat[0],
+                "random": g.random.iat[0],
+                "re_tuned": g.re_tuned.mean(),
+                "re_tuned_final": g.re_tuned_final.mean(),
+                "source_accuracy": g.source_accuracy.mean(),
+                "identity": ident.accuracy.mean() if len(ident) else math.nan,
             }
         )
     return pd.DataFrame(rows)
 
 
-DEFINITIONS = """\
-Definitions. One row per data set × ordered model pair × recycler, over every recycled prompt
-of that cell (all source seeds, training steps and vocabulary sizes of the grid): n prompts;
-*beats zero-shot* = share of recycled prompts whose accuracy on the target is higher than the
-target's accuracy with no prompt; *beats random* = share higher than the mean accuracy of the
-target with prompts sampled from its own vocabulary; *mean ± std* = recycled accuracy; *gain* =
-mean of (recycled − zero-shot) accuracy; *re-tuned* = mean accuracy of prompts tuned directly on
-the target (same steps and seeds), for reference; *source* = the source prompts' accuracy on
-their own model. Pair kind: same embedding width and parameter counts within 1.5x = same-size.
-"""
+def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -> pd.DataFrame:
+    """Per tuned prompt run (data set, model, seed): validation accuracy by step, the best, the
+    last, and whether the run converged (last within ``tolerance`` of the best, relative)."""
+    val = table[(table.kind == "tuned") & (table.split == "validation") & (table.step > 0)]
+    rows = []
+    for (d, m, s), g in val.groupby(["dataset", "model", "seed"]):
+        g = g.sort_values("step")
+        best, last = g.accuracy.max(), g.accuracy.iat[-1]
+        rows.append(
+            {
+                "dataset": d,
+                "model": m,
+                "seed": int(s),
+                "by_step": {int(k): float(v) for k, v in zip(g.step, g.accuracy, strict=True)},
+                "best": best,
+                "best_step": int(g.step.iat[int(np.argmax(g.accuracy.to_numpy()))]),
+                "last": last,
+                "last_step": int(g.step.iat[-1]),
+                "converged": bool(last >= best * (1 - tolerance)),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
-def write_reliability(table: pd.DataFrame, csv_out: str, md_out: str, tex_out: str) -> pd.DataFrame:
-    rel = reliability(table)
-    with atomic_path(csv_out) as tmp:
-        rel.to_csv(tmp, index=False)
-    shown = rel.assign(
-        **{
-            "pair": rel.source + " → " + rel.target,
-            "beats ZS": (100 * rel.beats_zero_shot).map("{:.0f}%".format),
-            "beats rand.": (100 * rel.beats_random).map("{:.0f}%".format),
-            "recycled acc.": [
-                f"{100 * m:.1f} ± {100 * s:.1f}"
-                for m, s in zip(rel.mean_accuracy, rel.std_accuracy, strict=True)
-            ],
-            "gain": (100 * rel.mean_gain_over_zero_shot).map("{:+.1f}".format),
-            "zero-shot": (100 * rel.zero_shot).map("{:.1f}".format),
-            "re-tuned": (100 * rel.re_tuned).map("{:.1f}".format),
-            "source": (100 * rel.source_tuned).map("{:.1f}".format),
-        }
-    )[
-        [
-            "dataset",
-            "pair",
-            "pair_kind",
-            "recycler",
-            "n",
-            "beats ZS",
-            "beats rand.",
-            "recycled acc.",
-            "gain",
-            "zero-shot",
-            "re-tuned",
-            "source",
-        ]
-    ]
-    with atomic_path(md_out) as tmp:
-        Path(tmp).write_text("Accuracy in %.\n\n" + _markdown(shown) + "\n\n" + DEFINITIONS)
-    with atomic_path(tex_out) as tmp:
-        tex = shown.to_latex(index=False, escape=True).replace("→", "$\\rightarrow$")
-        Path(tmp).write_text(tex + "\n% " + DEFINITIONS.replace("\n", "\n% ") + "\n")
-    return rel
-
-
-def _markdown(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
-
-
-INT_COLUMNS = ["vocab_size", "word_offset", "step", "seed", "random_index", "n"]
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """The results table with integer grid coordinates (empty where they do not apply)."""
-    return pd.read_csv(path, dtype={c: "Int64" for c in INT_COLUMNS})
+def load(path: str | os.PathLike) -> pd.DataFrame:
+    """The aggregated results table (CSV or parquet)."""
+    return read_table(path)

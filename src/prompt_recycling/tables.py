@@ -1,0 +1,193 @@
+"""The tables of a run, written atomically: the aggregated results, pair descriptions,
+training histories, paired comparisons, reliability, convergence and findings.
+
+Percentages everywhere (accuracy, shares, gains in points); every pooled number carries its 95%
+interval and the number of prompts and seeds it is computed over.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from prompt_recycling.analysis import (
+    aggregate,
+    comparisons,
+    comparisons_csv,
+    convergence,
+    reliability,
+)
+from prompt_recycling.findings import Finding, findings, findings_table
+from prompt_recycling.fsutil import atomic_path
+
+
+def _write_csv(frame: pd.DataFrame, path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def _write_text(text: str, path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def aggregate_all(
+    grid,
+    evaluations: list[str],
+    models: list[str],
+    pairs: list[str],
+    histories: list[str],
+    validation: bool,
+    out: dict,
+) -> pd.DataFrame:
+    """Aggregate a grid's outputs; the expected row counts follow from the models' widths."""
+    infos = [json.loads(Path(m).read_text()) for m in models]
+    widths = {i["name"]: i["width"] for i in infos}
+    table = aggregate(
+        evaluations, grid.expected_rows(widths, validation), out["csv"], out["parquet"]
+    )
+    _write_csv(pd.DataFrame([json.loads(Path(p).read_text()) for p in pairs]), out["pairs"])
+    frames = [pd.read_csv(h) for h in histories]
+    _write_csv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), out["training"])
+    return table
+
+
+def pct(x: float, digits: int = 1) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{100 * x:.{digits}f}"
+
+
+def interval(value: float, low: float, high: float, signed: bool = False) -> str:
+    """``62.3 [58.1, 66.0]`` in percent (points when ``signed``)."""
+    if pd.isna(value):
+        return "n/a"
+    f = "{:+.1f}" if signed else "{:.1f}"
+    if pd.isna(low) or pd.isna(high):
+        return f.format(100 * value) + " [n/a]"
+    return f"{f.format(100 * value)} [{f.format(100 * low)}, {f.format(100 * high)}]"
+
+
+def bias(label: str, share: float) -> str:
+    return "n/a" if not label or pd.isna(share) else f"{label} {100 * share:.0f}%"
+
+
+def reliability_shown(rel: pd.DataFrame) -> pd.DataFrame:
+    """The reliability table as a person reads it (percent, intervals, label bias)."""
+    if rel.empty:
+        return pd.DataFrame()
+    method = [
+        f"{r} (= {s})" if s else r
+        for r, s in zip(rel.recycler, rel.same_as.fillna(""), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "dataset": rel.dataset,
+            "pair": rel.source + " → " + rel.target,
+            "pair kind": rel.pair_kind,
+            "recycler": method,
+            "n (prompts / seeds)": [
+                f"{n} ({c} / {s})"
+                for n, c, s in zip(rel.n, rel.source_prompts, rel.seeds, strict=True)
+            ],
+            "beats ZS % [95% CI]": [
+                interval(*v)
+                for v in zip(
+                    rel.beats_zero_shot,
+                    rel.beats_zero_shot_low,
+                    rel.beats_zero_shot_high,
+                    strict=True,
+                )
+            ],
+            "sig. above / below ZS %": [
+                f"{pct(a, 0)} / {pct(b, 0)}"
+                for a, b in zip(rel.significantly_above, rel.significantly_below, strict=True)
+            ],
+            "beats random %": rel.beats_random.map(lambda v: pct(v, 0)),
+            "gain over ZS, points [95% CI]": [
+                interval(*v, signed=True)
+                for v in zip(rel.mean_gain, rel.mean_gain_low, rel.mean_gain_high, strict=True)
+            ],
+            "recycled acc. %": rel.mean_accuracy.map(pct),
+            "recycled bias": [
+                bias(a, b) for a, b in zip(rel.top_label, rel.top_label_share, strict=True)
+            ],
+            "zero-shot %": rel.zero_shot.map(pct),
+            "random %": rel.random.map(pct),
+            "identity %": rel.identity.map(pct),
+            "re-tuned % (same step / last)": [
+                f"{pct(a)} / {pct(b)}"
+                for a, b in zip(rel.re_tuned, rel.re_tuned_final, strict=True)
+            ],
+            "source %": rel.source_accuracy.map(pct),
+        }
+    )
+
+
+RELIABILITY_NOTE = """\
+One row per data set × ordered pair × recycler, over its recycled prompts from trained source
+prompts (steps > 0; every seed, step and vocabulary size). n = recycled prompts (distinct
+source prompts / seeds). *beats ZS* = share whose test accuracy on the target is above the
+target's zero-shot accuracy, with a 95% cluster-bootstrap interval over source prompts; *sig.
+above / below* = share significantly above / below zero-shot (exact McNemar, p < 0.05, same
+test examples); *beats random* = share above the mean of the K random prompts (drawn as tuned
+prompts start); *gain* = mean accuracy minus zero-shot, in points; *bias* = the most-predicted
+label and the share of test examples it is predicted for (mean over prompts); *identity* = the
+source prompt used on the target as is (pairs of equal width); *re-tuned* = a prompt tuned on
+the target with the same seed and step / its last step; *source* = the source prompt on its own
+model. A recycler marked (= other) gives numerically the same prompts as the other one.
+"""
+
+
+def findings_shown(items: list[Finding]) -> pd.DataFrame:
+    rows = []
+    for f in items:
+        e = f.estimate
+        if e is None:
+            estimate = "—"
+        else:
+            estimate = f"{e.format()} (n = {e.n} {e.unit})"
+        rows.append(
+            {
+                "finding": f.id,
+                "claim": f.claim,
+                "the paper": f.paper,
+                "this run: estimate [95% CI]": estimate,
+                "verdict": f.verdict + (f" ({f.reason})" if f.reason else ""),
+                "what is measured": f.detail,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "(no rows)\n"
+    return frame.to_markdown(index=False) + "\n"
+
+
+def write_analysis(
+    table: pd.DataFrame, out: dict, seed: int = 0, convergence_tolerance: float = 0.0225
+) -> list[Finding]:
+    """Comparisons, reliability (CSV, markdown, LaTeX), convergence and findings (CSV, md)."""
+    comp = comparisons(table)
+    _write_csv(comparisons_csv(comp), out["comparisons"])
+    rel = reliability(comp, seed)
+    _write_csv(rel, out["reliability"])
+    shown = reliability_shown(rel)
+    _write_text(
+        "Accuracy in %.\n\n" + markdown(shown) + "\n" + RELIABILITY_NOTE, out["reliability_md"]
+    )
+    tex = shown.to_latex(index=False, escape=True) if len(shown) else ""
+    tex = tex.replace("→", "$\\rightarrow$")
+    _write_text(
+        tex + "\n% " + RELIABILITY_NOTE.replace("\n", "\n% ") + "\n", out["reliability_tex"]
+    )
+    conv = convergence(table, convergence_tolerance)
+    _write_csv(conv, out["convergence"])
+    found = findings(comp, table, seed, convergence_tolerance)
+    _write_csv(findings_table(found), out["findings"])
+    _write_text(markdown(findings_shown(found)), out["findings_md"])
+    return found

@@ -1,0 +1,110 @@
+"""The statistics behind every verdict, on synthetic data whose answer is known."""
+
+import math
+
+import numpy as np
+import pytest
+
+from prompt_recycling import stats
+
+
+def test_identical_predictions_give_p_1_and_an_interval_at_zero():
+    rng = np.random.default_rng(0)
+    a = rng.random(500) < 0.7
+    e = stats.paired_difference(a, a.copy())
+    assert e.p_value == 1.0
+    assert e.value == 0 and e.low <= 0 <= e.high
+    assert e.verdict(1) == "inconclusive" and e.verdict(-1) == "inconclusive"
+
+
+def test_a_clear_gain_is_supported_and_its_opposite_contradicted():
+    rng = np.random.default_rng(1)
+    gold = rng.random(1000) < 0.5
+    good = np.where(rng.random(1000) < 0.85, gold, ~gold) == gold  # ~85% correct
+    weak = np.where(rng.random(1000) < 0.60, gold, ~gold) == gold  # ~60% correct
+    e = stats.paired_difference(good, weak)
+    assert 0.2 < e.value < 0.3 and 0 < e.low < e.value < e.high
+    assert e.p_value < 1e-10
+    assert e.verdict(1) == "supported" and e.verdict(-1) == "contradicted"
+    assert e.n == 1000 and e.unit == "examples"
+
+
+def test_mcnemar_counts_only_discordant_pairs():
+    a = np.array([1, 1, 1, 1, 0, 0, 1, 0], bool)
+    b = np.array([1, 1, 0, 0, 0, 0, 1, 0], bool)  # a right where b is wrong twice, never else
+    assert stats.mcnemar_exact(a, b) == pytest.approx(0.5)  # two-sided binomial, 2 of 2
+    with pytest.raises(ValueError, match="different example sets"):
+        stats.mcnemar_exact(a, b[:5])
+
+
+@pytest.mark.parametrize("low,high,direction,expected", [
+    (0.01, 0.05, 1, "supported"),
+    (0.01, 0.05, -1, "contradicted"),
+    (-0.05, -0.01, -1, "supported"),
+    (-0.05, 0.01, 1, "inconclusive"),
+    (math.nan, 0.01, 1, "inconclusive"),
+])  # fmt: skip
+def test_verdict_reads_only_the_interval(low, high, direction, expected):
+    assert stats.verdict(low, high, direction) == expected
+
+
+def test_a_cluster_counts_once_however_many_rows_it_has():
+    # 10 source prompts, one of them recycled 100 times: resampling rows would make it certain
+    rows = np.r_[np.ones((100, 50)), -np.ones((9, 50))]  # per-example differences
+    clusters = np.r_[np.zeros(100, int), np.arange(1, 10)]
+    e = stats.crossed_mean(rows, clusters)
+    assert e.n == 10 and e.value == pytest.approx((100 - 9) / 109)
+    assert e.low < 0 < e.high  # whole clusters resampled: the big one is often left out
+
+
+def test_a_small_consistent_gain_is_inconclusive_however_many_prompts_show_it():
+    rng = np.random.default_rng(4)
+    n = 1000
+    zero_shot = rng.random(n) < 0.6
+    prompt = zero_shot.copy()
+    prompt[np.flatnonzero(~zero_shot)[:15]] = True  # every prompt fixes the same 15 examples
+    prompt[np.flatnonzero(zero_shot)[:10]] = False  # and breaks the same 10: +0.5 points
+    rows = np.stack([prompt.astype(float) - zero_shot] * 60)
+    e = stats.crossed_mean(rows, np.arange(60))
+    assert e.value > 0 and e.low <= 0  # examples are a sample too
+    assert e.verdict(1) == "inconclusive"
+
+
+def test_a_share_where_every_cluster_agrees_still_has_an_honest_interval():
+    below = -np.ones((15, 30))
+    e = stats.crossed_mean(below, np.arange(15), share=True)
+    assert e.value == 0 and e.low == 0
+    assert e.high == pytest.approx(0.204, abs=0.002)  # Wilson 0 of 15
+    d = stats.crossed_difference(-below, np.arange(15), below, np.arange(15) + 100, share=True)
+    assert d.value == 1 and 0.6 < d.low < 0.8 and d.high == 1
+    assert d.verdict(1) == "supported"
+
+
+def test_difference_of_two_alike_groups_is_inconclusive():
+    rng = np.random.default_rng(2)
+    a = (rng.random((60, 200)) < 0.5).astype(float) - 0.5
+    b = (rng.random((60, 200)) < 0.5).astype(float) - 0.5
+    e = stats.crossed_difference(a, np.arange(60) // 3, b, 100 + np.arange(60) // 3)
+    assert e.low < 0 < e.high and e.n == 40
+    with pytest.raises(ValueError, match="different example sets"):
+        stats.crossed_difference(a, np.arange(60), b[:, :10], np.arange(60))
+
+
+def test_trend_is_a_t_interval_across_units():
+    rng = np.random.default_rng(3)
+    x = np.tile([25, 50, 100, 200, 400], 6)
+    units = np.repeat(np.arange(6), 5)
+    falling = -0.02 * np.log2(x) + rng.normal(0, 0.002, len(x))
+    e = stats.trend(x, falling, units)
+    assert e.n == 6 and e.value == pytest.approx(-0.02, abs=0.003)
+    assert e.verdict(-1) == "supported" and e.p_value < 0.001
+    flat = rng.normal(0, 0.02, len(x))
+    assert stats.trend(x, flat, units).verdict(-1) == "inconclusive"
+    one = stats.trend(x[:5], falling[:5], units[:5])  # one unit: no interval
+    assert one.n == 1 and math.isnan(one.low) and one.verdict(-1) == "inconclusive"
+
+
+def test_estimate_format():
+    e = stats.Estimate(0.031, 0.004, 0.058, 30, "source prompts")
+    assert e.format() == "+3.1 [+0.4, +5.8]"
+    assert stats.Estimate(math.nan, math.nan, math.nan, 0, "x").format() == "n/a"
