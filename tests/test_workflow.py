@@ -123,7 +123,7 @@ def bad_config(root: Path, base: Path, edit) -> Path:
         ("grid.recyclers", lambda c: c["grid"].update(recyclers=["v2v-lin", "magic"])),
         ("grid.pairs", lambda c: c["grid"].update(pairs=[["tiny-a", "ghost"]])),
         ("grid.steps", lambda c: c["grid"].update(steps=[4, 2])),
-        ("grid.vocab_sizes", lambda c: c["grid"].update(vocab_sizes=[50, 100, 5000])),
+        ("tuning.prompt_length", lambda c: c["tuning"].update(prompt_length=490)),
         ("grid.seeds", lambda c: c["grid"].update(seeds=-1)),
     ],
 )
@@ -211,19 +211,37 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
 
     table = pd.read_csv(work / "results/tables/evaluations.csv")
     grid = Grid.from_config(yaml.safe_load(config.read_text()))
-    assert table.kind.value_counts().to_dict() == {
-        k: v for k, v in grid.expected_rows().items() if v
-    }
-    assert len(table) == sum(grid.expected_rows().values()) == 27 + 6 + 3 + 6
+    widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}  # identity only for tiny-a -> tiny-b
+    expected = grid.expected_rows(widths)
+    assert table.kind.value_counts().to_dict() == expected
+    # 3 pairs x 3 methods x 4 cells; 1 pair x 3 steps; 3 models x 3 steps x 2 splits; ...
+    assert expected == {"recycled": 36, "identity": 3, "tuned": 18, "zero-shot": 3, "random": 6}
     assert set(table.pair_kind.dropna()) == {"same-size", "small->large", "large->small"}
-    for name in ("reliability.csv", "reliability.md", "reliability.tex", "evaluations.parquet"):
-        assert (work / "results/tables" / name).stat().st_size > 0
-    for stem in ("recyclability_vs_steps", "performance_vs_words"):
-        for suffix in ("", "_by_pair_kind"):
+    test = table[table.split == "test"]
+    assert test.gold.nunique() == 1 and len(test.gold.iat[0]) == 24  # one example set
+    assert (table.predictions.str.len() == table.n).all()
+    lin = table[table.method == "lin-comb"]
+    assert (lin.same_as == "v2v-lin").all()  # detected as the same prompt as v2v-lin
+    tables = work / "results/tables"
+    for name in ("reliability.csv", "reliability.md", "reliability.tex", "findings.csv",
+                 "comparisons.csv", "convergence.csv", "pairs.csv", "training.csv"):  # fmt: skip
+        assert (tables / name).stat().st_size > 0
+    findings = pd.read_csv(tables / "findings.csv")
+    assert list(findings.finding) == ["F1", "F2a", "F2b", "F3", "F4", "F5a", "F5b", "F5b'", "F5c"]
+    assert set(findings.verdict) <= {"supported", "contradicted", "inconclusive", "not testable"}
+    pairs = pd.read_csv(tables / "pairs.csv").set_index("source")
+    assert pairs.median_row_cosine.notna().to_dict() == {
+        "tiny-a": True,
+        "tiny-b": False,
+        "tiny-big": False,
+    }
+    for name in ("recyclability_vs_steps", "performance_vs_words", "label_bias"):
+        for suffix in ("", "_by_pair_kind") if name != "label_bias" else ("",):
             for ext in ("png", "pdf"):
-                assert (work / f"results/figures/{stem}{suffix}.{ext}").stat().st_size > 1000
+                assert (work / f"results/figures/{name}{suffix}.{ext}").stat().st_size > 1000
     report = (work / "results/report.md").read_text()
-    assert all(f"**F{i}" in report for i in range(1, 6))
+    assert all(f"| F{i}" in report for i in range(1, 6))
+    assert "Warning: the test split has only 24 examples" in report
 
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"

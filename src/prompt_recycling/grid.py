@@ -1,4 +1,5 @@
-"""The experiment grid, defined once from the validated config.
+"""The experiment grid, defined once from the validated config (torch-free: a Snakefile parse
+imports neither torch nor transformers).
 
 Every file of the grid is named here, with exactly the grid values it depends on:
 
@@ -8,6 +9,8 @@ path                                                              depends on
 resources/models/{model}.json                                     model (where it is, its size)
 resources/data/{dataset}/{split}.jsonl                            dataset
 results/prompts/{dataset}/{model}/seed{seed}/step-{step}.npy      dataset, model, seed, step
+results/prompts/{dataset}/{model}/seed{seed}/history.csv          dataset, model, seed
+results/pairs/{source}__{target}.json                             pair (vocabulary similarity)
 results/recyclers/{source}__{target}/{method}/n{size}.safetensors  pair, method, vocabulary size
 results/recycled/{dataset}/{source}__{target}/seed{seed}/
     {method}/n{size}/step-{step}.npy                              all of them
@@ -17,9 +20,10 @@ results/evaluations/{dataset}/zero-shot/{model}.csv
 results/evaluations/{dataset}/random/{model}.csv
 ================================================================  ==============================
 
-A fitted recycler depends on neither data set nor step, so one fit serves all of them.
-Evaluation jobs are grouped by the model they load (one job per data set × pair × seed scores
-every recycled prompt of that group), keeping the per-job start-up cost small.
+Step 0 is the untrained initial prompt (a control, recycled like the others). A fitted recycler
+depends on neither data set nor step, so one fit serves all of them. Evaluation jobs are
+grouped by the model they load (one job per data set × pair × seed scores every recycled prompt
+of that group, and the identity control for pairs of equal width).
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.recyclers import RECYCLERS
 
 SWEEPS = ("paper", "full")
-KINDS = ("recycled", "tuned", "zero-shot", "random")
 
 
 def _key_error(key: str, message: str) -> RecyclingError:
@@ -89,8 +92,10 @@ class Grid:
                     "grid.recyclers", f"unknown recycler {r!r}; known: {sorted(RECYCLERS)}"
                 )
         steps = tuple(g.get("steps") or ())
-        if not steps or any(not isinstance(s, int) or s <= 0 for s in steps):
-            raise _key_error("grid.steps", f"must be positive integers, got {list(steps)}")
+        if not steps or any(not isinstance(s, int) or s < 0 for s in steps) or steps[-1] <= 0:
+            raise _key_error(
+                "grid.steps", f"must be integers >= 0 with a positive last one, got {list(steps)}"
+            )
         if any(b <= a for a, b in itertools.pairwise(steps)):
             raise _key_error("grid.steps", f"must be strictly increasing, got {list(steps)}")
         sizes = tuple(g.get("vocab_sizes") or ())
@@ -182,15 +187,30 @@ class Grid:
                 files += [f"results/evaluations/{d}/random/{m}.csv" for m in self.targets]
         return files
 
-    def expected_rows(self) -> dict[str, int]:
-        """How many rows of each kind the aggregated table must hold."""
+    def history_files(self) -> list[str]:
+        return [
+            history_path(d, m, s)
+            for d in self.datasets
+            for m in self.tuned_models
+            for s in self.seeds
+        ]
+
+    def pair_files(self) -> list[str]:
+        return [pair_path(a, b) for a, b in self.pairs]
+
+    def expected_rows(self, widths: dict[str, int], validation: bool = True) -> dict[str, int]:
+        """How many rows of each kind the aggregated table must hold; ``widths`` (model ->
+        embedding width) decides which pairs get the identity control."""
         d, s = len(self.datasets), len(self.seeds)
-        return {
+        same_width = sum(widths[a] == widths[b] for a, b in self.pairs)
+        counts = {
             "recycled": d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
-            "tuned": d * len(self.tuned_models) * s * len(self.steps),
+            "identity": d * same_width * s * len(self.steps),
+            "tuned": d * len(self.tuned_models) * s * len(self.steps) * (2 if validation else 1),
             "zero-shot": d * len(self.targets),
             "random": d * len(self.targets) * self.random_prompts,
         }
+        return {k: v for k, v in counts.items() if v}
 
     def job_counts(self) -> dict[str, int]:
         """Jobs per rule for a run from nothing (what ``snakemake -n`` should list)."""
@@ -199,13 +219,14 @@ class Grid:
             "fetch_model": len(self.tuned_models),
             "prepare_data": d,
             "train_prompts": d * len(self.tuned_models) * s,
+            "describe_pair": len(self.pairs),
             "fit_recyclers": len(self.pairs) * len(self.recyclers),
             "evaluate_recycled": d * len(self.pairs) * s,
             "evaluate_tuned": d * len(self.tuned_models) * s,
             "evaluate_zero_shot": d * len(self.targets),
             "evaluate_random": d * len(self.targets) if self.random_prompts else 0,
             "aggregate": 1,
-            "reliability": 1,
+            "analyse": 1,
             "figures": 1,
             "write_report": 1,
             "all": 1,
@@ -215,6 +236,14 @@ class Grid:
 
 def prompt_path(dataset: str, model: str, seed: int, step: int) -> str:
     return f"results/prompts/{dataset}/{model}/seed{seed}/step-{step}.npy"
+
+
+def history_path(dataset: str, model: str, seed: int) -> str:
+    return f"results/prompts/{dataset}/{model}/seed{seed}/history.csv"
+
+
+def pair_path(source: str, target: str) -> str:
+    return f"results/pairs/{source}__{target}.json"
 
 
 def recycler_path(source: str, target: str, method: str, size: int) -> str:
@@ -239,35 +268,26 @@ def pair_kind(source: dict, target: dict) -> str:
     return "small->large" if bigger else "large->small"
 
 
-def check_vocab_sizes(config: dict, grid: Grid, locate) -> None:
-    """Fail early when a pair shares fewer filtered words than ``word_offset + size``.
+def check_positions(config: dict, grid: Grid, locate) -> None:
+    """Fail early when a prompt plus the text budget cannot fit a model's input positions.
 
-    ``locate(model) -> folder or None``: only pairs whose both models are already on disk
-    (``path:`` sources, or fetched) can be checked before any job runs; the fit job checks the
-    rest.
+    ``locate(model) -> folder or None``: models already on disk (``path:`` sources, or fetched)
+    are checked from their ``config.json`` before any job runs; the jobs check the rest.
     """
-    from pathlib import Path
+    from prompt_recycling.modelinfo import check_fits, read_config, usable_positions
 
-    from transformers import AutoTokenizer
-
-    from prompt_recycling.vocab import align_vocabularies, tokenizer_vocab
-
-    offset = (config.get("grid") or {}).get("word_offset", 1000)
-    need = offset + max(grid.sizes_used())
-    cache: dict[str, tuple] = {}
-    for source, target in grid.pairs:
-        dirs = [locate(m) for m in (source, target)]
-        if not all(d and Path(d, "config.json").exists() for d in dirs):
+    evaluation = config.get("evaluation") or {}
+    for model in grid.tuned_models:
+        folder = locate(model)
+        model_config = read_config(folder) if folder else None
+        if model_config is None:
             continue
-        for m, d in zip((source, target), dirs, strict=True):
-            if m not in cache:
-                cache[m] = tokenizer_vocab(AutoTokenizer.from_pretrained(d))
-        aligned = align_vocabularies(
-            *cache[source][:1], *cache[target][:1], cache[source][1], cache[target][1]
-        )
-        if need > aligned.n_words:
-            raise _key_error(
-                "grid.vocab_sizes",
-                f"{source} -> {target} share {aligned.n_words} word pieces, fewer than "
-                f"word_offset {offset} + vocabulary size {max(grid.sizes_used())}",
+        spec = config["models"][model]
+        tuning = {**(config.get("tuning") or {}), **(spec.get("tuning") or {})}
+        max_length = spec.get("max_length", evaluation.get("max_length", 128))
+        try:
+            check_fits(
+                tuning.get("prompt_length", 100), max_length, usable_positions(model_config), model
             )
+        except RecyclingError as exc:
+            raise _key_error("tuning.prompt_length", str(exc)) from None

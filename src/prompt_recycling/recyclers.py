@@ -23,13 +23,16 @@ import json
 import os
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from safetensors.numpy import load_file, safe_open, save_file
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _as_2d(name: str, array, width: int | None = None) -> np.ndarray:
@@ -187,12 +190,16 @@ class V2VMLP(Recycler):
         self.net: torch.nn.Sequential | None = None
 
     def _build(self, e_s: int, e_t: int) -> torch.nn.Sequential:
+        import torch  # imported here: the registry above stays importable without torch
+
         hidden = self.config.hidden_scale * e_t
         return torch.nn.Sequential(
             torch.nn.Linear(e_s, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, e_t)
         )
 
     def _fit(self, vs, vt):
+        import torch
+
         cfg = self.config
         gen = torch.Generator().manual_seed(cfg.seed)
         with torch.random.fork_rng(devices=[]):
@@ -217,6 +224,8 @@ class V2VMLP(Recycler):
             cfg.losses.append(total / len(x))
 
     def _apply(self, ps):
+        import torch
+
         with torch.inference_mode():
             return self.net(torch.from_numpy(ps).float()).double().numpy()
 
@@ -227,6 +236,8 @@ class V2VMLP(Recycler):
         return {k: v.detach().numpy() for k, v in self.net.state_dict().items()}
 
     def _set_state(self, state):
+        import torch
+
         e_s = state["0.weight"].shape[1]
         e_t = state["2.weight"].shape[0]
         self.net = self._build(e_s, e_t)

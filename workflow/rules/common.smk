@@ -5,20 +5,26 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.grid import Grid, check_vocab_sizes, prompt_path, recycled_path
+from prompt_recycling.grid import (
+    Grid,
+    check_positions,
+    history_path,
+    pair_path,
+    prompt_path,
+    recycled_path,
+    recycler_path,
+)
 from prompt_recycling.resources import model_location
+
+
+def _local_model(name):
+    location = model_location(config, name)
+    return location if Path(location).is_dir() else None
+
 
 try:
     GRID = Grid.from_config(config)
-    check_vocab_sizes(
-        config,
-        GRID,
-        lambda m: (
-            model_location(config, m)
-            if Path(model_location(config, m)).is_dir()
-            else None
-        ),
-    )
+    check_positions(config, GRID, _local_model)
 except RecyclingError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -42,17 +48,26 @@ wildcard_constraints:
 ENV = "../../envs/prompt-recycling.yaml"
 SPLITS = ["train", "validation", "test"]
 EVAL_SPLIT = config["evaluation"]["split"]
+VALIDATION = config["evaluation"]["validation"]
 TABLES = [
     "results/tables/evaluations.csv",
     "results/tables/evaluations.parquet",
+    "results/tables/pairs.csv",
+    "results/tables/training.csv",
+    "results/tables/comparisons.csv",
     "results/tables/reliability.csv",
     "results/tables/reliability.md",
     "results/tables/reliability.tex",
+    "results/tables/findings.csv",
+    "results/tables/findings.md",
+    "results/tables/convergence.csv",
 ]
 FIGURE_NAMES = [
-    f"{stem}{facet}"
-    for stem in ("recyclability_vs_steps", "performance_vs_words")
-    for facet in ("", "_by_pair_kind")
+    "recyclability_vs_steps",
+    "recyclability_vs_steps_by_pair_kind",
+    "performance_vs_words",
+    "performance_vs_words_by_pair_kind",
+    "label_bias",
 ]
 FIGURES = [f"results/figures/{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "pdf")]
 
@@ -67,14 +82,13 @@ def data_split(split):
 
 def recycled_inputs(w):
     """Source checkpoints and fitted recyclers needed by one evaluate_recycled job."""
-    steps = sorted({step for step, _ in GRID.cells()})
     return {
         "source": model_json(w.source),
         "target": model_json(w.target),
         "data": f"resources/data/{w.dataset}/{EVAL_SPLIT}.jsonl",
-        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in steps],
+        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in GRID.steps],
         "recyclers": [
-            f"results/recyclers/{w.source}__{w.target}/{m}/n{n}.safetensors"
+            recycler_path(w.source, w.target, m, n)
             for m in GRID.recyclers
             for n in GRID.sizes_used()
         ],

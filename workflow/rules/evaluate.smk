@@ -1,5 +1,6 @@
 rule evaluate_recycled:
-    """Recycle and score every prompt of one dataset x pair x seed with one model load."""
+    """Recycle and score every prompt of one dataset x pair x seed with one model load, and
+    the source prompts as they are (identity control) when the widths agree."""
     input:
         unpack(recycled_inputs),
     output:
@@ -27,10 +28,12 @@ rule evaluate_recycled:
 
 
 rule evaluate_tuned:
-    """A model's own prompts at every step: the re-tuned baseline (target) / source accuracy."""
+    """A model's own prompts at every step: the re-tuned baseline (target) / source accuracy,
+    and validation accuracy (whether the run converged)."""
     input:
         model=model_json("{model}"),
         data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
+        validation=data_split("validation") if VALIDATION else [],
         prompts=[prompt_path("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
     output:
         "results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv",
@@ -48,6 +51,7 @@ rule evaluate_tuned:
     params:
         evaluation=config["evaluation"],
         steps=list(GRID.steps),
+        validation=VALIDATION,
     script:
         "../scripts/evaluate_tuned.py"
 
@@ -97,7 +101,8 @@ rule evaluate_random:
         evaluation=config["evaluation"],
         baseline="random",
         k=config["grid"]["random_prompts"],
-        prompt_length=config["tuning"]["prompt_length"],
+        tuning=config["tuning"],
+        model_tuning=lambda w: config["models"][w.model].get("tuning", {}),
     script:
         "../scripts/evaluate_baseline.py"
 

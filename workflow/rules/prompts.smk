@@ -1,12 +1,14 @@
 rule train_prompts:
-    """One job per dataset x model x seed writes every configured step checkpoint; its resume
-    state lives beside the output folder (.seedN.resume), outside the declared outputs.
+    """One job per dataset x model x seed writes every configured step checkpoint (step 0 is
+    the untrained initial prompt) and the training history; its resume state lives beside the
+    output folder (.seedN.resume), outside the declared outputs, and restores them.
     """
     input:
         model=model_json("{model}"),
         train=data_split("train"),
     output:
-        [prompt_path("{dataset}", "{model}", "{seed}", step) for step in GRID.steps],
+        prompts=[prompt_path("{dataset}", "{model}", "{seed}", step) for step in GRID.steps],
+        history=history_path("{dataset}", "{model}", "{seed}"),
     log:
         "logs/train_prompts/{dataset}/{model}/seed{seed}.log",
     benchmark:
@@ -20,7 +22,8 @@ rule train_prompts:
         gpu=1,
     params:
         tuning=config["tuning"],
-        model_spec=lambda w: config["models"][w.model],
+        model_tuning=lambda w: config["models"][w.model].get("tuning", {}),
+        steps=list(GRID.steps),
     script:
         "../scripts/train_prompts.py"
 

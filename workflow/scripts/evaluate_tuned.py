@@ -1,6 +1,6 @@
-"""Evaluate a model's own tuned prompts at every step.
+"""Evaluate a model's own tuned prompts at every step (test, and validation for convergence).
 
-snakemake.input.model / data / prompts; snakemake.params.steps; snakemake.output[0].
+snakemake.input.model / data / prompts; snakemake.params.steps / validation; snakemake.output[0].
 """
 
 from pathlib import Path
@@ -19,5 +19,6 @@ with logged(sm):
         list(sm.input.prompts),
         sm.params.steps,
         sm.output[0],
-        sm.threads,
+        validation=bool(sm.params.validation),
+        threads=sm.threads,
     )

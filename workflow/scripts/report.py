@@ -1,18 +1,19 @@
-"""results/report.md: the paper's findings with this run's numbers.
+"""results/report.md: the paper's findings with this run's numbers, intervals and caveats.
 
-snakemake.input.table / reliability / figures; snakemake.params.titles; snakemake.output[0].
+snakemake.input.table / comparisons / reliability / findings / convergence / pairs / training /
+figures; snakemake.params.titles / models / analysis; snakemake.output[0].
 """
 
-from prompt_recycling.analysis import read_table
 from prompt_recycling.report import write_report
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 with logged(sm):
     write_report(
-        read_table(sm.input.table),
-        sm.output[0],
-        sm.input.reliability,
+        dict(sm.input.items()),
         list(sm.input.figures),
-        dict(sm.params.titles),
+        sm.output[0],
+        titles=dict(sm.params.titles),
+        models=dict(sm.params.models),
+        tolerance=sm.params.analysis.get("convergence_tolerance", 0.0225),
     )

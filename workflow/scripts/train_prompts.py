@@ -1,7 +1,8 @@
-"""Tune one prompt run; writes every step checkpoint.
+"""Tune one prompt run; writes every step checkpoint and the training history.
 
 snakemake.input.model (model JSON), snakemake.input.train (train split),
-snakemake.wildcards.dataset / seed, snakemake.output (checkpoints in step order), threads.
+snakemake.wildcards.dataset / seed, snakemake.params.steps, snakemake.output.prompts
+(checkpoints in step order) / history, threads.
 """
 
 from pathlib import Path
@@ -17,6 +18,8 @@ with logged(sm):
         str(Path(sm.input.train).parent),
         sm.wildcards.dataset,
         int(sm.wildcards.seed),
-        list(sm.output),
+        list(sm.params.steps),
+        list(sm.output.prompts),
+        sm.output.history,
         sm.threads,
     )
