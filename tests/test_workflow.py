@@ -146,6 +146,19 @@ def test_config_errors_fail_before_any_job_naming_the_key(tiny, key, edit):
     assert not (work / "results").exists() and not (work / "resources").exists()
 
 
+@pytest.mark.parametrize("key,value", [("init", "zeros"), ("optimizer", "sgd")])
+def test_unknown_init_or_optimizer_is_a_config_error_before_any_job(tiny, key, value):
+    root, config = tiny
+    work = root / f"bad-{key}"
+    work.mkdir(exist_ok=True)
+    path = bad_config(work, config, lambda c: c["tuning"].update({key: value}))
+    done = smk("-s", str(ROOT / "Snakefile"), "--configfile", str(path), "--cores", "1",
+               cwd=work, check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert f"instance['tuning']['{key}']" in done.stdout + done.stderr
+    assert not (work / "results").exists() and not (work / "resources").exists()
+
+
 def finished_jobs(work: Path, before: float) -> list[Path]:
     """Logs of jobs that finished (their last line is the timing line) before ``before``."""
     done = []

@@ -22,6 +22,30 @@ def set_threads(threads: int | None = None) -> None:
         torch.set_num_threads(threads)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bf16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX-512 BF16 or AMX instructions (elsewhere bf16 is emulated and slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_bf16(setting, device: torch.device) -> bool:
+    """``True`` / ``False`` as given; ``"auto"``: bf16 where the device computes it natively."""
+    if setting == "auto":
+        return native_bf16(device)
+    if not isinstance(setting, bool):
+        raise ValueError(f"bf16 must be true, false or 'auto', got {setting!r}")
+    return setting
+
+
 def autocast(device: torch.device, bf16: bool):
     """bf16 autocast when asked for (on CUDA or CPU); a no-op context otherwise."""
     if not bf16:

@@ -98,21 +98,18 @@ def _labels(config: dict, dataset: str) -> list[str]:
     return config["datasets"][dataset].get("labels", ["negative", "positive"])
 
 
-def _adapter(config: dict, model_json: str, dataset: str, device: str | None = None):
-    """The frozen model with the data set's verbalizers; logs how long loading took."""
+def _adapter(config: dict, model_json: str, dataset: str, training: bool = False):
+    """The frozen model with the data set's verbalizers; logs how long loading took. Precision:
+    ``evaluation.bf16`` for evaluation, ``tuning.bf16`` for training."""
     from prompt_recycling.models import load_adapter
 
     start = time.perf_counter()
     info = _info(model_json)
     opts = _model_options(config, info["name"])
     opts["template"] = config["datasets"][dataset].get("template") or opts["template"]
-    ev = config.get("evaluation") or {}
+    block = (config.get("tuning") if training else config.get("evaluation")) or {}
     adapter = load_adapter(
-        info["location"],
-        _labels(config, dataset),
-        device=device,
-        bf16=ev.get("bf16", False),
-        **opts,
+        info["location"], _labels(config, dataset), bf16=block.get("bf16", False), **opts
     )
     print(f"timing: model load {time.perf_counter() - start:.2f} s")
     return adapter
@@ -149,7 +146,7 @@ def train_prompts(
     set_threads(threads)
     info = _info(model_json)
     tune = tune_config(config, info["name"], seed, steps)
-    adapter = _adapter(config, model_json, dataset)
+    adapter = _adapter(config, model_json, dataset, training=True)
     train = _examples(config, data_dir, dataset, "train")
     out_dir = Path(outputs[0]).parent
     if any(Path(p).parent != out_dir for p in outputs):
@@ -207,7 +204,12 @@ def describe_pair(
     src, tgt = _info(source_json), _info(target_json)
     source, target = load_vocab_table(src["location"]), load_vocab_table(tgt["location"])
     offset = (config.get("grid") or {}).get("word_offset", 1000)
-    selection = select_for_pair(source, target, max(sizes), offset)  # raises when too few
+    try:
+        selection = select_for_pair(source, target, max(sizes), offset)
+    except RecyclingError as exc:  # too few shared words for the largest size
+        raise RecyclingError(
+            f"config key 'grid.vocab_sizes': {src['name']} -> {tgt['name']}: {exc}"
+        ) from None
     vs = source.embeddings[selection.source_ids]
     vt = target.embeddings[selection.target_ids]
     info = {

@@ -86,7 +86,7 @@ def _share_panel(ax, comp, steps, methods, seed):
         _band(ax, range(len(steps)), est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
     ax.axhline(50, color="0.6", lw=0.8, ls=":")
     ax.set_ylim(-3, 103)
-    ax.set_ylabel("recycled prompts beating zero-shot (%)")
+    ax.set_ylabel("beat zero-shot (% of prompts)")
     _steps_axis(ax, steps)
 
 
@@ -136,7 +136,8 @@ def _legend(fig, axes):
             if lab not in handles:
                 handles[lab] = h
                 labels.append(lab)
-    ncol = min(len(labels), 3)
+    # about 2.8 inches per legend entry (the longest labels), never wider than the figure
+    ncol = max(1, min(len(labels), 3, int(fig.get_figwidth() // 2.8)))
     fig.legend([handles[k] for k in labels], labels, loc="lower center", ncol=ncol, frameon=False)
     rows = -(-len(labels) // max(ncol, 1))
     fig.tight_layout(rect=(0, 0.28 * rows / fig.get_figheight(), 1, 1))
