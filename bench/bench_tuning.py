@@ -14,6 +14,7 @@ seq2seq: the target's decoder loss). Same batch, sequence length and prompt leng
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2
 from prompt_recycling.tune import TuneConfig, _optimizer
 
 LABELS = ["negative", "positive"]
+RANDOM_MODELS = ("causal-small", "t5-small")
 
 
 def random_model(name: str, root: Path) -> tuple[Path, str]:
@@ -72,12 +74,18 @@ def texts(n: int, tokens: int) -> list[Example]:
     ]
 
 
-def time_steps(step, n_steps: int) -> float:
-    step()  # warm-up
-    start = time.perf_counter()
-    for _ in range(n_steps):
+def time_interleaved(steps: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each step, the steps taking turns for ``rounds`` rounds (after one
+    warm-up call each), so that a busy machine slows them alike."""
+    for step in steps.values():
         step()
-    return (time.perf_counter() - start) / n_steps
+    times = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 def ours_step(adapter, batch, prompt_len):
@@ -170,13 +178,15 @@ def bench(name, model_dir, kind, args):
     if adapter.kind == "encoder":
         print("training step: PEFT has no standard loss for a headless encoder; skipped")
         return
-    ours = time_steps(ours_step(adapter, batch, args.prompt_len), args.steps)
-    step, peft_model = peft_step(adapter, batch, args.prompt_len, adapter.kind, args.seq_len)
-    theirs = time_steps(step, args.steps)
+    ours = ours_step(adapter, batch, args.prompt_len)
+    theirs, peft_model = peft_step(adapter, batch, args.prompt_len, adapter.kind, args.seq_len)
+    times = time_interleaved({"ours": ours, "peft": theirs}, args.steps)
     peft_model.unload() if hasattr(peft_model, "unload") else None
+    ours, theirs = statistics.median(times["ours"]), statistics.median(times["peft"])
+    ratio = statistics.median(p / o for p, o in zip(times["peft"], times["ours"], strict=True))
     print(
-        f"training step: ours {ours:.3f} s, PEFT prompt tuning {theirs:.3f} s -> "
-        f"{theirs / ours:.2f}x"
+        f"training step (median of {args.steps}, taking turns): ours {ours:.3f} s, "
+        f"PEFT prompt tuning {theirs:.3f} s -> {ratio:.2f}x (median of per-round ratios)"
     )
 
 
@@ -187,7 +197,8 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--prompt-len", type=int, default=20)
-    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--steps", type=int, default=5, help="timed training steps of each")
+    p.add_argument("--only", action="append", choices=RANDOM_MODELS, help="random model(s) to run")
     p.add_argument("--eval-n", type=int, default=16)
     p.add_argument("--device")
     p.add_argument("--bf16", action="store_true")
@@ -199,7 +210,7 @@ def main():
             bench(Path(model).name, model, kind, args)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("causal-small", "t5-small"):
+        for name in args.only or RANDOM_MODELS:
             model_dir, kind = random_model(name, Path(tmp))
             bench(name, model_dir, kind, args)
 

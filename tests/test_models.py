@@ -1,5 +1,7 @@
 """Label scoring of the three model kinds: fast paths against brute-force references."""
 
+import contextlib
+
 import pytest
 import torch
 
@@ -53,6 +55,41 @@ def test_causal_multi_token_labels(tiny_models, tiny_texts):
         fast = adapter.scores(None, texts)
     brute = torch.tensor([[adapter.pair_score(None, t, j) for j in range(2)] for t in texts])
     torch.testing.assert_close(fast, brute, atol=1e-4, rtol=1e-4)
+
+
+def test_seq2seq_label_layouts_equal_one_pass_per_pair(tiny_models, tiny_texts):
+    """Multi-token labels of different lengths: side by side in one decoder row (with and
+    without folded cross-attention) and one row per pair give the brute-force scores, and the
+    same prompt gradient."""
+    from prompt_recycling.models import _folding_cross_attention
+
+    adapter = load_adapter(tiny_models["seq2seq"], ["negative movie", "positive", "great bad"])
+    assert adapter.side_by_side and adapter.fold_cross_attention
+    assert adapter.label_mask.sum(1).tolist() == [3, 2, 3]  # pieces + EOS, padded to K = 3
+    adapter.fold_cross_attention = False  # folding on or off is set below, not by cost
+    texts = [ex.text for ex in tiny_texts[:6]]
+    labels = torch.tensor([ex.label for ex in tiny_texts[:6]])
+    torch.manual_seed(0)
+    prompt = torch.nn.Parameter(torch.randn(3, adapter.embed_dim) * 0.5)
+    brute = torch.tensor([[adapter.pair_score(prompt, t, j) for j in range(3)] for t in texts])
+    layouts = {
+        "side by side, folded": (
+            True,
+            lambda: _folding_cross_attention(adapter.model.get_decoder()),
+        ),
+        "side by side": (True, contextlib.nullcontext),
+        "row per pair": (False, contextlib.nullcontext),
+    }
+    grads = {}
+    for name, (side_by_side, cross_attention) in layouts.items():
+        adapter.side_by_side = side_by_side
+        with cross_attention():
+            scores = adapter.scores(prompt, texts)
+        torch.testing.assert_close(scores.detach(), brute, atol=1e-4, rtol=1e-4, msg=name)
+        loss = torch.nn.functional.cross_entropy(scores, labels)
+        grads[name] = torch.autograd.grad(loss, prompt)[0]
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, grads["row per pair"], atol=1e-6, rtol=1e-4, msg=name)
 
 
 @pytest.mark.parametrize("kind", KINDS)
