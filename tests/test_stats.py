@@ -37,13 +37,16 @@ def test_mcnemar_counts_only_discordant_pairs():
         stats.mcnemar_exact(a, b[:5])
 
 
-@pytest.mark.parametrize("low,high,direction,expected", [
-    (0.01, 0.05, 1, "supported"),
-    (0.01, 0.05, -1, "contradicted"),
-    (-0.05, -0.01, -1, "supported"),
-    (-0.05, 0.01, 1, "inconclusive"),
-    (math.nan, 0.01, 1, "inconclusive"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "low,high,direction,expected",
+    [
+        (0.01, 0.05, 1, "supported"),
+        (0.01, 0.05, -1, "contradicted"),
+        (-0.05, -0.01, -1, "supported"),
+        (-0.05, 0.01, 1, "inconclusive"),
+        (math.nan, 0.01, 1, "inconclusive"),
+    ],
+)
 def test_verdict_reads_only_the_interval(low, high, direction, expected):
     assert stats.verdict(low, high, direction) == expected
 

@@ -181,9 +181,13 @@ def test_resume_restores_checkpoints_a_workflow_manager_deleted(tiny_models, tin
         f.unlink()  # what Snakemake does to a job's outputs before rerunning it
     resumed = []
     part = tune_prompt(
-        adapter, tiny_texts, config, tmp_path / "part", progress=False,
+        adapter,
+        tiny_texts,
+        config,
+        tmp_path / "part",
+        progress=False,
         on_step=lambda s, loss: resumed.append(s),
-    )  # fmt: skip
+    )
     assert resumed[0] == 4
     for step in (0, 2, 6):
         np.testing.assert_array_equal(

@@ -152,8 +152,16 @@ def test_unknown_init_or_optimizer_is_a_config_error_before_any_job(tiny, key, v
     work = root / f"bad-{key}"
     work.mkdir(exist_ok=True)
     path = bad_config(work, config, lambda c: c["tuning"].update({key: value}))
-    done = smk("-s", str(ROOT / "Snakefile"), "--configfile", str(path), "--cores", "1",
-               cwd=work, check=False)  # fmt: skip
+    done = smk(
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(path),
+        "--cores",
+        "1",
+        cwd=work,
+        check=False,
+    )
     assert done.returncode != 0
     assert f"instance['tuning']['{key}']" in done.stdout + done.stderr
     assert not (work / "results").exists() and not (work / "resources").exists()
@@ -236,8 +244,16 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     lin = table[table.method == "lin-comb"]
     assert (lin.same_as == "v2v-lin").all()  # detected as the same prompt as v2v-lin
     tables = work / "results/tables"
-    for name in ("reliability.csv", "reliability.md", "reliability.tex", "findings.csv",
-                 "comparisons.csv", "convergence.csv", "pairs.csv", "training.csv"):  # fmt: skip
+    for name in (
+        "reliability.csv",
+        "reliability.md",
+        "reliability.tex",
+        "findings.csv",
+        "comparisons.csv",
+        "convergence.csv",
+        "pairs.csv",
+        "training.csv",
+    ):
         assert (tables / name).stat().st_size > 0
     findings = pd.read_csv(tables / "findings.csv")
     assert list(findings.finding) == ["F1", "F2a", "F2b", "F3", "F4", "F5a", "F5b", "F5b'", "F5c"]

@@ -95,16 +95,38 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
     targets = set(comp.target)
     for m, label in methods.items():
         g = comp[comp.method == m].groupby("step").accuracy.mean().reindex(steps)
-        ax.plot(range(len(steps)), 100 * g.values, color=COLORS.get(m, "C0"), lw=1.6,
-                marker=MARKERS.get(m, "o"), ms=4, label=label)  # fmt: skip
+        ax.plot(
+            range(len(steps)),
+            100 * g.values,
+            color=COLORS.get(m, "C0"),
+            lw=1.6,
+            marker=MARKERS.get(m, "o"),
+            ms=4,
+            label=label,
+        )
     ident = comp[comp.kind == "identity"].groupby("step").accuracy.mean().reindex(steps)
     if ident.notna().any():
-        ax.plot(range(len(steps)), 100 * ident.values, color="0.45", lw=1.2, ls="-.",
-                marker="v", ms=3.5, label="identity (source prompt as is)")  # fmt: skip
+        ax.plot(
+            range(len(steps)),
+            100 * ident.values,
+            color="0.45",
+            lw=1.2,
+            ls="-.",
+            marker="v",
+            ms=3.5,
+            label="identity (source prompt as is)",
+        )
     tuned = test[(test.kind == "tuned") & test.model.isin(targets)]
     t = tuned.groupby("step").accuracy.mean().reindex(steps)
-    ax.plot(range(len(steps)), 100 * t.values, color="black", lw=1.2, marker="s", ms=3,
-            label="re-tuned on target")  # fmt: skip
+    ax.plot(
+        range(len(steps)),
+        100 * t.values,
+        color="black",
+        lw=1.2,
+        marker="s",
+        ms=3,
+        label="re-tuned on target",
+    )
     zs = test[(test.kind == "zero-shot") & test.model.isin(targets)].accuracy.mean()
     ax.axhline(100 * zs, color="0.3", ls="--", lw=1, label="target zero-shot")
     rnd = test[(test.kind == "random") & test.model.isin(targets)].accuracy.mean()
@@ -191,8 +213,13 @@ def plot_all(
     written += _save(fig, plt, out_dir, "recyclability_vs_steps", dpi)
 
     # the same share panel, by pair kind
-    fig, axes = plt.subplots(len(datasets), len(kinds), squeeze=False, sharey=True,
-                             figsize=(w * len(kinds), h * len(datasets)))  # fmt: skip
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(kinds),
+        squeeze=False,
+        sharey=True,
+        figsize=(w * len(kinds), h * len(datasets)),
+    )
     for i, d in enumerate(datasets):
         for j, k in enumerate(kinds):
             c = comp[(comp.dataset == d) & (comp.kind == "recycled") & (comp.pair_kind == k)]
@@ -206,8 +233,13 @@ def plot_all(
     # performance vs words, pooled and by pair kind
     for facet in (False, True):
         cols = kinds if facet else [None]
-        fig, axes = plt.subplots(len(datasets), len(cols), squeeze=False, sharey=True,
-                                 figsize=(w * len(cols), h * len(datasets)))  # fmt: skip
+        fig, axes = plt.subplots(
+            len(datasets),
+            len(cols),
+            squeeze=False,
+            sharey=True,
+            figsize=(w * len(cols), h * len(datasets)),
+        )
         for i, d in enumerate(datasets):
             for j, k in enumerate(cols):
                 c = comp[(comp.dataset == d) & (comp.kind == "recycled")]
@@ -246,18 +278,34 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         rec = t[(t.kind == "recycled") & (t.same_as.fillna("") == "")]
         for m, label in methods.items():
             g = rec[rec.method == m]
-            ax.scatter(g.last_share, 100 * g.accuracy, s=14, alpha=0.6, color=COLORS.get(m, "C0"),
-                       marker=MARKERS.get(m, "o"), label=f"recycled: {label}")  # fmt: skip
-        refs = [("identity", "v", "0.45", "identity (source prompt as is)"),
-                ("tuned", "s", "black", "tuned on the model itself"),
-                ("random", "x", "0.5", "random prompt"),
-                ("zero-shot", "*", "red", "zero-shot")]  # fmt: skip
+            ax.scatter(
+                g.last_share,
+                100 * g.accuracy,
+                s=14,
+                alpha=0.6,
+                color=COLORS.get(m, "C0"),
+                marker=MARKERS.get(m, "o"),
+                label=f"recycled: {label}",
+            )
+        refs = [
+            ("identity", "v", "0.45", "identity (source prompt as is)"),
+            ("tuned", "s", "black", "tuned on the model itself"),
+            ("random", "x", "0.5", "random prompt"),
+            ("zero-shot", "*", "red", "zero-shot"),
+        ]
         targets = set(rec.model)
         for kind, marker, color, label in refs:
             g = t[(t.kind == kind) & t.model.isin(targets)]
             size = 90 if kind == "zero-shot" else 18
-            ax.scatter(g.last_share, 100 * g.accuracy, s=size, marker=marker, color=color,
-                       label=label, alpha=0.8)  # fmt: skip
+            ax.scatter(
+                g.last_share,
+                100 * g.accuracy,
+                s=size,
+                marker=marker,
+                color=color,
+                label=label,
+                alpha=0.8,
+            )
         ax.axvline(50, color="0.6", lw=0.8, ls=":")
         ax.set_xlim(-3, 103)
         ax.set_xlabel(f"test examples predicted '{last_label}' (%)")

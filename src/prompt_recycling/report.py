@@ -43,8 +43,11 @@ def _setup(table, pairs, titles, models) -> list[str]:
         f"words {', '.join(map(str, sizes))}; evaluation in {precision}."
     )
     if len(pairs):
-        lines += ["", "| pair | kind | median row cosine | 10-NN overlap | words selected |",
-                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            "",
+            "| pair | kind | median row cosine | 10-NN overlap | words selected |",
+            "|---|---|---|---|---|",
+        ]
         kinds = rec.drop_duplicates(["source", "model"]).set_index(["source", "model"]).pair_kind
         for p in pairs.itertuples():
             cos = (
@@ -69,11 +72,16 @@ def _tuning(table, conv) -> list[str]:
     steps = sorted(int(s) for s in tuned.step.unique())
     head = ["dataset", "model", "zero-shot", "random"] + [f"step {s}" for s in steps]
     head += ["converged runs"]
-    lines = ["## Do the prompts learn?", "",
-             "Test accuracy (%) of prompts tuned on each model, mean over seeds [min, max]; "
-             "zero-shot with its label bias. A run converged when its last validation accuracy "
-             "is within 2.25% (relative) of its best.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+    lines = [
+        "## Do the prompts learn?",
+        "",
+        "Test accuracy (%) of prompts tuned on each model, mean over seeds [min, max]; "
+        "zero-shot with its label bias. A run converged when its last validation accuracy "
+        "is within 2.25% (relative) of its best.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for (d, m), g in tuned.groupby(["dataset", "model"]):
         zs = test[(test.kind == "zero-shot") & (test.dataset == d) & (test.model == m)]
         rnd = test[(test.kind == "random") & (test.dataset == d) & (test.model == m)]
@@ -89,6 +97,54 @@ def _tuning(table, conv) -> list[str]:
         c = conv[(conv.dataset == d) & (conv.model == m)] if len(conv) else conv
         cells.append(f"{int(c.converged.sum())} / {len(c)}" if len(c) else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _bias_cell(g) -> str:
+    """Mean accuracy and the mean share of each label predicted, e.g. '71.2 (neg 48 / pos 52)'."""
+    shares = pd.DataFrame([json.loads(x) for x in g.label_shares]).mean()
+    parts = " / ".join(f"{lab[:3]} {100 * v:.0f}" for lab, v in shares.items())
+    return f"{pct(g.accuracy.mean())} ({parts})"
+
+
+def _conditions(table, comp) -> list[str]:
+    """Every condition on each target: accuracy next to its label bias (last step, default
+    vocabulary size for recycled prompts)."""
+    test = table[table.split == "test"]
+    rec = test[test.kind == "recycled"]
+    if rec.empty:
+        return []
+    last = int(test[test.kind == "tuned"].step.max())
+    default = rec.vocab_size.value_counts().idxmax()
+    lines = [
+        "## Accuracy and label bias by condition",
+        "",
+        f"Test accuracy (%) with the share (%) of examples predicted as each label, mean "
+        f"over seeds and prompts; trained prompts at step {last}, recycled ones with "
+        f"{int(default)} words. A prompt that moves every example to one label shows here.",
+        "",
+        "| dataset | target | condition | accuracy (label shares) |",
+        "|---|---|---|---|",
+    ]
+    for (d, m), g in test.groupby(["dataset", "model"]):
+        conds = [
+            ("zero-shot", g[g.kind == "zero-shot"]),
+            ("random prompts", g[g.kind == "random"]),
+            ("tuned on the target", g[(g.kind == "tuned") & (g.step == last)]),
+        ]
+        for src in sorted(g.source.dropna().unique()):
+            if not src:
+                continue
+            s = g[(g.source == src) & (g.step == last)]
+            ident = s[s.kind == "identity"]
+            if len(ident):
+                conds.append((f"identity: {src} prompt as is", ident))
+            r = s[(s.kind == "recycled") & (s.vocab_size == default)]
+            for method, rm in r.groupby("method"):
+                conds.append((f"recycled from {src}: {method}", rm))
+        for name, rows in conds:
+            if len(rows):
+                lines.append(f"| {d} | {m} | {name} | {_bias_cell(rows)} |")
     return lines + [""]
 
 
@@ -169,15 +225,20 @@ def write_report(
     titles, models = titles or {}, models or {}
     lines = ["# Prompt recycling: results of this run", ""]
     lines += _setup(table, pairs, titles, models)
-    lines += ["## Findings", "",
-              "Each finding is one paired difference whose sign the paper predicts, with a 95% "
-              "interval: *supported* when the interval excludes zero on the paper's side, "
-              "*contradicted* on the other side, *inconclusive* otherwise.", ""]  # fmt: skip
+    lines += [
+        "## Findings",
+        "",
+        "Each finding is one paired difference whose sign the paper predicts, with a 95% "
+        "interval: *supported* when the interval excludes zero on the paper's side, "
+        "*contradicted* on the other side, *inconclusive* otherwise.",
+        "",
+    ]
     lines.append(Path(inputs["findings_md"]).read_text() if "findings_md" in inputs else "")
     counts = found.verdict.value_counts().to_dict()
     lines += ["Verdicts: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".", ""]
     lines += _tuning(table, conv)
     lines += ["## Reliability", "", Path(inputs["reliability"]).read_text(), ""]
+    lines += _conditions(table, comp)
     lines += _caveats(table, comp, conv, pairs, training)
     lines += ["## Figures", ""]
     base = Path(out).parent
