@@ -8,8 +8,9 @@
 - ``performance_vs_words``: mean gain over zero-shot (points) by the number of words fitting the
   recycler, at the last step, with 95% bands.
 - both again by pair kind (columns), share / gain panels only;
-- ``label_bias``: every recycled prompt's accuracy against the share of test examples it
-  predicts as the last label (e.g. "positive"), so a collapse onto one label shows at a glance.
+- ``label_bias``: every recycled prompt's accuracy (trained source prompts, steps > 0) against
+  the share of test examples it predicts as the last label (e.g. "positive"), with the other
+  conditions, so a collapse onto one label shows at a glance.
 
 Percent on every axis. Recyclers that give numerically the same prompts (lin-comb = v2v-lin)
 are drawn once, labelled with both names.
@@ -29,6 +30,7 @@ COLORS = {"v2v-lin": "#1b9e77", "v2v-nn": "#d95f02", "lin-comb": "#7570b3"}
 MARKERS = {"v2v-lin": "o", "v2v-nn": "^", "lin-comb": "s"}
 STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
 KIND_ORDER = ("same-size", "small->large", "large->small")
+LEGEND_WIDTH = 3.2  # inches of the longest legend entries
 
 
 def _setup(style: dict):
@@ -158,10 +160,16 @@ def _legend(fig, axes):
             if lab not in handles:
                 handles[lab] = h
                 labels.append(lab)
-    # about 2.8 inches per legend entry (the longest labels), never wider than the figure
-    ncol = max(1, min(len(labels), 3, int(fig.get_figwidth() // 2.8)))
-    fig.legend([handles[k] for k in labels], labels, loc="lower center", ncol=ncol, frameon=False)
-    rows = -(-len(labels) // max(ncol, 1))
+    items = [handles[k] for k in labels]
+    width = fig.get_figwidth()
+    if width < 2 * LEGEND_WIDTH:  # a narrow figure: the legend goes to the right
+        fig.set_figwidth(width + LEGEND_WIDTH)
+        fig.legend(items, labels, loc="center right", frameon=False)
+        fig.tight_layout(rect=(0, 0, width / (width + LEGEND_WIDTH), 1))
+        return
+    ncol = max(1, min(len(labels), 3, int(width // LEGEND_WIDTH)))
+    fig.legend(items, labels, loc="lower center", ncol=ncol, frameon=False)
+    rows = -(-len(labels) // ncol)
     fig.tight_layout(rect=(0, 0.28 * rows / fig.get_figheight(), 1, 1))
 
 
@@ -275,6 +283,7 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         first = t.label_shares.iloc[0] if len(t) else ""
         if first:
             last_label = list(json.loads(first))[-1]
+        t = t[~t.kind.isin(["recycled", "identity", "tuned"]) | (t.step > 0)]  # trained only
         rec = t[(t.kind == "recycled") & (t.same_as.fillna("") == "")]
         for m, label in methods.items():
             g = rec[rec.method == m]

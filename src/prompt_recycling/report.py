@@ -169,10 +169,13 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
                 f"differences of a few points cannot be resolved and most verdicts will be "
                 f"inconclusive."
             )
+    said = set()
     for p in pairs.itertuples():
-        if pd.notna(p.median_row_cosine) and p.median_row_cosine > 0.5:
-            ident = comp[(comp.kind == "identity") & (comp.source == p.source)]
-            ident = ident[(ident.target == p.target) & (ident.step > 0)]
+        key = frozenset((p.source, p.target))
+        if pd.notna(p.median_row_cosine) and p.median_row_cosine > 0.5 and key not in said:
+            said.add(key)
+            ident = comp[(comp.kind == "identity") & comp.source.isin(key) & comp.target.isin(key)]
+            ident = ident[ident.step > 0]
             extra = f" (identity control: {pct(ident.accuracy.mean())}%)" if len(ident) else ""
             out.append(
                 f"{p.source} and {p.target} have nearly the same word embeddings (median row "

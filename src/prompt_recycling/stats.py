@@ -240,7 +240,8 @@ def crossed_difference(
         lb, ub = wilson(pb_, nb)
         low = np.fmin(low, value - math.sqrt((pa_ - la) ** 2 + (ub - pb_) ** 2))
         high = np.fmax(high, value + math.sqrt((ua - pa_) ** 2 + (pb_ - lb) ** 2))
-    return Estimate(value, float(low), float(high), na + nb, unit)
+    n = len(set(map(str, clusters_a)) | set(map(str, clusters_b)))  # shared prompts count once
+    return Estimate(value, float(low), float(high), n, unit)
 
 
 def trend(

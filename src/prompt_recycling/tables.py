@@ -130,7 +130,8 @@ RELIABILITY_NOTE = """\
 One row per data set × ordered pair × recycler, over its recycled prompts from trained source
 prompts (steps > 0; every seed, step and vocabulary size). n = recycled prompts (distinct
 source prompts / seeds). *beats ZS* = share whose test accuracy on the target is above the
-target's zero-shot accuracy, with a 95% cluster-bootstrap interval over source prompts; *sig.
+target's zero-shot accuracy; intervals are 95% and resample source prompts and test examples
+together (prompts recycled from one source prompt move as one); *sig.
 above / below* = share significantly above / below zero-shot (exact McNemar, p < 0.05, same
 test examples); *beats random* = share above the mean of the K random prompts (drawn as tuned
 prompts start); *gain* = mean accuracy minus zero-shot, in points; *bias* = the most-predicted
