@@ -124,11 +124,13 @@ def f3(rec: pd.DataFrame, conv: pd.DataFrame) -> Finding:
     r = rec[sel]
     if r.empty:
         return Finding("F3", claim, paper, None, -1, "", "no recycled prompt of a converged run")
+    r = r[r.vocab_size == r.vocab_size.value_counts().idxmax()]  # the step sweep's word count
     cell = r.groupby([_units(r), "step"]).gain_zero_shot.mean().reset_index()
     cell.columns = ["unit", "step", "gain"]
     e = stats.trend(cell.step, cell.gain, cell.unit)
     detail = (
-        f"slope of the gain over zero-shot per doubling of steps (points), steps "
+        f"slope of the gain over zero-shot per doubling of steps (points) at "
+        f"{int(r.vocab_size.iat[0])} words, steps "
         f"{sorted(int(v) for v in r.step.unique())}; {len(ok)} of {len(conv)} source runs "
         f"converged"
     )
