@@ -28,7 +28,8 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
         assert (ROOT / cmd.split()[1]).is_file()
 
 
-def test_gitignore_keeps_generated_trees_out():
+def test_gitignore_keeps_generated_trees_out_and_bench_results_in():
     ignored = (ROOT / ".gitignore").read_text().split()
-    for entry in ["results/", "resources/", "logs/", ".snakemake/", ".venv/"]:
+    for entry in ["/results/", "/resources/", "/logs/", ".snakemake/", ".venv/"]:
         assert entry in ignored
+    assert (ROOT / "bench/results/calibrate_tuning.md").is_file()  # anchored: not ignored

@@ -7,7 +7,9 @@ rule train_prompts:
         model=model_json("{model}"),
         train=data_split("train"),
     output:
-        prompts=[prompt_path("{dataset}", "{model}", "{seed}", step) for step in GRID.steps],
+        prompts=[
+            prompt_path("{dataset}", "{model}", "{seed}", step) for step in GRID.steps
+        ],
         history=history_path("{dataset}", "{model}", "{seed}"),
     log:
         "logs/train_prompts/{dataset}/{model}/seed{seed}.log",

@@ -28,7 +28,10 @@ rule fit_recyclers:
         target=model_json("{target}"),
         pair=pair_path("{source}", "{target}"),
     output:
-        [recycler_path("{source}", "{target}", "{method}", n) for n in GRID.sizes_used()],
+        [
+            recycler_path("{source}", "{target}", "{method}", n)
+            for n in GRID.sizes_used()
+        ],
     log:
         "logs/fit_recyclers/{source}__{target}/{method}.log",
     benchmark:
