@@ -1,15 +1,31 @@
-"""Atomic writes: a reader never sees a half-written file or directory."""
+"""Atomic writes: a reader never sees a half-written file or directory, nor a missing one.
+
+The new content is written to a temporary sibling (same filesystem, so renames are atomic),
+fsynced, renamed onto the final path, and the parent directory is fsynced so that the rename
+itself survives a crash. An existing directory is swapped with the new one in a single step
+(Linux ``renameat2(RENAME_EXCHANGE)``), so the path is never missing; the old copy, now at the
+temporary name, is deleted afterwards. Where the exchange is unavailable (not Linux, a C library
+without ``renameat2``, a filesystem that refuses it) the old directory is moved aside first, which
+leaves a moment with nothing at the path.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+
+_AT_FDCWD = -100  # <fcntl.h>: paths relative to the working directory
+_RENAME_EXCHANGE = 2  # <linux/fs.h>
 
 
 def check_parent(path: str | os.PathLike) -> Path:
@@ -17,17 +33,100 @@ def check_parent(path: str | os.PathLike) -> Path:
     path = Path(path)
     parent = path.absolute().parent
     if not parent.is_dir():
-        raise RecyclingError(f"output directory {parent} does not exist (for {path})")
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise RecyclingError(f"output directory {parent} {what} (for {path})")
     return path
+
+
+@functools.cache
+def _renameat2():
+    """libc's ``renameat2``, or None where there is none (not Linux, old or other C library)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        func = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+def exchange(a: str | os.PathLike, b: str | os.PathLike) -> None:
+    """Swap the two existing paths ``a`` and ``b`` atomically; OSError where unsupported."""
+    func = _renameat2()
+    if func is None:
+        raise OSError(errno.ENOSYS, "renameat2 is not available", str(a))
+    if func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _fsync_dir(path: Path) -> None:
+    """Persist a directory's entries (best effort: some systems cannot open directories)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    """Persist a written file, or every file and folder under a written directory."""
+    if not path.is_dir():
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+        return
+    for folder, _, files in os.walk(path):
+        for name in files:
+            file = os.path.join(folder, name)
+            if not os.path.islink(file):
+                with open(file, "rb") as f:
+                    os.fsync(f.fileno())
+        _fsync_dir(Path(folder))
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _replace_dir(new: Path, path: Path) -> None:
+    """Put directory ``new`` at ``path``, where a directory already is, and delete the old one."""
+    try:
+        exchange(new, path)  # ``new`` now holds the old directory
+        old = new
+    except OSError:  # two steps, with a moment where ``path`` is missing
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        try:
+            os.replace(path, old / "x")
+        except BaseException:
+            old.rmdir()
+            raise
+        try:
+            os.replace(new, path)
+        except BaseException:
+            os.replace(old / "x", path)  # put the old one back
+            old.rmdir()
+            raise
+    _fsync_dir(path.parent)
+    _remove(old)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; on success rename it onto ``path``.
+    """Yield a temporary sibling of ``path``; on success move it onto ``path`` atomically.
 
-    The temporary file or directory lives in the same parent, so the final ``os.replace`` is
-    atomic on one filesystem. On error the temporary is removed and ``path`` is untouched.
-    An existing directory at ``path`` is replaced (moved aside first, then deleted).
+    The temporary file or directory lives in the same parent, so the final rename is atomic on
+    one filesystem. On error the temporary is removed and ``path`` is untouched. An existing
+    directory at ``path`` is replaced (swapped in one step where possible, see module docstring).
     """
     path = check_parent(path)
     prefix = f".{path.name}.tmp-"
@@ -43,16 +142,12 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
         tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
+        _fsync_tree(tmp)
         if directory and path.is_dir():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-            os.replace(path, old / "x")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
+            _replace_dir(tmp, path)
         else:
             os.replace(tmp, path)
+            _fsync_dir(path.parent)
     except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise

@@ -5,7 +5,8 @@ and ``adapter_model.safetensors`` with one tensor ``prompt_embeddings`` of shape
 (num_virtual_tokens · num_transformer_submodules, token_dim). Recycling maps rows, so all rows
 are recycled, and the written adapter keeps the source adapter's settings with ``token_dim`` and
 the base model changed to the target's: ``PeftModel.from_pretrained(target_model, out_dir)``
-then loads it without the size-mismatch error a source adapter would give.
+then loads it without the size-mismatch error a source adapter would give. An existing adapter
+folder is replaced in one atomic step; any other non-empty folder is refused, never deleted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,33 @@ def _format(path: Path, for_writing: bool) -> str:
         f"cannot tell the prompt format of {path}: use a .npy or .safetensors file "
         f"or a PEFT adapter directory"
     )
+
+
+def check_output(path: str | os.PathLike) -> Path:
+    """Fail unless a prompt can be written at ``path`` without destroying anything of the user's.
+
+    Checked before any work, so a bad path costs nothing: the parent must be a writable folder
+    and the format known from the path. A PEFT adapter path may be missing, an empty folder or an
+    existing adapter folder (one with ``adapter_config.json``, which is replaced); any other
+    folder is not ours to replace, and a file where a folder goes (or the reverse) is refused.
+    """
+    path = check_parent(path)
+    parent = path.absolute().parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RecyclingError(f"output directory {parent} is not writable (for {path})")
+    fmt = _format(path, for_writing=True)
+    if fmt != "peft":
+        if path.is_dir():
+            raise RecyclingError(f"output {path} is a folder; a .{fmt} prompt is written as a file")
+        return path
+    if path.exists() and not path.is_dir():
+        raise RecyclingError(f"output {path} is a file; a PEFT adapter is written as a folder")
+    if path.is_dir() and any(path.iterdir()) and not (path / "adapter_config.json").is_file():
+        raise RecyclingError(
+            f"output folder {path} is not empty and holds no adapter_config.json; refusing to "
+            f"replace it (name a new folder, or a .npy or .safetensors file)"
+        )
+    return path
 
 
 def check_prompt(prompt, name: str = "prompt") -> np.ndarray:
@@ -101,12 +129,15 @@ def write_prompt(
 ) -> Path:
     """Write a (P, E) prompt atomically; the format follows the path (see module docstring).
 
+    ``path`` is checked first (:func:`check_output`): a folder that is not a PEFT adapter is
+    never replaced.
+
     For a PEFT directory: ``like`` is a source PEFT adapter whose settings are copied;
     ``base_model`` names the model the adapter is for; ``task_type`` is used when there is no
     ``like`` adapter (default ``CAUSAL_LM``).
     """
     prompt = check_prompt(prompt).astype(np.float32)
-    path = check_parent(path)
+    path = check_output(path)
     fmt = _format(path, for_writing=True)
     if fmt == "npy":
         with atomic_path(path) as tmp, open(tmp, "wb") as f:

@@ -10,8 +10,7 @@ import numpy as np
 
 from prompt_recycling.embeddings import VocabTable, load_vocab_table
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.fsutil import check_parent
-from prompt_recycling.prompt_io import read_prompt, write_prompt
+from prompt_recycling.prompt_io import check_output, read_prompt, write_prompt
 from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
     DEFAULT_NUM_WORDS,
@@ -94,7 +93,7 @@ def recycle_file(
     Inputs are checked before any model is read, so bad input fails fast and writes nothing.
     """
     get_recycler(method)  # unknown method -> error before any work
-    check_parent(output)
+    check_output(output)  # format, parent folder, never a folder of the user's
     ps = read_prompt(prompt)  # (P, E_s)
     src, tgt = load_vocab_table(source), load_vocab_table(target)
     if ps.shape[1] != src.width:
