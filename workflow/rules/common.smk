@@ -2,11 +2,10 @@
 import re
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
-from prompt_recycling.errors import RecyclingError
+from prompt_recycling.configcheck import config_errors_exit
 from prompt_recycling.grid import (
     Grid,
+    check_config,
     check_positions,
     history_path,
     pair_path,
@@ -22,11 +21,10 @@ def _local_model(name):
     return location if Path(location).is_dir() else None
 
 
-try:
+with config_errors_exit():
     GRID = Grid.from_config(config)
+    check_config(config, GRID)
     check_positions(config, GRID, _local_model)
-except RecyclingError as exc:
-    raise WorkflowError(str(exc)) from None
 
 
 def _alternatives(values):
@@ -70,6 +68,18 @@ FIGURE_NAMES = [
     "label_bias",
 ]
 FIGURES = [f"results/figures/{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "pdf")]
+
+
+COSMETIC = (
+    "title",
+)  # printed by figures and the report only: never a rerun of the rest
+
+
+def job_spec(section, name):
+    """A model's or data set's entry as a rule param, without its cosmetic keys: a changed
+    source, template or setting reruns the jobs that use it, a renamed title does not.
+    """
+    return {k: v for k, v in config[section][name].items() if k not in COSMETIC}
 
 
 def model_json(name):

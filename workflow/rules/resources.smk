@@ -11,7 +11,7 @@ rule fetch_model:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=60,
     params:
-        spec=lambda w: config["models"][w.model],
+        spec=lambda w: job_spec("models", w.model),
     script:
         "../scripts/fetch_model.py"
 
@@ -30,6 +30,6 @@ rule prepare_data:
         mem_mb=lambda w, attempt: 4000 * attempt,
         runtime=30,
     params:
-        spec=lambda w: config["datasets"][w.dataset],
+        spec=lambda w: job_spec("datasets", w.dataset),
     script:
         "../scripts/prepare_data.py"

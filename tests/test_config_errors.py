@@ -1,0 +1,203 @@
+# ruff: noqa: E501  (a table reads best one case a line)
+"""Bad grid configs: each stops ``snakemake -n`` before any job, with exit code 2 and one line
+``config error: config key '<key>': <reason>`` naming the key.
+
+Each config is the tiny grid's with one mistake, run in its own empty working folder. The tiny
+grid's models and data and the folder around the working folder are snapshotted before the run
+and compared after it: nothing outside the working folder is touched (a model named ``../x``
+once wrote beside it), and inside it no job ran (no ``results/``, ``resources/`` or ``logs/``).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prompt_recycling.tiny import make_tiny_grid
+
+ROOT = Path(__file__).resolve().parents[1]
+SHA = "0" * 64
+
+
+def rename_model(config: dict, old: str, new: str) -> None:
+    config["models"][new] = config["models"].pop(old)
+    grid = config["grid"]
+    grid["models"] = [new if m == old else m for m in grid["models"]]
+    grid["pairs"] = [[new if m == old else m for m in pair] for pair in grid["pairs"]]
+
+
+def rename_dataset(config: dict, new: str) -> None:
+    config["datasets"][new] = config["datasets"].pop("tiny-sst")
+    config["grid"]["datasets"] = [new]
+
+
+def setter(*keys, value):
+    """An edit that sets ``config[k1][k2]...`` to ``value`` (made when missing)."""
+
+    def edit(config):
+        node = config
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+
+    return edit
+
+
+def deleter(*keys):
+    def edit(config):
+        node = config
+        for key in keys[:-1]:
+            node = node[key]
+        del node[keys[-1]]
+
+    return edit
+
+
+def both(*edits):
+    def edit(config):
+        for e in edits:
+            e(config)
+
+    return edit
+
+
+def local_csv(config):
+    """An imdb-csv data set of 10 reviews (the fixture's; paths are relative to the working
+    folder, ``<root>/cases/<case>/work``) whose splits ask for 13."""
+    spec = config["datasets"]["tiny-sst"]
+    spec["source"] = {"path": "../../../reviews.csv"}
+    spec["format"] = "imdb-csv"
+    spec["splits"] = {"train": 6, "validation": 2, "test": 5}
+
+
+A, D = ("models", "tiny-a"), ("datasets", "tiny-sst")
+PYPI = {"pypi": {"artifacts": [{"package": "x", "version": "1"}], "members": ["*"]}}
+
+# (id, edit of the tiny config, the key the line must name, a part of its reason)
+CASES = [
+    # unknown keys at every level: misspellings no longer fall back to defaults
+    ("top-level typo", setter("tunning", value={"learning_rate": 0.1}), "tunning", "did you mean 'tuning'"),
+    ("tuning typo", setter("tuning", "learing_rate", value=0.1), "tuning.learing_rate", "did you mean 'learning_rate'"),
+    ("grid.seed", setter("grid", "seed", value=3), "grid.seed", "did you mean 'seeds'"),
+    ("v2v-nn epoch", setter("recycling", "v2v-nn", "epoch", value=3), "recycling.v2v-nn.epoch", "did you mean 'epochs'"),
+    ("unknown recycler settings", setter("recycling", "procrustes", value={}), "recycling.procrustes", "unknown key"),
+    ("evaluation typo", setter("evaluation", "batchsize", value=8), "evaluation.batchsize", "did you mean 'batch_size'"),
+    ("figures typo", setter("figures", "dpii", value=100), "figures.dpii", "did you mean 'dpi'"),
+    ("analysis typo", setter("analysis", "confidence", value=0.9), "analysis.confidence", "unknown key"),
+    ("model key typo", setter(*A, "titel", value="A"), "models.tiny-a.titel", "did you mean 'title'"),
+    ("data set key typo", setter(*D, "lables", value=["a", "b"]), "datasets.tiny-sst.lables", "did you mean 'labels'"),
+    ("source key typo", setter(*D, "source", "pth", value="x"), "datasets.tiny-sst.source.pth", "did you mean 'path'"),
+    ("model tuning typo", setter(*A, "tuning", "lr", value=0.1), "models.tiny-a.tuning.lr", "unknown key"),
+    ("splits typo", setter(*D, "splits", value={"dev": 3}), "datasets.tiny-sst.splits.dev", "unknown key"),
+    # names become folders
+    ("model name ../", lambda c: rename_model(c, "tiny-a", "../evil"), "models", "'../evil' is not allowed"),
+    ("model name upper case", lambda c: rename_model(c, "tiny-a", "Tiny-A"), "models", "'Tiny-A' is not allowed"),
+    ("data set name with /", lambda c: rename_dataset(c, "a/b"), "datasets", "'a/b' is not allowed"),
+    ("data set name hidden", lambda c: rename_dataset(c, ".x"), "datasets", "'.x' is not allowed"),
+    # grid axes
+    ("duplicate pair", lambda c: c["grid"]["pairs"].append(["tiny-a", "tiny-b"]), "grid.pairs", "listed twice"),
+    ("duplicate data set", setter("grid", "datasets", value=["tiny-sst", "tiny-sst"]), "grid.datasets", "listed twice"),
+    ("duplicate recycler", setter("grid", "recyclers", value=["v2v-lin", "v2v-lin"]), "grid.recyclers", "listed twice"),
+    ("duplicate word count", setter("grid", "vocab_sizes", value=[50, 50]), "grid.vocab_sizes", "listed twice"),
+    ("duplicate model", setter("grid", "models", value=["tiny-a", "tiny-a", "tiny-b", "tiny-big"]), "grid.models", "listed twice"),
+    ("unknown recycler", setter("grid", "recyclers", value=["v2v-lin", "magic"]), "grid.recyclers", "unknown recycler 'magic'"),
+    ("pair with undefined model", setter("grid", "pairs", value=[["tiny-a", "ghost"]]), "grid.pairs", "'ghost' is not defined"),
+    ("pair to itself", setter("grid", "pairs", value=[["tiny-a", "tiny-a"]]), "grid.pairs", "recycles a model to itself"),
+    ("pair of three", setter("grid", "pairs", value=[["tiny-a", "tiny-b", "tiny-big"]]), "grid.pairs.0", "too long"),
+    ("model in no pair", setter("grid", "pairs", value=[["tiny-a", "tiny-b"]]), "grid.models", "'tiny-big' is in no pair"),
+    ("undefined data set", setter("grid", "datasets", value=["sst9"]), "grid.datasets", "'sst9' is not defined"),
+    ("steps decreasing", setter("grid", "steps", value=[4, 2]), "grid.steps", "increasing"),
+    ("steps empty", setter("grid", "steps", value=[]), "grid.steps", "should be non-empty"),
+    ("negative step", setter("grid", "steps", value=[-1, 2]), "grid.steps.0", "less than the minimum of 0"),
+    ("word count zero", setter("grid", "vocab_sizes", value=[0, 50]), "grid.vocab_sizes.0", "less than the minimum of 1"),
+    ("default word count not swept", setter("grid", "default_vocab_size", value=70), "grid.default_vocab_size", "70 is not in vocab_sizes"),
+    ("no seeds", setter("grid", "seeds", value=0), "grid.seeds", "less than the minimum of 1"),
+    ("unknown sweep", setter("grid", "sweep", value="everything"), "grid.sweep", "is not one of"),
+    ("grid steps missing", deleter("grid", "steps"), "grid.steps", "required, but missing"),
+    # values
+    ("lr zero", setter("tuning", "learning_rate", value=0), "tuning.learning_rate", "less than or equal to the minimum of 0"),
+    ("lr negative", setter("tuning", "learning_rate", value=-0.3), "tuning.learning_rate", "minimum of 0"),
+    ("model lr zero", setter(*A, "tuning", "learning_rate", value=0), "models.tiny-a.tuning.learning_rate", "minimum of 0"),
+    ("batch size zero", setter("tuning", "batch_size", value=0), "tuning.batch_size", "less than the minimum of 1"),
+    ("batch size text", setter("evaluation", "batch_size", value="big"), "evaluation.batch_size", "is not of type 'integer'"),
+    ("unknown optimizer", setter("tuning", "optimizer", value="sgd"), "tuning.optimizer", "'sgd' is not one of"),
+    ("unknown init", setter("tuning", "init", value="zeros"), "tuning.init", "'zeros' is not one of"),
+    ("epochs zero", setter("recycling", "v2v-nn", "epochs", value=0), "recycling.v2v-nn.epochs", "minimum of 1"),
+    ("v2v-nn lr zero", setter("recycling", "v2v-nn", "learning_rate", value=0), "recycling.v2v-nn.learning_rate", "minimum of 0"),
+    ("dpi zero", setter("figures", "dpi", value=0), "figures.dpi", "less than the minimum of 1"),
+    ("width negative", setter("figures", "width", value=-4), "figures.width", "minimum of 0"),
+    ("tolerance above 1", setter("analysis", "convergence_tolerance", value=2), "analysis.convergence_tolerance", "maximum of 1"),
+    ("unknown split", setter("evaluation", "split", value="dev"), "evaluation.split", "'dev' is not one of"),
+    ("prompt longer than positions", setter("tuning", "prompt_length", value=490), "tuning.prompt_length", "position"),
+    # templates, sources, labels, splits
+    ("model template without {text}", setter(*A, "template", value="Review:"), "models.tiny-a.template", "must contain {text}"),
+    ("data set template without {text}", setter(*D, "template", value="Review: [X]"), "datasets.tiny-sst.template", "must contain {text}"),
+    ("template with another field", setter(*D, "template", value="{text} {label}"), "datasets.tiny-sst.template", "braces other than {text}"),
+    ("missing model path", setter(*A, "source", value={"path": "no/such/model"}), "models.tiny-a.source.path", "does not exist"),
+    ("missing data path", setter(*D, "source", value={"path": "no/such/data"}), "datasets.tiny-sst.source.path", "does not exist"),
+    ("two sources", setter(*A, "source", "hub", value="org/model"), "models.tiny-a.source", "needs exactly one of hub, path, pypi"),
+    ("model without source", deleter(*A, "source"), "models.tiny-a.source", "required, but missing"),
+    ("artifact without sha256", setter(*A, "source", value=PYPI), "models.tiny-a.source.pypi.artifacts.0", "needs sha256 or allow_unverified: true"),
+    ("artifact sha256 not hex", setter(*A, "source", value={"pypi": {"artifacts": [{"package": "x", "version": "1", "sha256": "abc"}], "members": ["*"]}}), "models.tiny-a.source.pypi.artifacts.0.sha256", "does not match"),
+    ("revision of a path", setter(*A, "source", "revision", value="v1"), "models.tiny-a.source.revision", "only hub sources"),
+    ("convert a path source", setter(*A, "convert", value={"gguf": {"dtype": "float32"}}), "models.tiny-a.convert", "converts pypi sources only"),
+    ("splits of a jsonl folder", setter(*D, "splits", value={"train": 10}), "datasets.tiny-sst.splits", "keeps its source's own splits"),
+    ("hub format from a path", setter(*D, "format", value="hub-imdb"), "datasets.tiny-sst.source", "needs a hub source"),
+    ("one label", setter(*D, "labels", value=["positive"]), "datasets.tiny-sst.labels", "is too short"),
+    ("repeated labels", setter(*D, "labels", value=["good", "good"]), "datasets.tiny-sst.labels", "non-unique"),
+    ("vader labels by other names", both(setter(*D, "format", value="vader-rt"), setter(*D, "labels", value=["bad", "good"])), "datasets.tiny-sst.labels", "must be negative and positive"),
+    ("splits above the source", local_csv, "datasets.tiny-sst.splits", "more than the 10 examples"),
+    ("not a mapping", setter("models", value=["tiny-a"]), "models", "is not of type 'object'"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("configs")
+    config = yaml.safe_load(make_tiny_grid(root / "tiny").read_text())
+    lines = ["review,sentiment"] + [
+        f"review number {i} is {'good' if i % 2 else 'bad'},{'positive' if i % 2 else 'negative'}"
+        for i in range(10)
+    ]
+    (root / "reviews.csv").write_text("\n".join(lines) + "\n")
+    return root, config
+
+
+def snapshot(root: Path) -> dict:
+    """Every path under ``root`` with its kind, size and modification time."""
+    return {
+        str(p): (p.is_dir(), p.lstat().st_size, p.lstat().st_mtime_ns)
+        for p in [root, *sorted(root.rglob("*"))]
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "reason"),
+    [pytest.param(edit, key, reason, id=name) for name, edit, key, reason in CASES],
+)
+def test_bad_config_stops_before_any_job_with_one_line(world, request, edit, key, reason):
+    root, base = world
+    config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
+    edit(config)
+    case = root / "cases" / request.node.callspec.id.replace(" ", "_").replace("/", "_")
+    work = case / "work"
+    work.mkdir(parents=True)
+    (case / "bad.yaml").write_text(yaml.safe_dump(config))
+    before = snapshot(root / "tiny"), sorted(p.name for p in case.iterdir())
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+        + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"config error: config key '{key}'"), lines[0]
+    assert reason in lines[0], lines[0]
+    assert not {"results", "resources", "logs"} & {p.name for p in work.iterdir()}
+    assert (snapshot(root / "tiny"), sorted(p.name for p in case.iterdir())) == before
