@@ -307,6 +307,7 @@ def test_bad_call_is_one_line_exit_2_and_writes_nothing(world, cli, argv, messag
     before = snapshot(world.roots)
     code, out, err = cli([world.fill(a) for a in argv])
     line = one_error_line(err)
+    print(line)  # pytest -rP lists the messages
     assert code == 2
     assert world.fill(message) in line
     assert out == ""

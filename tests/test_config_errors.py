@@ -197,6 +197,7 @@ def test_bad_config_stops_before_any_job_with_one_line(world, request, edit, key
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert done.returncode == 2, done.stdout + done.stderr
     assert len(lines) == 1, lines
+    print(lines[0])  # pytest -rP lists the messages
     assert lines[0].startswith(f"config error: config key '{key}'"), lines[0]
     assert reason in lines[0], lines[0]
     assert not {"results", "resources", "logs"} & {p.name for p in work.iterdir()}

@@ -47,14 +47,31 @@ def _defaulting_validator(schema: dict):
 
 def validate(config: dict, schema_path: str | os.PathLike) -> dict:
     """Fill defaults into ``config`` (in place) and check it; the first problem is raised as a
-    one-line :class:`RecyclingError` naming the key path. Returns ``config``."""
+    one-line :class:`RecyclingError` naming the key path. Returns ``config``, its keys sorted
+    (:func:`sort_keys`)."""
     from jsonschema.exceptions import best_match
 
     schema = load_schema(schema_path)
     errors = list(_defaulting_validator(schema).iter_errors(config))
     if errors:
         raise RecyclingError(describe(best_match(errors) or errors[0]))
+    sort_keys(config)
     return config
+
+
+def sort_keys(node) -> None:
+    """Put every mapping's keys in sorted order, in place. Snakemake compares a job's parameters
+    as written, key order included: without this, the same settings written in another order
+    (or a default filled in) would rerun the jobs that take them."""
+    if isinstance(node, dict):
+        items = sorted(node.items(), key=lambda kv: str(kv[0]))
+        node.clear()
+        node.update(items)
+        for value in node.values():
+            sort_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            sort_keys(value)
 
 
 def key_path(parts) -> str:

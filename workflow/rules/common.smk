@@ -76,8 +76,8 @@ COSMETIC = (
 
 
 def job_spec(section, name):
-    """A model's or data set's entry as a rule param, without its cosmetic keys: a changed
-    source, template or setting reruns the jobs that use it, a renamed title does not.
+    """A model's or data set's entry as job parameters, minus its cosmetic keys (a changed
+    source, template or setting reruns the jobs that use it, a renamed title does not).
     """
     return {k: v for k, v in config[section][name].items() if k not in COSMETIC}
 
