@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -82,3 +86,12 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL a process group started with ``start_new_session`` (no-op once it is gone)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

@@ -10,7 +10,6 @@ timeout) instead of stalling CI.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import kill_group
 
 from prompt_recycling.grid import Grid
 from prompt_recycling.tiny import make_tiny_grid
@@ -61,11 +61,7 @@ def cluster():
 
 def stop(proc: subprocess.Popen) -> None:
     """Kill a Snakemake process group this test started and cancel its SLURM jobs."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
+    kill_group(proc)
     subprocess.run(["scancel", "-u", "root"], check=False, timeout=60)
 
 

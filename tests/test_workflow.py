@@ -1,10 +1,8 @@
 """The Snakemake workflow: formatting, lint, dry-runs of the shipped configs, and a tiny
 end-to-end grid that is killed mid-run and resumed (bad configs: test_config_errors.py)."""
 
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import kill_group
 
 from prompt_recycling.grid import Grid
 from prompt_recycling.rows import read_table
@@ -108,15 +107,6 @@ def test_conda_env_matches_pyproject():
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("grid")
     return root, make_tiny_grid(root)
-
-
-def kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL a process group started with ``start_new_session`` (no-op once it is gone)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def resume_config(root: Path, base: Path) -> Path:
