@@ -12,6 +12,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 # One line naming the key (snakemake.utils.validate would print the whole schema); fills defaults.
 with config_errors_exit():
     validate(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")

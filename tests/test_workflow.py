@@ -174,13 +174,19 @@ def test_a_killed_training_job_resumes_at_its_saved_step_with_the_same_prompt(ti
     assert not state.exists()  # cleaned up after the run
 
 
-def finished_jobs(work: Path, before: float) -> list[Path]:
-    """Logs of jobs that finished (their last line is the timing line) before ``before``."""
-    done = []
-    for log in (work / "logs").rglob("*.log"):
-        if log.stat().st_mtime < before and "timing: start-up" in log.read_text():
-            done.append(log)
-    return done
+def recorded(work: Path, kind: str) -> set[str]:
+    """Output paths Snakemake holds a ``kind`` record for (``metadata``: finished;
+    ``incomplete``: started, not finished), decoded from its record file names (urlsafe
+    base64 of the path, split into ``@``-prefixed folders when long)."""
+    import base64
+
+    root = work / ".snakemake" / kind
+    paths = set()
+    for f in root.rglob("*") if root.exists() else []:
+        if f.is_file():
+            code = "".join(part.removeprefix("@") for part in f.relative_to(root).parts)
+            paths.add(base64.urlsafe_b64decode(code).decode())
+    return paths
 
 
 def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
@@ -201,31 +207,25 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
+        # kill as soon as Snakemake has recorded a finished training job
         deadline = time.time() + 300
         while time.time() < deadline and proc.poll() is None:
-            logs = (
-                list((work / "logs/train_prompts").rglob("*.log"))
-                if (work / "logs").exists()
-                else []
-            )
-            if any("timing: start-up" in p.read_text() for p in logs):
+            finished = recorded(work, "metadata") - recorded(work, "incomplete")
+            if any(p.startswith("results/prompts/") for p in finished):
                 break
             time.sleep(0.2)
-        time.sleep(3.5)
-        killed_at = time.time()
     finally:
         kill_group(proc)
-    finished = finished_jobs(work, killed_at - 3.0)  # Snakemake has recorded these
-    assert finished, "no job finished before the kill"
     assert not (work / "results/report.md").exists(), "the grid finished before the kill"
-    # outputs of finished training jobs, with their modification times
-    outputs = {}
-    for log in finished:
-        if "train_prompts" in log.parts:
-            rel = log.relative_to(work / "logs/train_prompts")
-            folder = work / "results/prompts" / rel.parent / rel.stem
-            outputs.update({p: p.stat().st_mtime_ns for p in folder.glob("step-*.npy")})
-    assert outputs
+    # prompts of training jobs that Snakemake recorded as finished before the kill, with their
+    # modification times: a rerun must keep them
+    finished = recorded(work, "metadata") - recorded(work, "incomplete")
+    outputs = {
+        work / p: (work / p).stat().st_mtime_ns
+        for p in finished
+        if p.startswith("results/prompts/") and p.endswith(".npy")
+    }
+    assert outputs, f"no training job finished before the kill: {sorted(finished)}"
 
     smk("-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--unlock", cwd=work)
     smk(
@@ -258,7 +258,9 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         "reliability.csv",
         "reliability.md",
         "reliability.tex",
+        "reliability.html",
         "findings.csv",
+        "findings.html",
         "comparisons.csv",
         "convergence.csv",
         "pairs.csv",
@@ -282,6 +284,8 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     assert all(f"| F{i}" in report for i in range(1, 6))
     assert "Warning: the test split has only 24 examples" in report
 
+    check_html_report(work, config, grid)
+
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"
     style.write_text(yaml.safe_dump({"figures": {"dpi": 90}}))
@@ -299,3 +303,39 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     )
     assert set(job_stats(done.stdout)) == {"figures", "write_report", "all", "total"}
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
+
+
+def check_html_report(work: Path, config: Path, grid: Grid) -> None:
+    """``snakemake --report``: one self-contained HTML file holding every figure with its
+    caption (and the counts it pools over), the findings and reliability tables as HTML, the
+    results table as a download and the workflow description."""
+    import base64
+    import json
+
+    out = work / "report.html"
+    smk("-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--report", str(out), cwd=work)
+    html = out.read_text()
+    found = re.search(r'<script id="results">\s*var results = (\{.*?\});?\s*</script>', html, re.S)
+    results = json.loads(found.group(1))
+    figures = {f"results/figures/{n}.png" for n in ("recyclability_vs_steps", "label_bias")}
+    figures |= {
+        f"results/figures/{n}{s}.png"
+        for n in ("recyclability_vs_steps", "performance_vs_words")
+        for s in ("", "_by_pair_kind")
+    }
+    tables = {"results/tables/findings.html", "results/tables/reliability.html"}
+    data = {"results/tables/evaluations.csv", "results/report.md"}
+    assert set(results) == figures | tables | data
+    counts = grid.counts()
+    for path, entry in results.items():
+        assert len(entry["caption"]) > 100, path
+        content = base64.b64decode(entry["data_uri"].split(",", 1)[1])
+        assert len(content) > 500, path
+        if path in tables:
+            assert b"<table" in content
+        if path.endswith("findings.html"):
+            assert all(f"F{i}".encode() in content for i in range(1, 6))
+    caption = results["results/figures/recyclability_vs_steps.png"]["caption"]
+    assert f"{counts['recycled_prompts']} recycled prompts" in " ".join(caption.split())
+    description = html[html.index('<script id="workflow-desc">') :][:5000]
+    assert "Prompt recycling grid" in description and "tiny-sst" in description

@@ -239,6 +239,24 @@ class Grid:
         }
         return {k: v for k, v in counts.items() if v}
 
+    def counts(self) -> dict[str, int]:
+        """What the figures and tables pool over, for their captions."""
+        d, s = len(self.datasets), len(self.seeds)
+        trained = sum(step > 0 for step in self.steps)
+        return {
+            "datasets": d,
+            "pairs": len(self.pairs),
+            "seeds": s,
+            "recyclers": len(self.recyclers),
+            "recycled_prompts": d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
+            "recycled_from_trained": d
+            * len(self.pairs)
+            * s
+            * len(self.recyclers)
+            * sum(step > 0 for step, _ in self.cells()),
+            "source_prompts": d * len(self.sources) * s * trained,
+        }
+
     def job_counts(self) -> dict[str, int]:
         """Jobs per rule for a run from nothing (what ``snakemake -n`` should list)."""
         d, s = len(self.datasets), len(self.seeds)

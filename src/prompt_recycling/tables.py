@@ -169,10 +169,38 @@ def markdown(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False) + "\n"
 
 
+HTML_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; font-size: 13px; margin: 1em; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: left;
+          vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+p {{ max-width: 60em; }}
+</style></head><body>
+<h3>{title}</h3>
+{table}
+<p>{note}</p>
+</body></html>
+"""
+
+
+def html_page(frame: pd.DataFrame, title: str, note: str = "") -> str:
+    """A standalone HTML page with ``frame`` as a table (the Snakemake report shows HTML files
+    inline; markdown and CSV only as downloads)."""
+    import html
+
+    body = frame.to_html(index=False, border=0, na_rep="—") if len(frame) else "<p>(no rows)</p>"
+    note = html.escape(" ".join(note.split())).replace("*", "")
+    return HTML_PAGE.format(title=html.escape(title), table=body, note=note)
+
+
 def write_analysis(
     table: pd.DataFrame, out: dict, seed: int = 0, convergence_tolerance: float = 0.0225
 ) -> list[Finding]:
-    """Comparisons, reliability (CSV, markdown, LaTeX), convergence and findings (CSV, md)."""
+    """Comparisons, reliability (CSV, markdown, LaTeX, HTML), convergence and findings (CSV,
+    markdown, HTML)."""
     comp = comparisons(table)
     _write_csv(comparisons_csv(comp), out["comparisons"])
     rel = reliability(comp, seed)
@@ -191,4 +219,16 @@ def write_analysis(
     found = findings(comp, table, seed, convergence_tolerance)
     _write_csv(findings_table(found), out["findings"])
     _write_text(markdown(findings_shown(found)), out["findings_md"])
+    if "reliability_html" in out:
+        title = "Reliability of recycled prompts (accuracy in %)"
+        _write_text(html_page(shown, title, RELIABILITY_NOTE), out["reliability_html"])
+    if "findings_html" in out:
+        title = "The paper's findings: paired differences with 95% intervals"
+        _write_text(html_page(findings_shown(found), title, FINDINGS_NOTE), out["findings_html"])
     return found
+
+
+FINDINGS_NOTE = """Each finding is one paired difference on the same test examples whose sign
+the paper predicts: supported when the 95% interval excludes zero on the paper's side,
+contradicted when it excludes zero on the other side, inconclusive otherwise, not testable when
+the run lacks what the finding needs."""

@@ -56,8 +56,10 @@ TABLES = [
     "results/tables/reliability.csv",
     "results/tables/reliability.md",
     "results/tables/reliability.tex",
+    "results/tables/reliability.html",
     "results/tables/findings.csv",
     "results/tables/findings.md",
+    "results/tables/findings.html",
     "results/tables/convergence.csv",
 ]
 FIGURE_NAMES = [

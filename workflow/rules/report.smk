@@ -7,7 +7,11 @@ rule aggregate:
         pairs=GRID.pair_files(),
         histories=GRID.history_files(),
     output:
-        csv="results/tables/evaluations.csv",
+        csv=report(
+            "results/tables/evaluations.csv",
+            caption="../report/evaluations.rst",
+            category="Data",
+        ),
         parquet="results/tables/evaluations.parquet",
         pairs="results/tables/pairs.csv",
         training="results/tables/training.csv",
@@ -29,9 +33,19 @@ rule analyse:
         comparisons="results/tables/comparisons.csv",
         reliability="results/tables/reliability.csv",
         reliability_md="results/tables/reliability.md",
-        reliability_tex=report("results/tables/reliability.tex", category="Tables"),
+        reliability_tex="results/tables/reliability.tex",
+        reliability_html=report(
+            "results/tables/reliability.html",
+            caption="../report/reliability.rst",
+            category="Tables",
+        ),
         findings="results/tables/findings.csv",
         findings_md="results/tables/findings.md",
+        findings_html=report(
+            "results/tables/findings.html",
+            caption="../report/findings.rst",
+            category="Tables",
+        ),
         convergence="results/tables/convergence.csv",
     log:
         "logs/analyse.log",
@@ -39,6 +53,7 @@ rule analyse:
         ENV
     params:
         analysis=config["analysis"],
+        counts=GRID.counts(),
     script:
         "../scripts/analyse.py"
 
@@ -53,7 +68,14 @@ rule figures:
     input:
         table="results/tables/evaluations.parquet",
     output:
-        [report(f, category="Figures") for f in FIGURES if f.endswith(".png")],
+        [
+            report(
+                f"results/figures/{name}.png",
+                caption=f"../report/figures/{name}.rst",
+                category="Figures",
+            )
+            for name in FIGURE_NAMES
+        ],
         [f for f in FIGURES if f.endswith(".pdf")],
     log:
         "logs/figures.log",
@@ -62,6 +84,7 @@ rule figures:
     params:
         style=config["figures"],
         analysis=config["analysis"],
+        counts=GRID.counts(),
         titles={d: config["datasets"][d].get("title", d) for d in GRID.datasets},
     script:
         "../scripts/figures.py"
@@ -79,7 +102,9 @@ rule write_report:
         training="results/tables/training.csv",
         figures=FIGURES,
     output:
-        report("results/report.md", category="Report"),
+        report(
+            "results/report.md", caption="../report/report_md.rst", category="Report"
+        ),
     log:
         "logs/report.log",
     conda:
