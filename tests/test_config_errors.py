@@ -8,8 +8,10 @@ and compared after it: nothing outside the working folder is touched (a model na
 once wrote beside it), and inside it no job ran (no ``results/``, ``resources/`` or ``logs/``).
 """
 
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -173,19 +175,15 @@ def snapshot(root: Path) -> dict:
     }
 
 
-@pytest.mark.parametrize(
-    ("edit", "key", "reason"),
-    [pytest.param(edit, key, reason, id=name) for name, edit, key, reason in CASES],
-)
-def test_bad_config_stops_before_any_job_with_one_line(world, request, edit, key, reason):
-    root, base = world
+def run_case(root: Path, base: dict, name: str, edit) -> dict:
+    """``snakemake -n`` of the base config with one mistake, in an empty working folder."""
     config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
     edit(config)
-    case = root / "cases" / request.node.callspec.id.replace(" ", "_").replace("/", "_")
+    case = root / "cases" / name.replace(" ", "_").replace("/", "_")
     work = case / "work"
     work.mkdir(parents=True)
     (case / "bad.yaml").write_text(yaml.safe_dump(config))
-    before = snapshot(root / "tiny"), sorted(p.name for p in case.iterdir())
+    beside = sorted(p.name for p in case.iterdir())
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
         + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
@@ -194,11 +192,37 @@ def test_bad_config_stops_before_any_job_with_one_line(world, request, edit, key
         text=True,
         timeout=300,
     )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert len(lines) == 1, lines
-    print(lines[0])  # pytest -rP lists the messages
-    assert lines[0].startswith(f"config error: config key '{key}'"), lines[0]
-    assert reason in lines[0], lines[0]
-    assert not {"results", "resources", "logs"} & {p.name for p in work.iterdir()}
-    assert (snapshot(root / "tiny"), sorted(p.name for p in case.iterdir())) == before
+    return {
+        "code": done.returncode,
+        "lines": [line for line in (done.stdout + done.stderr).splitlines() if line.strip()],
+        "beside_unchanged": sorted(p.name for p in case.iterdir()) == beside,
+        "work": {p.name for p in work.iterdir()},
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(world):
+    """Every case, as many at once as there are cores (each is one Snakemake start-up)."""
+    root, base = world
+    before = snapshot(root / "tiny")
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {name: pool.submit(run_case, root, base, name, edit) for name, edit, *_ in CASES}
+        results = {name: future.result() for name, future in futures.items()}
+    return results, snapshot(root / "tiny") == before
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "reason"),
+    [pytest.param(name, key, reason, id=name) for name, _, key, reason in CASES],
+)
+def test_bad_config_stops_before_any_job_with_one_line(runs, name, key, reason):
+    results, models_and_data_untouched = runs
+    run = results[name]
+    assert run["code"] == 2, run["lines"]
+    assert len(run["lines"]) == 1, run["lines"]
+    line = run["lines"][0]
+    print(line)  # pytest -rP lists the messages
+    assert line.startswith(f"config error: config key '{key}'"), line
+    assert reason in line, line
+    assert not {"results", "resources", "logs"} & run["work"]  # no job ran
+    assert run["beside_unchanged"] and models_and_data_untouched  # nothing outside touched
