@@ -94,19 +94,11 @@ def outputs_of(work: Path, comment: str) -> list[Path]:
     return []
 
 
-def snakemake_args(config, *extra) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--profile",
-        str(PROFILE),
-        *extra,
-    ]
+def snakemake_args(config, *extra, profile: bool = True) -> list[str]:
+    """Snakemake on the tiny grid: through the test cluster's profile, or locally."""
+    where = ["--profile", str(PROFILE)] if profile else ["--cores", "1"]
+    snakefile = ["-s", str(ROOT / "Snakefile"), "--configfile", str(config)]
+    return [sys.executable, "-m", "snakemake", *snakefile, *where, *extra]
 
 
 def snakemake(work, config, *extra, timeout=900):
@@ -184,18 +176,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
     target = "results/prompts/tiny-sst/tiny-a/seed0/step-1500.npy"
     clean = tmp_path / "clean"
     clean.mkdir()
-    local = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(config),
-        "--cores",
-        "1",
-        target,
-    ]
+    local = snakemake_args(config, target, profile=False)  # the uninterrupted reference
     subprocess.run(local, cwd=clean, check=True, capture_output=True, timeout=600)
 
     work = tmp_path / "run"
