@@ -1,0 +1,22 @@
+"""Figures, read from the aggregated results table only.
+
+- ``recyclability_vs_steps``: per data set, (a) the share of recycled prompts that beat the
+  target's zero-shot accuracy, by source training step, per recycler, with a 95% band that
+  resamples source prompts and test examples; (b) their accuracy, with zero-shot, random prompts,
+  prompts re-tuned on the target and the identity control as references. Step 0 is the
+  untrained initial prompt (a control).
+- ``performance_vs_words``: mean gain over zero-shot (points) by the number of words fitting the
+  recycler, at the last step, with 95% bands.
+- both again by pair kind (columns), share / gain panels only;
+- ``label_bias``: every recycled prompt's accuracy (trained source prompts, steps > 0) against
+  the share of test examples it predicts as the last label (e.g. "positive"), with the other
+  conditions, so a collapse onto one label shows at a glance.
+
+Percent on every axis. Recyclers that give numerically the same prompts (lin-comb = v2v-lin)
+are drawn once, labelled with both names.
+"""
+
+from prompt_recycling.plots.figures import plot_all
+from prompt_recycling.plots.panels import COLORS, KIND_ORDER, MARKERS, STYLE
+
+__all__ = ["COLORS", "KIND_ORDER", "MARKERS", "STYLE", "plot_all"]

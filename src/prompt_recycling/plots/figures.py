@@ -1,0 +1,167 @@
+"""The figures themselves (listed in :mod:`prompt_recycling.plots`), each laid out from the
+panels of :mod:`prompt_recycling.plots.panels` over data sets and pair kinds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prompt_recycling.analysis import comparisons
+from prompt_recycling.plots.panels import (
+    COLORS,
+    KIND_ORDER,
+    MARKERS,
+    STYLE,
+    _accuracy_panel,
+    _legend,
+    _methods,
+    _save,
+    _setup,
+    _share_panel,
+    _words_panel,
+)
+
+
+def plot_all(
+    table: pd.DataFrame,
+    out_dir: str,
+    style: dict | None = None,
+    titles: dict | None = None,
+    seed: int = 0,
+) -> list[Path]:
+    """Write the figures as PNG and PDF into ``out_dir``; returns the paths."""
+    style = {**STYLE, **(style or {})}
+    titles = titles or {}
+    plt = _setup(style)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    comp = comparisons(table)
+    comp["same_as"] = comp.same_as.fillna("")
+    datasets = sorted(comp.dataset.unique())
+    kinds = [k for k in KIND_ORDER if k in set(comp.pair_kind)]
+    methods = _methods(comp)
+    w, h, dpi = style["width"], style["height"], style["dpi"]
+    written = []
+
+    def default_size(c):
+        return c.vocab_size.value_counts().idxmax()
+
+    # recyclability vs steps: share and accuracy
+    fig, axes = plt.subplots(len(datasets), 2, squeeze=False, figsize=(2 * w, h * len(datasets)))
+    for i, d in enumerate(datasets):
+        c = comp[comp.dataset == d]
+        c = c[(c.kind == "identity") | (c.vocab_size == default_size(c[c.kind == "recycled"]))]
+        steps = sorted(int(s) for s in c.step.unique())
+        _share_panel(axes[i][0], c[c.kind == "recycled"], steps, methods, seed)
+        _accuracy_panel(axes[i][1], table, c, d, steps, methods)
+        for ax, what in zip(axes[i], ("recyclability", "accuracy"), strict=True):
+            ax.set_title(f"{titles.get(d, d)}: {what}", fontsize=style["font_size"])
+    _legend(fig, axes)
+    written += _save(fig, plt, out_dir, "recyclability_vs_steps", dpi)
+
+    # the same share panel, by pair kind
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(kinds),
+        squeeze=False,
+        sharey=True,
+        figsize=(w * len(kinds), h * len(datasets)),
+    )
+    for i, d in enumerate(datasets):
+        for j, k in enumerate(kinds):
+            c = comp[(comp.dataset == d) & (comp.kind == "recycled") & (comp.pair_kind == k)]
+            if len(c):
+                c = c[c.vocab_size == default_size(c)]
+                _share_panel(axes[i][j], c, sorted(int(s) for s in c.step.unique()), methods, seed)
+            axes[i][j].set_title(f"{titles.get(d, d)}\n{k}", fontsize=style["font_size"])
+    _legend(fig, axes)
+    written += _save(fig, plt, out_dir, "recyclability_vs_steps_by_pair_kind", dpi)
+
+    # performance vs words, pooled and by pair kind
+    for facet in (False, True):
+        cols = kinds if facet else [None]
+        fig, axes = plt.subplots(
+            len(datasets),
+            len(cols),
+            squeeze=False,
+            sharey=True,
+            figsize=(w * len(cols), h * len(datasets)),
+        )
+        for i, d in enumerate(datasets):
+            for j, k in enumerate(cols):
+                c = comp[(comp.dataset == d) & (comp.kind == "recycled")]
+                c = c[c.pair_kind == k] if k else c
+                if len(c):
+                    _words_panel(axes[i][j], c, methods, seed)
+                title = titles.get(d, d) + (f"\n{k}" if k else "")
+                axes[i][j].set_title(title, fontsize=style["font_size"])
+        _legend(fig, axes)
+        name = "performance_vs_words" + ("_by_pair_kind" if facet else "")
+        written += _save(fig, plt, out_dir, name, dpi)
+
+    written += _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir)
+    return written
+
+
+def _share_of_last_label(shares_json) -> float:
+    shares = json.loads(shares_json) if isinstance(shares_json, str) and shares_json else {}
+    return 100 * list(shares.values())[-1] if shares else np.nan
+
+
+def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> list[Path]:
+    w, h = style["width"], style["height"]
+    fig, axes = plt.subplots(
+        1, len(datasets), squeeze=False, figsize=(w * len(datasets) * 1.2, h * 1.2)
+    )
+    test = table[table.split == "test"].copy()
+    test["last_share"] = test.label_shares.map(_share_of_last_label)
+    last_label = "positive"
+    for j, d in enumerate(datasets):
+        ax = axes[0][j]
+        t = test[test.dataset == d]
+        first = t.label_shares.iloc[0] if len(t) else ""
+        if first:
+            last_label = list(json.loads(first))[-1]
+        t = t[~t.kind.isin(["recycled", "identity", "tuned"]) | (t.step > 0)]  # trained only
+        rec = t[(t.kind == "recycled") & (t.same_as.fillna("") == "")]
+        for m, label in methods.items():
+            g = rec[rec.method == m]
+            ax.scatter(
+                g.last_share,
+                100 * g.accuracy,
+                s=14,
+                alpha=0.6,
+                color=COLORS.get(m, "C0"),
+                marker=MARKERS.get(m, "o"),
+                label=f"recycled: {label}",
+            )
+        refs = [
+            ("identity", "v", "0.45", "identity (source prompt as is)"),
+            ("tuned", "s", "black", "tuned on the model itself"),
+            ("random", "x", "0.5", "random prompt"),
+            ("zero-shot", "*", "red", "zero-shot"),
+        ]
+        targets = set(rec.model)
+        for kind, marker, color, label in refs:
+            g = t[(t.kind == kind) & t.model.isin(targets)]
+            size = 90 if kind == "zero-shot" else 18
+            ax.scatter(
+                g.last_share,
+                100 * g.accuracy,
+                s=size,
+                marker=marker,
+                color=color,
+                label=label,
+                alpha=0.8,
+            )
+        ax.axvline(50, color="0.6", lw=0.8, ls=":")
+        ax.set_xlim(-3, 103)
+        ax.set_xlabel(f"test examples predicted '{last_label}' (%)")
+        ax.set_ylabel("target accuracy (%)")
+        ax.set_title(f"{titles.get(d, d)}: label bias", fontsize=style["font_size"])
+    _legend(fig, axes)
+    return _save(fig, plt, out_dir, "label_bias", style["dpi"])

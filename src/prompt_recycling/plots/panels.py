@@ -1,0 +1,172 @@
+"""The figures' shared style and the panels they are built from: one axes each, percent on every
+axis, with the legend and the atomic writing of a finished figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prompt_recycling.analysis import gain
+
+COLORS = {"v2v-lin": "#1b9e77", "v2v-nn": "#d95f02", "lin-comb": "#7570b3"}
+MARKERS = {"v2v-lin": "o", "v2v-nn": "^", "lin-comb": "s"}
+STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
+KIND_ORDER = ("same-size", "small->large", "large->small")
+LEGEND_WIDTH = 3.2  # inches of the longest legend entries
+
+
+def _setup(style: dict):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(
+        {
+            "font.size": style["font_size"],
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+        }
+    )
+    return plt
+
+
+def _methods(comp: pd.DataFrame) -> dict[str, str]:
+    """method -> legend label, leaving out methods whose prompts all equal another's."""
+    out = {}
+    rec = comp[comp.kind == "recycled"]
+    for m in [m for m in COLORS if m in set(rec.method)] + sorted(set(rec.method) - set(COLORS)):
+        same = set(rec[rec.method == m].same_as.fillna(""))
+        if same and "" not in same:
+            continue  # drawn under the method it equals
+        twins = sorted(
+            {t for t in rec.method.unique() if set(rec[rec.method == t].same_as.fillna("")) == {m}}
+        )
+        out[m] = " = ".join([m, *twins])
+    return out
+
+
+def _band(ax, xs, est, color, label, marker):
+    v = np.array([e.value for e in est]) * 100
+    lo = np.array([e.low for e in est]) * 100
+    hi = np.array([e.high for e in est]) * 100
+    ax.plot(xs, v, color=color, marker=marker, ms=4, lw=1.6, label=label)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        ax.fill_between(np.asarray(xs)[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
+
+
+def _steps_axis(ax, steps):
+    ax.set_xticks(range(len(steps)), [("0\n(init)" if s == 0 else str(s)) for s in steps])
+    ax.set_xlabel("source prompt training steps")
+
+
+def _share_panel(ax, comp, steps, methods, seed):
+    for m, label in methods.items():
+        g = comp[comp.method == m]
+        est = [gain(g[g.step == s], share=True, seed=seed) for s in steps]
+        _band(ax, range(len(steps)), est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
+    ax.axhline(50, color="0.6", lw=0.8, ls=":")
+    ax.set_ylim(-3, 103)
+    ax.set_ylabel("beat zero-shot (% of prompts)")
+    _steps_axis(ax, steps)
+
+
+def _accuracy_panel(ax, table, comp, dataset, steps, methods):
+    test = table[(table.dataset == dataset) & (table.split == "test")]
+    targets = set(comp.target)
+    for m, label in methods.items():
+        g = comp[comp.method == m].groupby("step").accuracy.mean().reindex(steps)
+        ax.plot(
+            range(len(steps)),
+            100 * g.values,
+            color=COLORS.get(m, "C0"),
+            lw=1.6,
+            marker=MARKERS.get(m, "o"),
+            ms=4,
+            label=label,
+        )
+    ident = comp[comp.kind == "identity"].groupby("step").accuracy.mean().reindex(steps)
+    if ident.notna().any():
+        ax.plot(
+            range(len(steps)),
+            100 * ident.values,
+            color="0.45",
+            lw=1.2,
+            ls="-.",
+            marker="v",
+            ms=3.5,
+            label="identity (source prompt as is)",
+        )
+    tuned = test[(test.kind == "tuned") & test.model.isin(targets)]
+    t = tuned.groupby("step").accuracy.mean().reindex(steps)
+    ax.plot(
+        range(len(steps)),
+        100 * t.values,
+        color="black",
+        lw=1.2,
+        marker="s",
+        ms=3,
+        label="re-tuned on target",
+    )
+    zs = test[(test.kind == "zero-shot") & test.model.isin(targets)].accuracy.mean()
+    ax.axhline(100 * zs, color="0.3", ls="--", lw=1, label="target zero-shot")
+    rnd = test[(test.kind == "random") & test.model.isin(targets)].accuracy.mean()
+    if pd.notna(rnd):
+        ax.axhline(100 * rnd, color="0.6", ls=":", lw=1.2, label="target random prompts")
+    ax.set_ylabel("target accuracy (%)")
+    _steps_axis(ax, steps)
+
+
+def _words_panel(ax, comp, methods, seed):
+    last = comp[comp.step == comp.step.max()]
+    sizes = sorted(int(n) for n in last.vocab_size.dropna().unique())
+    for m, label in methods.items():
+        g = last[last.method == m]
+        est = [gain(g[g.vocab_size == n], seed=seed) for n in sizes]
+        _band(ax, sizes, est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
+    ax.axhline(0, color="0.3", ls="--", lw=1, label="target zero-shot")
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel(f"words fitting the recycler (step {int(last.step.max())})")
+    ax.set_ylabel("gain over zero-shot (points)")
+
+
+def _legend(fig, axes):
+    handles, labels = {}, []
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    items = [handles[k] for k in labels]
+    width = fig.get_figwidth()
+    if width < 2 * LEGEND_WIDTH:  # a narrow figure: the legend goes to the right
+        fig.set_figwidth(width + LEGEND_WIDTH)
+        fig.legend(items, labels, loc="center right", frameon=False)
+        fig.tight_layout(rect=(0, 0, width / (width + LEGEND_WIDTH), 1))
+        return
+    ncol = max(1, min(len(labels), 3, int(width // LEGEND_WIDTH)))
+    fig.legend(items, labels, loc="lower center", ncol=ncol, frameon=False)
+    rows = -(-len(labels) // ncol)
+    fig.tight_layout(rect=(0, 0.28 * rows / fig.get_figheight(), 1, 1))
+
+
+def _save(fig, plt, out_dir: Path, name: str, dpi: int) -> list[Path]:
+    """Write ``name``.png and .pdf atomically, so a killed job never leaves half a figure."""
+    from prompt_recycling.fsutil import atomic_path
+
+    paths = []
+    for ext in ("png", "pdf"):
+        path = out_dir / f"{name}.{ext}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=ext)  # the format, not the temporary's name
+        paths.append(path)
+    plt.close(fig)
+    return paths
