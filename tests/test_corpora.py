@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 
 from prompt_recycling.corpora import cap, prepare_dataset, split
-from prompt_recycling.data import Example, read_examples
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example, read_examples
 
 LABELS = ["negative", "positive"]
 

@@ -273,7 +273,7 @@ def _add_evaluate(sub) -> None:
 
 def _model_inputs(args):
     """Labels and examples, after every path is checked: nothing is loaded for bad input."""
-    from prompt_recycling.data import parse_labels, read_examples
+    from prompt_recycling.examples import parse_labels, read_examples
 
     _check_input("--data", args.data)
     _check_model("--model", args.model)

@@ -27,8 +27,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from prompt_recycling.data import Example, read_examples, write_examples
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.sources import file_sha256
 

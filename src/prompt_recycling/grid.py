@@ -433,7 +433,7 @@ def _check_dataset(name: str, spec: dict) -> None:
 def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
     """A local data set is read now: its labels, and whether it holds the requested splits."""
     from prompt_recycling.corpora import READERS, SPLITS, dedupe
-    from prompt_recycling.data import read_examples
+    from prompt_recycling.examples import read_examples
 
     key, path, fmt = f"datasets.{name}", Path(spec["source"]["path"]), spec["format"]
     try:

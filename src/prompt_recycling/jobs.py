@@ -116,7 +116,7 @@ def _adapter(config: dict, model_json: str, dataset: str, training: bool = False
 
 
 def _examples(config: dict, data_dir: str, dataset: str, split: str):
-    from prompt_recycling.data import read_examples
+    from prompt_recycling.examples import read_examples
 
     return read_examples(Path(data_dir) / f"{split}.jsonl", _labels(config, dataset))
 
