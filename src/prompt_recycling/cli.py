@@ -362,11 +362,11 @@ def _add_fetch(sub) -> None:
 
 
 def _read_config(path: str) -> dict:
-    from prompt_recycling import resources
+    from prompt_recycling.configcheck import load_config
 
     _check_input("--config", path)
     with _about("--config", path):
-        config = resources.load_config(path)
+        config = load_config(path)
     if not isinstance(config, dict):
         raise RecyclingError(
             f"--config {path} must hold a YAML mapping, not a {type(config).__name__}"

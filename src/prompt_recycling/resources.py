@@ -21,15 +21,6 @@ from prompt_recycling.sources import fetch_pypi, source_kind
 CONVERTERS = ("onnx-bert", "gguf")
 
 
-def load_config(path: str | os.PathLike) -> dict:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise RecyclingError(f"config file {path} does not exist")
-    return yaml.safe_load(path.read_text()) or {}
-
-
 def _entry(config: dict, section: str, name: str) -> dict:
     entries = config.get(section) or {}
     if name not in entries:
