@@ -378,7 +378,7 @@ def _read_config(path: str) -> dict:
 
 
 def _run_fetch(args) -> None:
-    from prompt_recycling import resources
+    from prompt_recycling import fetch, resources
 
     config = _read_config(args.config)
     _check_output_dir("--resources", args.resources)
@@ -390,7 +390,7 @@ def _run_fetch(args) -> None:
             size = resources.folder_size(where) if os.path.exists(where) else 0
             print(f"{name}: {where} ({size / 1e6:.1f} MB)")
         else:
-            manifest = resources.prepare_data(config, name, args.resources, args.find_links)
+            manifest = fetch.prepare_data(config, name, args.resources, args.find_links)
             sizes = ", ".join(f"{s} {v['n']}" for s, v in manifest["splits"].items())
             print(f"{name}: {args.resources}/data/{name} ({sizes})")
 

@@ -12,3 +12,7 @@ Layout::
 their own modules. Nothing here imports torch, transformers or datasets at import time: the
 Snakefile imports this package to plan the grid.
 """
+
+from prompt_recycling.fetch.datasets import prepare_data
+
+__all__ = ["prepare_data"]

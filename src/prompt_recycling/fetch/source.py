@@ -7,7 +7,8 @@ keys::
     path: /data/models/my-t5              # a local directory or file
     pypi: {artifacts: [...], ...}         # pinned registry artifacts (see fetch.registry)
 
-Models and data sets both begin by telling which kind of source they have, and both the registry
+Models and data sets both begin by looking up their entry and telling which kind of source it
+has, and both the registry
 (verifying what it extracted) and the prepared splits (their manifest) fingerprint files by
 sha256; these live here, below both, so that neither imports the other for them.
 """
@@ -34,6 +35,17 @@ def source_kind(source: dict, name: str) -> str:
             f"source of {name!r} needs exactly one of {SOURCE_KINDS}, got {sorted(source)}{hint}"
         )
     return kinds[0]
+
+
+def config_entry(config: dict, section: str, name: str) -> dict:
+    """Entry ``name`` of ``config[section]`` (``models`` or ``datasets``), which needs a source."""
+    entries = config.get(section) or {}
+    if name not in entries:
+        raise RecyclingError(f"no {section[:-1]} named {name!r} in the config ({sorted(entries)})")
+    spec = entries[name]
+    if not isinstance(spec, dict) or "source" not in spec:
+        raise RecyclingError(f"{section}.{name} needs a 'source'")
+    return spec
 
 
 def file_sha256(path: str | os.PathLike) -> str:
