@@ -9,10 +9,9 @@ import zipfile
 import pytest
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.fetch import prepare_data
+from prompt_recycling.fetch import fetch_model, prepare_data
 from prompt_recycling.fetch.registry import download_artifact, fetch_pypi
 from prompt_recycling.fetch.source import source_kind, tree_digest
-from prompt_recycling.resources import fetch_model
 
 
 def sha(path):

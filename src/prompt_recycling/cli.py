@@ -378,7 +378,7 @@ def _read_config(path: str) -> dict:
 
 
 def _run_fetch(args) -> None:
-    from prompt_recycling import fetch, resources
+    from prompt_recycling import fetch
 
     config = _read_config(args.config)
     _check_output_dir("--resources", args.resources)
@@ -386,8 +386,8 @@ def _run_fetch(args) -> None:
         _check_input("--find-links", args.find_links, "folder")
     for name in args.names:
         if args.command == "fetch-model":
-            where = resources.fetch_model(config, name, args.resources, args.find_links)
-            size = resources.folder_size(where) if os.path.exists(where) else 0
+            where = fetch.fetch_model(config, name, args.resources, args.find_links)
+            size = fetch.folder_size(where) if os.path.exists(where) else 0
             print(f"{name}: {where} ({size / 1e6:.1f} MB)")
         else:
             manifest = fetch.prepare_data(config, name, args.resources, args.find_links)

@@ -14,5 +14,15 @@ Snakefile imports this package to plan the grid.
 """
 
 from prompt_recycling.fetch.datasets import prepare_data
+from prompt_recycling.fetch.models import fetch_model, model_location
+from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.fetch.source import folder_size, source_kind
 
-__all__ = ["prepare_data"]
+__all__ = [
+    "fetch_model",
+    "fetch_pypi",
+    "folder_size",
+    "model_location",
+    "prepare_data",
+    "source_kind",
+]

