@@ -7,10 +7,12 @@ Layout::
     resources/models/<name>/                                     a transformers model folder
     resources/data/<name>/{train,validation,test}.jsonl, manifest.json
 
-:mod:`.source` tells a source's kind (hub, path or pypi) and fingerprints files;
-:mod:`.registry` fetches pinned registry artifacts; the models and the data sets are fetched by
-their own modules. Nothing here imports torch, transformers or datasets at import time: the
-Snakefile imports this package to plan the grid.
+:mod:`.source` looks up an entry, tells its source's kind (hub, path or pypi) and fingerprints
+what was fetched; :mod:`.registry` fetches a ``pypi:`` source's pinned artifacts; :mod:`.models`
+makes a model loadable (converting it where needed); :mod:`.datasets` reads a data set's source
+and writes its prepared splits. One package, so that "getting the inputs" has one name. Nothing
+here imports torch, transformers or datasets at import time: the Snakefile imports this package
+to plan the grid.
 """
 
 from prompt_recycling.fetch.datasets import prepare_data

@@ -1,4 +1,5 @@
-"""Fetching pinned registry artifacts, served from a local folder (pip --find-links)."""
+"""Fetching models and data sets from their sources; registry artifacts are served from a local
+folder (pip --find-links)."""
 
 import hashlib
 import io
