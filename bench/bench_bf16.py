@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from prompt_recycling.data import read_examples
 from prompt_recycling.evaluate import encode_examples, predict
+from prompt_recycling.examples import read_examples
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import TuneConfig, fold_seed, init_prompt, load_prompt_tensor
 

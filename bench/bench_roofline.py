@@ -51,8 +51,8 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from prompt_recycling.data import read_examples
 from prompt_recycling.evaluate import EncodedExamples, encode_examples, length_batches, score
+from prompt_recycling.examples import read_examples
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import batch_indices
 

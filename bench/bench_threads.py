@@ -19,7 +19,7 @@ import time
 
 WORK = r"""
 import json, sys, time, torch
-from prompt_recycling.data import read_examples
+from prompt_recycling.examples import read_examples
 from prompt_recycling.evaluate import encode_examples, score
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import TuneConfig, tune_prompt

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from prompt_recycling.data import Example
 from prompt_recycling.evaluate import predict
+from prompt_recycling.examples import Example
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2
 from prompt_recycling.tune import TuneConfig, _optimizer

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from prompt_recycling.data import read_examples
 from prompt_recycling.evaluate import encode_examples, evaluate
+from prompt_recycling.examples import read_examples
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import TuneConfig, fold_seed, tune_prompt, word_rows
 

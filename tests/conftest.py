@@ -57,7 +57,7 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_texts():
     """Deterministic short texts with a sentiment word; label 1 iff the word is positive."""
-    from prompt_recycling.data import Example
+    from prompt_recycling.examples import Example
     from prompt_recycling.tiny import pseudo_words
 
     rng = np.random.default_rng(0)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from prompt_recycling.data import write_examples
+from prompt_recycling.examples import write_examples
 from prompt_recycling.prompt_io import read_prompt
 
 RECYCLE = [
@@ -369,7 +369,7 @@ def test_unreadable_inputs(world, cli, monkeypatch):
     """Permissions cannot be taken away from root, so the checks are made to fail."""
     import os
 
-    import prompt_recycling.data
+    import prompt_recycling.examples
 
     data = world.fill("{in}/data.jsonl")
     real_access = os.access
@@ -381,7 +381,7 @@ def test_unreadable_inputs(world, cli, monkeypatch):
     def denied(path, labels):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(prompt_recycling.data, "read_examples", denied)
+    monkeypatch.setattr(prompt_recycling.examples, "read_examples", denied)
     code, _, err = cli([world.fill(a) for a in EVALUATE])
     assert code == 2 and one_error_line(err).endswith(f"--data {data}: Permission denied")
 

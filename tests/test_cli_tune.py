@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from prompt_recycling.data import write_examples
+from prompt_recycling.examples import write_examples
 
 
 @pytest.fixture

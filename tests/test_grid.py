@@ -66,7 +66,7 @@ def test_prompt_plus_text_longer_than_the_positions_is_a_parse_time_error(tmp_pa
 
 def test_the_grid_plan_imports_neither_torch_nor_transformers():
     code = (
-        "import sys; from prompt_recycling.grid import Grid; import prompt_recycling.resources; "
+        "import sys; from prompt_recycling.grid import Grid; import prompt_recycling.fetch; "
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

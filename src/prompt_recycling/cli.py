@@ -273,7 +273,7 @@ def _add_evaluate(sub) -> None:
 
 def _model_inputs(args):
     """Labels and examples, after every path is checked: nothing is loaded for bad input."""
-    from prompt_recycling.data import parse_labels, read_examples
+    from prompt_recycling.examples import parse_labels, read_examples
 
     _check_input("--data", args.data)
     _check_model("--model", args.model)
@@ -362,11 +362,11 @@ def _add_fetch(sub) -> None:
 
 
 def _read_config(path: str) -> dict:
-    from prompt_recycling import resources
+    from prompt_recycling.configcheck import load_config
 
     _check_input("--config", path)
     with _about("--config", path):
-        config = resources.load_config(path)
+        config = load_config(path)
     if not isinstance(config, dict):
         raise RecyclingError(
             f"--config {path} must hold a YAML mapping, not a {type(config).__name__}"
@@ -378,7 +378,7 @@ def _read_config(path: str) -> dict:
 
 
 def _run_fetch(args) -> None:
-    from prompt_recycling import resources
+    from prompt_recycling import fetch
 
     config = _read_config(args.config)
     _check_output_dir("--resources", args.resources)
@@ -386,11 +386,11 @@ def _run_fetch(args) -> None:
         _check_input("--find-links", args.find_links, "folder")
     for name in args.names:
         if args.command == "fetch-model":
-            where = resources.fetch_model(config, name, args.resources, args.find_links)
-            size = resources.folder_size(where) if os.path.exists(where) else 0
+            where = fetch.fetch_model(config, name, args.resources, args.find_links)
+            size = fetch.folder_size(where) if os.path.exists(where) else 0
             print(f"{name}: {where} ({size / 1e6:.1f} MB)")
         else:
-            manifest = resources.prepare_data(config, name, args.resources, args.find_links)
+            manifest = fetch.prepare_data(config, name, args.resources, args.find_links)
             sizes = ", ".join(f"{s} {v['n']}" for s, v in manifest["splits"].items())
             print(f"{name}: {args.resources}/data/{name} ({sizes})")
 

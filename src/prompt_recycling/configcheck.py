@@ -4,7 +4,8 @@
 needs: which key is wrong and why. :func:`validate` fills the schema's defaults the same way
 (``set_default=True``) and raises :class:`RecyclingError` with a line such as
 ``config key 'tuning.optimizer': 'sgd' is not one of ['adafactor', 'adafactor-scaled', 'adam']``.
-Torch-free: the Snakefile calls it at parse time.
+Torch-free: the Snakefile calls it at parse time. :func:`load_config` reads the YAML file that the
+CLI's ``--config`` names, so that reading and checking a config live in one place.
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ def load_schema(path: str | os.PathLike) -> dict:
     import yaml
 
     return yaml.safe_load(Path(path).read_text())
+
+
+def load_config(path: str | os.PathLike) -> dict:
+    """The CLI's ``--config`` file as a mapping (an empty file is an empty config)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise RecyclingError(f"config file {path} does not exist")
+    return yaml.safe_load(path.read_text()) or {}
 
 
 def _defaulting_validator(schema: dict):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from prompt_recycling.data import Example
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example
 from prompt_recycling.models import ModelAdapter
 
 

@@ -405,7 +405,7 @@ def _check_model(spec: dict, key: str) -> None:
 
 
 def _check_dataset(name: str, spec: dict) -> None:
-    from prompt_recycling.corpora import vader_label_ids
+    from prompt_recycling.fetch.datasets import vader_label_ids
 
     key = f"datasets.{name}"
     kind, fmt = _check_source(spec["source"], key), spec["format"]
@@ -432,8 +432,8 @@ def _check_dataset(name: str, spec: dict) -> None:
 
 def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
     """A local data set is read now: its labels, and whether it holds the requested splits."""
-    from prompt_recycling.corpora import READERS, SPLITS, dedupe
-    from prompt_recycling.data import read_examples
+    from prompt_recycling.examples import read_examples
+    from prompt_recycling.fetch.datasets import READERS, SPLITS, dedupe
 
     key, path, fmt = f"datasets.{name}", Path(spec["source"]["path"]), spec["format"]
     try:

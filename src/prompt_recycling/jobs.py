@@ -69,8 +69,8 @@ def describe_model(
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
     from prompt_recycling.embeddings import resolve_model_dir
+    from prompt_recycling.fetch import fetch_model
     from prompt_recycling.models import detect_kind
-    from prompt_recycling.resources import fetch_model
 
     location = fetch_model(config, name, resources, find_links)
     model_config = AutoConfig.from_pretrained(resolve_model_dir(location))
@@ -116,7 +116,7 @@ def _adapter(config: dict, model_json: str, dataset: str, training: bool = False
 
 
 def _examples(config: dict, data_dir: str, dataset: str, split: str):
-    from prompt_recycling.data import read_examples
+    from prompt_recycling.examples import read_examples
 
     return read_examples(Path(data_dir) / f"{split}.jsonl", _labels(config, dataset))
 

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from prompt_recycling.data import Example
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.models import ModelAdapter
 from prompt_recycling.prompt_io import write_prompt

