@@ -1,10 +1,9 @@
 # Prompt recycling grid: datasets x ordered model pairs x recyclers x steps x vocabulary sizes
 # x seeds, with baselines, a results table, reliability tables, figures and a report.
-from pathlib import Path
-
 from snakemake.utils import min_version
 
 from prompt_recycling.configcheck import config_errors_exit, validate
+from prompt_recycling.settings import SCHEMA_PATH
 
 min_version("9.0")
 
@@ -17,7 +16,7 @@ report: "workflow/report/workflow.rst"
 
 # One line naming the key (snakemake.utils.validate would print the whole schema); fills defaults.
 with config_errors_exit():
-    validate(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    validate(config, SCHEMA_PATH)
 
 
 # Fetching and preparing need the registry (or the Hub): on a cluster they run on the submit
@@ -38,6 +37,6 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/report.md",
+        paths.REPORT,
         TABLES,
         FIGURES,

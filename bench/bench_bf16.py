@@ -23,7 +23,8 @@ import torch
 from prompt_recycling.evaluate import encode_examples, predict
 from prompt_recycling.examples import read_examples
 from prompt_recycling.models import load_adapter
-from prompt_recycling.tune import TuneConfig, fold_seed, init_prompt, load_prompt_tensor
+from prompt_recycling.settings import TuneConfig, fold_seed
+from prompt_recycling.tune import init_prompt, load_prompt_tensor
 
 LABELS = ["negative", "positive"]
 

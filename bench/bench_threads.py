@@ -22,7 +22,8 @@ import json, sys, time, torch
 from prompt_recycling.examples import read_examples
 from prompt_recycling.evaluate import encode_examples, score
 from prompt_recycling.models import load_adapter
-from prompt_recycling.tune import TuneConfig, tune_prompt
+from prompt_recycling.settings import TuneConfig
+from prompt_recycling.tune import tune_prompt
 model, threads, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(threads)
 labels = ["negative", "positive"]

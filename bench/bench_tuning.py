@@ -24,8 +24,9 @@ import torch
 from prompt_recycling.evaluate import predict
 from prompt_recycling.examples import Example
 from prompt_recycling.models import load_adapter
+from prompt_recycling.settings import TuneConfig
 from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2
-from prompt_recycling.tune import TuneConfig, _optimizer
+from prompt_recycling.tune import _optimizer
 
 LABELS = ["negative", "positive"]
 RANDOM_MODELS = ("causal-small", "t5-small")
@@ -90,7 +91,7 @@ def time_interleaved(steps: dict, rounds: int) -> dict[str, list[float]]:
 
 def ours_step(adapter, batch, prompt_len):
     prompt = torch.nn.Parameter(torch.rand(prompt_len, adapter.embed_dim, device=adapter.device))
-    opt = _optimizer([prompt], TuneConfig())
+    opt = _optimizer([prompt], TuneConfig(optimizer="adafactor", learning_rate=0.3))
     labels = torch.tensor([ex.label for ex in batch], device=adapter.device)
     text = [ex.text for ex in batch]
 
@@ -110,7 +111,8 @@ def peft_step(adapter, batch, prompt_len, kind, max_length):
     model = get_peft_model(
         adapter.model, PromptTuningConfig(task_type=task, num_virtual_tokens=prompt_len)
     )
-    opt = _optimizer([p for p in model.parameters() if p.requires_grad], TuneConfig())
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = _optimizer(trainable, TuneConfig(optimizer="adafactor", learning_rate=0.3))
     tok = adapter.tokenizer
     if kind == "causal":
         full = [f"{ex.text}\nSentiment: {LABELS[ex.label]}" for ex in batch]

@@ -29,7 +29,8 @@ import torch
 from prompt_recycling.evaluate import encode_examples, evaluate
 from prompt_recycling.examples import read_examples
 from prompt_recycling.models import load_adapter
-from prompt_recycling.tune import TuneConfig, fold_seed, tune_prompt, word_rows
+from prompt_recycling.settings import TuneConfig, fold_seed
+from prompt_recycling.tune import tune_prompt, word_rows
 
 LABELS = ["negative", "positive"]
 # (init, optimizer, learning rate): the landed T5 setting first, then the candidates

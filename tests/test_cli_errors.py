@@ -138,7 +138,7 @@ CASES = [
     ("prompt-length 0", T(prompt_length="0"), "argument --prompt-length: must be >= 1, got 0"),
     ("save-every 0", T(save_every="0"), "argument --save-every: must be >= 1, got 0"),
     ("steps not integers", T(steps="1,x"), "argument --steps: expected comma-separated integers"),
-    ("steps decreasing", T(steps="5,3"), "steps must be strictly increasing"),
+    ("steps decreasing", T(steps="5,3"), "TuneConfig.steps = [5, 3]: must be strictly increasing"),
     ("device nonsense", E(device="gpu0"), "argument --device: unknown device 'gpu0'"),
     ("device cuda:99", E(device="cuda:99"), "argument --device: 'cuda:99'"),
     (

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from prompt_recycling.tiny import make_tiny_grid
+from tinygrid import make_tiny_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 SHA = "0" * 64
@@ -104,7 +103,7 @@ CASES = [
     ("duplicate recycler", setter("grid", "recyclers", value=["v2v-lin", "v2v-lin"]), "grid.recyclers", "listed twice"),
     ("duplicate word count", setter("grid", "vocab_sizes", value=[50, 50]), "grid.vocab_sizes", "listed twice"),
     ("duplicate model", setter("grid", "models", value=["tiny-a", "tiny-a", "tiny-b", "tiny-big"]), "grid.models", "listed twice"),
-    ("unknown recycler", setter("grid", "recyclers", value=["v2v-lin", "magic"]), "grid.recyclers", "unknown recycler 'magic'"),
+    ("unknown recycler", setter("grid", "recyclers", value=["v2v-lin", "magic"]), "grid.recyclers.1", "'magic' is not one of ['v2v-lin'"),
     ("pair with undefined model", setter("grid", "pairs", value=[["tiny-a", "ghost"]]), "grid.pairs", "'ghost' is not defined"),
     ("pair to itself", setter("grid", "pairs", value=[["tiny-a", "tiny-a"]]), "grid.pairs", "recycles a model to itself"),
     ("pair of three", setter("grid", "pairs", value=[["tiny-a", "tiny-b", "tiny-big"]]), "grid.pairs.0", "too long"),

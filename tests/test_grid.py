@@ -5,8 +5,12 @@ import sys
 
 import pytest
 
+from prompt_recycling import paths
+from prompt_recycling.checks import check_positions
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.grid import Grid, check_positions, pair_kind
+from prompt_recycling.pairs import pair_kind
+from prompt_recycling.plan import Grid
+from prompt_recycling.rows import expected_counts
 
 
 def config(**grid):
@@ -39,14 +43,14 @@ def test_default_pairs_are_all_ordered_pairs_and_rows_add_up():
     g = Grid.from_config(config())
     assert len(g.pairs) == 6
     widths = {"a": 8, "b": 8, "c": 16}  # identity control for a->b and b->a only
-    assert g.expected_rows(widths) == {
+    assert expected_counts(g.expected_rows(), widths) == {
         "recycled": 1 * 6 * 2 * 2 * 6,
         "identity": 1 * 2 * 2 * 4,
         "tuned": 3 * 2 * 4 * 2,  # test and validation
         "zero-shot": 3,
         "random": 9,
     }
-    assert g.expected_rows(widths, validation=False)["tuned"] == 3 * 2 * 4
+    assert g.expected_rows(validation=False)["tuned"] == 3 * 2 * 4
     assert len(g.recycler_files()) == 6 * 2 * 3
 
 
@@ -57,16 +61,17 @@ def test_prompt_plus_text_longer_than_the_positions_is_a_parse_time_error(tmp_pa
     conf = config()
     conf["tuning"] = {"prompt_length": 100}
     conf["evaluation"] = {"max_length": 412}
-    check_positions(conf, Grid.from_config(conf), lambda m: tmp_path)  # 512 fits
+    check_positions(Grid.from_config(conf), lambda m: tmp_path)  # 512 fits
     conf["evaluation"] = {"max_length": 413}
     with pytest.raises(RecyclingError, match="'tuning.prompt_length'.*513 tokens.*512 positions"):
-        check_positions(conf, Grid.from_config(conf), lambda m: tmp_path)
-    check_positions(conf, Grid.from_config(conf), lambda m: None)  # not on disk yet: the job checks
+        check_positions(Grid.from_config(conf), lambda m: tmp_path)
+    check_positions(Grid.from_config(conf), lambda m: None)  # not on disk yet: the job checks
 
 
 def test_the_grid_plan_imports_neither_torch_nor_transformers():
     code = (
-        "import sys; from prompt_recycling.grid import Grid; import prompt_recycling.fetch; "
+        "import sys; from prompt_recycling.plan import Grid; import prompt_recycling.fetch; "
+        "import prompt_recycling.checks, prompt_recycling.settings, prompt_recycling.paths; "
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -101,3 +106,37 @@ def test_pair_kind(source, target, kind):
 def test_grid_errors_name_the_key(edit, key):
     with pytest.raises(RecyclingError, match=f"'{key}'"):
         Grid.from_config(config(**edit))
+
+
+def test_each_rule_is_handed_the_files_it_declares():
+    g = Grid.from_config(config())
+    runs = g.checkpoints("d", "a", 1)
+    assert runs == {s: paths.prompt("d", "a", 1, s) for s in (0, 10, 20, 40)}
+    items = g.recycled_items("d", "a", "b", 1)
+    assert len(items) == len(g.recyclers) * len(g.cells())
+    assert {i["prompt"] for i in items} <= set(runs.values())
+    assert {i["recycler"] for i in items} == {
+        p for m in g.recyclers for p in g.recyclers_of("a", "b", m).values()
+    }
+    assert len({i["recycled"] for i in items}) == len(items)  # one file per recycled prompt
+    assert set(g.recycler_files()) == {
+        p for a, b in g.pairs for m in g.recyclers for p in g.recyclers_of(a, b, m).values()
+    }
+
+
+def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
+    conf = config()
+    conf["models"]["a"]["tuning"] = {"learning_rate": 0.5}
+    conf["models"]["a"]["max_length"] = 40
+    conf["datasets"]["d"]["template"] = "Review: {text}"
+    conf["tuning"] = {"learning_rate": 0.1, "prompt_length": 7}
+    g = Grid.from_config(conf)
+    assert g.tuning("a") == {"learning_rate": 0.5, "prompt_length": 7}
+    assert g.tuning("b") == {"learning_rate": 0.1, "prompt_length": 7}
+    assert g.reader("a", "d") == {
+        "labels": ["negative", "positive"],  # the schema's default
+        "template": "Review: {text}",
+        "kind": None,
+        "max_length": 40,
+    }
+    assert g.reader("b", "d")["max_length"] == 128  # evaluation.max_length's schema default

@@ -105,5 +105,14 @@ def test_bad_inputs():
         get_recycler("lin-comb").fit(vs, vt[:49])
     with pytest.raises(RecyclingError, match="not fitted"):
         get_recycler("lin-comb")(prompt)
-    with pytest.raises(RecyclingError, match="bad v2v-nn setting"):
+    with pytest.raises(RecyclingError, match="MLPConfig: unknown setting 'hidden'"):
         get_recycler("v2v-nn", hidden=3)
+    with pytest.raises(RecyclingError, match="MLPConfig.epochs = 0: must be a positive number"):
+        get_recycler("v2v-nn", epochs=0)
+
+
+def test_the_schema_names_exactly_the_registered_recyclers():
+    from prompt_recycling.settings import schema_node
+
+    items = schema_node("grid", "recyclers")["items"]
+    assert sorted(items["enum"]) == sorted(RECYCLERS)

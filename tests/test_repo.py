@@ -1,5 +1,8 @@
-"""The README's two commands exist, and CI runs the README's test command, not a copy."""
+"""The README's two commands exist, and CI runs the README's test command, not a copy; the
+package's shape: small modules, no import cycle, scripts that are handed only what their rule
+declares."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -54,3 +57,69 @@ def test_license_and_citation_agree_with_pyproject():
     paper = citation["preferred-citation"]
     assert paper["title"] == "Reducing Retraining by Recycling Parameter-Efficient Prompts"
     assert "arXiv:2208.05577" in [i["value"] for i in paper["identifiers"]]
+
+
+PACKAGE = ROOT / "src/prompt_recycling"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (at the top or inside functions)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        edges = set()
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from the importing module's package
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = f"{base}.{node.module}" if node.module else base
+                targets = [f"{base}.{a.name}" for a in node.names] + [base]
+            else:
+                continue
+            edges |= {t for t in targets if t in modules and t != name}
+        graph[name] = edges
+    return graph
+
+
+def test_package_modules_are_at_most_300_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 300
+    }
+    assert not long, long
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    assert graph["prompt_recycling.plan"] >= {"prompt_recycling.paths"}  # the graph is read
+    state: dict[str, str] = {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                raise AssertionError(" -> ".join([*stack[stack.index(nxt) :], nxt]))
+            if nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_scripts_take_what_their_rule_declares_not_the_config():
+    for script in sorted((ROOT / "workflow/scripts").glob("*.py")):
+        text = script.read_text()
+        assert ".config" not in text, f"{script.name} reads the whole config"
+        assert len(text.splitlines()) <= 30, f"{script.name} is more than a thin adapter"

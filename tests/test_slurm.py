@@ -20,9 +20,10 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import kill_group
+from tinygrid import make_tiny_grid, tiny_jobs
 
-from prompt_recycling.grid import Grid
-from prompt_recycling.tiny import make_tiny_grid
+from prompt_recycling.plan import Grid
+from prompt_recycling.rows import expected_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles/slurm-local"
@@ -151,12 +152,12 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
     done_comments = {j["comment"] for j in jobs if j["state"] == "COMPLETED"}
     per_rule = Counter(c.split("_wildcards_")[0].removeprefix("rule_") for c in done_comments)
     local = {"all", "fetch_model", "prepare_data"}  # run by Snakemake itself (localrules)
-    expected = {k: v for k, v in grid.job_counts().items() if k not in local}
+    expected = {k: v for k, v in tiny_jobs().items() if k not in local}
     assert dict(per_rule) == expected
     assert completed <= done_comments
     table = pd.read_csv(work / "results/tables/evaluations.csv")
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}
-    assert len(table) == sum(grid.expected_rows(widths).values())
+    assert len(table) == sum(expected_counts(grid.expected_rows(), widths).values())
     print(
         f"sacct: {len(jobs)} jobs, {len(done_comments)} distinct completed; "
         f"states {Counter(j['state'] for j in jobs)}"

@@ -6,11 +6,10 @@ import torch
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.models import load_adapter
+from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import (
     BUCKET_BATCHES,
-    TuneConfig,
     batch_indices,
-    fold_seed,
     init_prompt,
     tune_prompt,
     word_rows,
@@ -51,7 +50,15 @@ def test_prompt_overfits_a_fixed_batch_and_weights_stay_identical(
 def test_adafactor_paper_settings_learn(tiny_models, tiny_texts, tmp_path):
     adapter = load_adapter(tiny_models["encoder"], LABELS)
     losses = []
-    config = TuneConfig(prompt_length=4, batch_size=8, steps=[30], seed=0)  # Adafactor lr 0.3
+    config = TuneConfig(
+        prompt_length=4,
+        batch_size=8,
+        steps=[30],
+        seed=0,
+        init="random-uniform",
+        optimizer="adafactor",
+        learning_rate=0.3,
+    )
     tune_prompt(
         adapter,
         tiny_texts[:8],
@@ -200,7 +207,7 @@ def test_resume_restores_checkpoints_a_workflow_manager_deleted(tiny_models, tin
 def test_inits(tiny_models):
     adapter = load_adapter(tiny_models["encoder"], LABELS)
     table = adapter.embedding_table.detach()
-    rnd = init_prompt(adapter, TuneConfig(prompt_length=5))
+    rnd = init_prompt(adapter, TuneConfig(prompt_length=5, init="random-uniform"))
     assert rnd.abs().max() <= 0.5
     cls = init_prompt(adapter, TuneConfig(prompt_length=5, init="class-label"))
     neg = adapter.tokenizer.convert_tokens_to_ids("negative")
@@ -214,9 +221,11 @@ def test_inits(tiny_models):
     [
         ({"steps": [5, 5]}, "strictly increasing"),
         ({"steps": [3, 2]}, "strictly increasing"),
-        ({"init": "zeros"}, "unknown init"),
-        ({"optimizer": "sgd"}, "unknown optimizer"),
-        ({"prompt_length": 0}, "prompt_length must be positive"),
+        ({"init": "zeros"}, r"TuneConfig.init = 'zeros': must be one of \['random-uniform'"),
+        ({"optimizer": "sgd"}, r"TuneConfig.optimizer = 'sgd': must be one of"),
+        ({"prompt_length": 0}, "TuneConfig.prompt_length = 0: must be a positive number"),
+        ({"learning_rate": -1.0}, "TuneConfig.learning_rate = -1.0"),
+        ({"bf16": "yes"}, "TuneConfig.bf16 = 'yes'"),
     ],
 )
 def test_bad_settings(change, message):

@@ -21,57 +21,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from prompt_recycling import stats
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.rows import KEY, decode_labels, read_table
+from prompt_recycling.rows import decode_labels
 
 ALPHA = 0.05
 CONVERGENCE_TOLERANCE = 0.0225  # the paper: last step within 2.25% (relative) of the best
-
-
-def aggregate(
-    files: list[str],
-    expected: dict[str, int],
-    csv_out: str,
-    parquet_out: str | None = None,
-) -> pd.DataFrame:
-    """Concatenate evaluation CSVs; fail unless every kind has its expected row count, no grid
-    coordinate repeats, and every row of a data set and split scored the same examples."""
-    frames = [read_table(f) for f in files]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    problems = []
-    counts = table["kind"].value_counts().to_dict() if len(table) else {}
-    for kind, n in expected.items():
-        if counts.get(kind, 0) != n:
-            problems.append(f"{kind}: expected {n} rows, found {counts.get(kind, 0)}")
-    for kind in set(counts) - set(expected):
-        problems.append(f"{kind}: {counts[kind]} rows of a kind this grid does not make")
-    dupes = table[table.duplicated(KEY, keep=False)] if len(table) else table
-    if len(dupes):
-        problems.append(
-            f"{len(dupes)} rows share their grid coordinates, e.g. {dupes.iloc[0][KEY].to_dict()}"
-        )
-    if len(table):
-        for (dataset, split), g in table.groupby(["dataset", "split"]):
-            if g.gold.nunique() != 1:
-                problems.append(f"{dataset} {split}: rows scored different example sets")
-    if problems:
-        raise RecyclingError("results table is inconsistent: " + "; ".join(problems))
-    table = table.sort_values(KEY, na_position="first").reset_index(drop=True)
-    Path(csv_out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(csv_out) as tmp:
-        table.to_csv(tmp, index=False)
-    if parquet_out:
-        with atomic_path(parquet_out) as tmp:
-            table.to_parquet(tmp, index=False)
-    return table
 
 
 def _correct(row) -> np.ndarray:
@@ -246,8 +205,3 @@ def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -
             }
         )
     return pd.DataFrame(rows)
-
-
-def load(path: str | os.PathLike) -> pd.DataFrame:
-    """The aggregated results table (CSV or parquet)."""
-    return read_table(path)

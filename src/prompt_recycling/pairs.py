@@ -45,3 +45,15 @@ def similarity(vs: np.ndarray, vt: np.ndarray, k: int = 10, max_rows: int = 4000
     a, b = knn_sets(vs, k), knn_sets(vt, k)
     overlap = np.mean([len(np.intersect1d(x, y)) / k for x, y in zip(a, b, strict=True)])
     return {"median_row_cosine": cos, "knn_overlap": float(overlap), "knn_k": k}
+
+
+def pair_kind(source: dict, target: dict) -> str:
+    """``same-size``, ``small->large`` or ``large->small`` from embedding width and parameter
+    count (``{"width": E, "params": n}`` of each model): the same width and parameter counts
+    within a factor of 1.5 count as the same size (MiniLM-L3 17.4M vs L6 22.7M, both 384-d)."""
+    ws, wt = source["width"], target["width"]
+    ps, pt = source["params"], target["params"]
+    if ws == wt and max(ps, pt) <= 1.5 * min(ps, pt):
+        return "same-size"
+    bigger = (wt, pt) > (ws, ps) if ws != wt else pt > ps
+    return "small->large" if bigger else "large->small"

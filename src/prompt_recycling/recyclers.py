@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +30,7 @@ from safetensors.numpy import load_file, safe_open, save_file
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.settings import MLPConfig, build
 
 if TYPE_CHECKING:
     import torch
@@ -158,18 +159,6 @@ class LinearCombination(Recycler):
         self.source_rows, self.target_rows = state["source_rows"], state["target_rows"]
 
 
-@dataclass
-class MLPConfig:
-    """Training settings of ``v2v-nn`` (defaults: the authors' released code)."""
-
-    hidden_scale: int = 4
-    learning_rate: float = 3e-4
-    batch_size: int = 50
-    epochs: int = 25
-    seed: int = 0
-    losses: list[float] = field(default_factory=list)  # mean training loss per epoch
-
-
 class V2VMLP(Recycler):
     """``v2v-nn``: MLP E_s -> hidden_scale·E_t -> ReLU -> E_t (both layers with bias), trained
     with mean squared error and Adam on shuffled mini-batches; deterministic for a seed."""
@@ -179,14 +168,8 @@ class V2VMLP(Recycler):
     def __init__(self, **config) -> None:
         super().__init__()
         losses = config.pop("losses", [])
-        try:
-            self.config = MLPConfig(**config)
-        except TypeError as exc:
-            raise RecyclingError(f"bad v2v-nn setting: {exc}") from None
+        self.config = build(MLPConfig, config)
         self.config.losses = list(losses)
-        for key in ("hidden_scale", "batch_size", "epochs"):
-            if getattr(self.config, key) <= 0:
-                raise RecyclingError(f"v2v-nn {key} must be positive")
         self.net: torch.nn.Sequential | None = None
 
     def _build(self, e_s: int, e_t: int) -> torch.nn.Sequential:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 
 KINDS = ("recycled", "identity", "tuned", "zero-shot", "random")
@@ -112,4 +113,54 @@ def read_table(path: str | os.PathLike):
     for c in STR_COLUMNS:
         if c in table:
             table[c] = table[c].fillna("")
+    return table
+
+
+def expected_counts(expected: dict, widths: dict[str, int]) -> dict[str, int]:
+    """Rows per kind from :meth:`prompt_recycling.plan.Grid.expected_rows` and the models'
+    embedding widths (the identity control exists for pairs of equal width)."""
+    same_width = sum(widths[a] == widths[b] for a, b in expected["pairs"])
+    counts = {k: v for k, v in expected.items() if k not in ("pairs", "identity_per_pair")}
+    counts["identity"] = expected["identity_per_pair"] * same_width
+    return {k: v for k, v in counts.items() if v}
+
+
+def aggregate(
+    files: list[str],
+    expected: dict[str, int],
+    csv_out: str,
+    parquet_out: str | None = None,
+):
+    """Concatenate evaluation CSVs (``expected``: rows per kind, :func:`expected_counts`); fail
+    unless every kind has its expected row count, no grid
+    coordinate repeats, and every row of a data set and split scored the same examples."""
+    import pandas as pd
+
+    frames = [read_table(f) for f in files]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    problems = []
+    counts = table["kind"].value_counts().to_dict() if len(table) else {}
+    for kind, n in expected.items():
+        if counts.get(kind, 0) != n:
+            problems.append(f"{kind}: expected {n} rows, found {counts.get(kind, 0)}")
+    for kind in set(counts) - set(expected):
+        problems.append(f"{kind}: {counts[kind]} rows of a kind this grid does not make")
+    dupes = table[table.duplicated(KEY, keep=False)] if len(table) else table
+    if len(dupes):
+        problems.append(
+            f"{len(dupes)} rows share their grid coordinates, e.g. {dupes.iloc[0][KEY].to_dict()}"
+        )
+    if len(table):
+        for (dataset, split), g in table.groupby(["dataset", "split"]):
+            if g.gold.nunique() != 1:
+                problems.append(f"{dataset} {split}: rows scored different example sets")
+    if problems:
+        raise RecyclingError("results table is inconsistent: " + "; ".join(problems))
+    table = table.sort_values(KEY, na_position="first").reset_index(drop=True)
+    Path(csv_out).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(csv_out) as tmp:
+        table.to_csv(tmp, index=False)
+    if parquet_out:
+        with atomic_path(parquet_out) as tmp:
+            table.to_parquet(tmp, index=False)
     return table

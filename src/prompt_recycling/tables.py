@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from prompt_recycling.analysis import (
-    aggregate,
     comparisons,
     comparisons_csv,
     convergence,
@@ -21,6 +20,7 @@ from prompt_recycling.analysis import (
 )
 from prompt_recycling.findings import Finding, findings, findings_table
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.rows import aggregate, expected_counts
 
 
 def _write_csv(frame: pd.DataFrame, path) -> None:
@@ -36,20 +36,18 @@ def _write_text(text: str, path) -> None:
 
 
 def aggregate_all(
-    grid,
+    expected: dict,
     evaluations: list[str],
     models: list[str],
     pairs: list[str],
     histories: list[str],
-    validation: bool,
     out: dict,
 ) -> pd.DataFrame:
-    """Aggregate a grid's outputs; the expected row counts follow from the models' widths."""
+    """Aggregate a grid's outputs (``expected``: :meth:`prompt_recycling.plan.Grid.expected_rows`,
+    resolved with the models' widths)."""
     infos = [json.loads(Path(m).read_text()) for m in models]
     widths = {i["name"]: i["width"] for i in infos}
-    table = aggregate(
-        evaluations, grid.expected_rows(widths, validation), out["csv"], out["parquet"]
-    )
+    table = aggregate(evaluations, expected_counts(expected, widths), out["csv"], out["parquet"])
     _write_csv(pd.DataFrame([json.loads(Path(p).read_text()) for p in pairs]), out["pairs"])
     frames = [pd.read_csv(h) for h in histories]
     _write_csv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), out["training"])

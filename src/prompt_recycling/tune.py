@@ -16,11 +16,8 @@ Step 0 may be asked for: its checkpoint is the untrained initial prompt (a contr
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import zlib
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,71 +29,11 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.models import ModelAdapter
+from prompt_recycling.paths import step_file
 from prompt_recycling.prompt_io import write_prompt
+from prompt_recycling.settings import TuneConfig
 
-INITS = ("random-uniform", "sampled-vocab", "class-label")
-OPTIMIZERS = ("adafactor", "adafactor-scaled", "adam")
 BUCKET_BATCHES = 32  # batches per length-sorted chunk of an epoch
-
-
-@dataclass
-class TuneConfig:
-    """Prompt-tuning settings (defaults: the authors' released code where it says).
-
-    ``init``: ``random-uniform`` = U(-init_range, init_range) (the T5 default);
-    ``sampled-vocab`` = rows of the model's own English word pieces (the recyclers' filter),
-    drawn from its ``vocab_sample_size`` most frequent ones; ``class-label`` = the verbalizers'
-    rows first, the rest as ``sampled-vocab``.
-    ``optimizer``: ``adafactor`` = T5X's (no parameter scaling), ``adafactor-scaled`` = with
-    the update scaled by the parameter's RMS, ``adam``.
-    ``init_seed``: seed of the initial prompt (default ``seed``); the grid folds the model's name
-    into it so that prompts of equal width on two models do not start from the same tensor.
-    """
-
-    prompt_length: int = 100
-    init: str = "random-uniform"  # one of INITS
-    init_range: float = 0.5  # random-uniform: U(-r, r)
-    vocab_sample_size: int = 5000  # sampled-vocab / class-label: the most frequent word pieces
-    optimizer: str = "adafactor"  # one of OPTIMIZERS
-    learning_rate: float = 0.3
-    weight_decay: float = 1e-5
-    batch_size: int = 32
-    steps: list[int] = field(default_factory=lambda: [2000, 5000, 10000, 20000])
-    seed: int = 0
-    init_seed: int | None = None
-    save_every: int = 100  # resume-state frequency, in steps
-
-    def __post_init__(self) -> None:
-        self.steps = [int(s) for s in self.steps]
-        self.validate()
-
-    def validate(self) -> None:
-        if self.init not in INITS:
-            raise RecyclingError(f"unknown init {self.init!r}; expected one of {INITS}")
-        if self.optimizer not in OPTIMIZERS:
-            raise RecyclingError(f"unknown optimizer {self.optimizer!r}; expected {OPTIMIZERS}")
-        if not self.steps or any(s < 0 for s in self.steps) or self.steps[-1] <= 0:
-            raise RecyclingError(f"steps must be >= 0 with a positive last one, got {self.steps}")
-        if any(b <= a for a, b in zip(self.steps, self.steps[1:], strict=False)):
-            raise RecyclingError(f"steps must be strictly increasing, got {self.steps}")
-        for key in ("prompt_length", "batch_size", "save_every", "vocab_sample_size"):
-            if getattr(self, key) <= 0:
-                raise RecyclingError(f"{key} must be positive, got {getattr(self, key)}")
-        if not self.learning_rate > 0:
-            raise RecyclingError(f"learning_rate must be positive, got {self.learning_rate}")
-
-    def fingerprint(self) -> str:
-        keep = {k: v for k, v in asdict(self).items() if k != "save_every"}
-        return hashlib.sha1(json.dumps(keep, sort_keys=True).encode()).hexdigest()
-
-
-def fold_seed(seed: int, *names: str) -> int:
-    """A stable 31-bit seed from ``seed`` and names (e.g. the model): crc32, not ``hash``."""
-    return zlib.crc32("/".join([str(seed), *names]).encode()) & 0x7FFFFFFF
-
-
-def checkpoint_path(output_dir: str | os.PathLike, step: int) -> Path:
-    return Path(output_dir) / f"step-{step}.npy"
 
 
 def word_rows(adapter: ModelAdapter, n: int) -> torch.Tensor:
@@ -200,20 +137,21 @@ def tune_prompt(
     adapter: ModelAdapter,
     train: list[Example],
     config: TuneConfig,
-    output_dir: str | os.PathLike,
+    checkpoints: str | os.PathLike | Mapping[int, str | os.PathLike],
     state_dir: str | os.PathLike | None = None,
     progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
     on_checkpoint: Callable[[int, torch.Tensor], None] | None = None,
 ) -> dict:
-    """Train a prompt; write ``step-<k>.npy`` into ``output_dir`` at each configured step.
+    """Train a prompt; write its checkpoint at each configured step.
 
     Args:
         adapter: the frozen model (see :mod:`prompt_recycling.models`).
         train: training examples (tokenized once here).
         config: settings (validated on construction).
-        output_dir: where the checkpoint files go (created if missing).
-        state_dir: resume state; default ``<output_dir>/../.<name>.resume``.
+        checkpoints: ``{step: file}`` for every configured step, or a folder that gets
+            ``step-<k>.npy`` files (:data:`prompt_recycling.paths.STEP_FILE`).
+        state_dir: resume state; for a folder the default is ``.<folder>.resume`` beside it.
         on_step: called after every step with (step, loss); for logging and tests.
         on_checkpoint: called with (step, prompt) at each configured step (calibration).
 
@@ -228,9 +166,7 @@ def tune_prompt(
     if not train:
         raise RecyclingError("no training examples")
     adapter.check_fits(config.prompt_length)
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    state_dir = Path(state_dir or output_dir.parent / f".{output_dir.name}.resume")
+    files, state_dir = _checkpoint_files(checkpoints, config.steps, state_dir)
     state_file = state_dir / "state.pt"
     digest_before = _weights_digest(adapter.model)
     ids = adapter.encode([ex.text for ex in train])  # tokenized once
@@ -250,10 +186,10 @@ def tune_prompt(
             print(f"resuming prompt tuning at step {start} from {state_file}")
     # checkpoints written before the saved step: restore any a workflow manager deleted
     for step, saved in written.items():
-        if not checkpoint_path(output_dir, step).exists():
-            write_prompt(saved.numpy(), checkpoint_path(output_dir, step))
+        if not files[step].exists():
+            write_prompt(saved.numpy(), files[step])
     if start == 0 and 0 in config.steps:
-        _checkpoint(0, prompt, output_dir, written, on_checkpoint)
+        _checkpoint(0, prompt, files[0], written, on_checkpoint)
     last = config.steps[-1]
     todo = set(config.steps)
     bar = tqdm(total=last, initial=start, desc="prompt tuning", disable=not progress)
@@ -270,7 +206,7 @@ def tune_prompt(
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step in todo:
-            _checkpoint(step, prompt, output_dir, written, on_checkpoint)
+            _checkpoint(step, prompt, files[step], written, on_checkpoint)
         if step % config.save_every == 0 and step < last:
             _save_state(state_file, prompt, opt, step, config, written, history)
         if on_step is not None:
@@ -282,14 +218,31 @@ def tune_prompt(
     if state_dir.exists() and not any(state_dir.iterdir()):
         state_dir.rmdir()
     return {
-        "checkpoints": {s: checkpoint_path(output_dir, s) for s in config.steps},
+        "checkpoints": files,
         "history": history,
     }
 
 
-def _checkpoint(step, prompt, output_dir, written, on_checkpoint) -> None:
+def _checkpoint_files(checkpoints, steps, state_dir) -> tuple[dict[int, Path], Path]:
+    """``{step: Path}`` for every configured step (folders created) and the state folder."""
+    if isinstance(checkpoints, Mapping):
+        files = {int(s): Path(p) for s, p in checkpoints.items()}
+        if sorted(files) != sorted(steps):
+            raise RecyclingError(f"checkpoint files for steps {sorted(files)}, tuning {steps}")
+        if state_dir is None:
+            raise RecyclingError("give the resume state folder of checkpoint files by step")
+    else:
+        folder = Path(checkpoints)
+        files = {s: folder / step_file(s) for s in steps}
+        state_dir = state_dir or folder.parent / f".{folder.name}.resume"
+    for f in files.values():
+        f.parent.mkdir(parents=True, exist_ok=True)
+    return files, Path(state_dir)
+
+
+def _checkpoint(step, prompt, path, written, on_checkpoint) -> None:
     value = prompt.detach().float().cpu()
-    write_prompt(value.numpy(), checkpoint_path(output_dir, step))
+    write_prompt(value.numpy(), path)
     written[step] = value.clone()
     if on_checkpoint is not None:
         on_checkpoint(step, value)

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.settings import defaults
 
 FAMILIES = ("wordpiece", "sentencepiece", "bytebpe")
 _MARKER = {"wordpiece": "##", "sentencepiece": "\u2581", "bytebpe": "\u0120"}
-DEFAULT_WORD_OFFSET = 1000
+DEFAULT_WORD_OFFSET = defaults("grid")["word_offset"]  # the schema owns it
 DEFAULT_NUM_WORDS = 4000
 
 

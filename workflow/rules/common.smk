@@ -1,19 +1,13 @@
-# Config -> grid, wildcard constraints and target lists. Logic lives in prompt_recycling.grid.
+# Config -> grid plan, wildcard constraints, target lists and what each rule hands its job.
+# Logic lives in prompt_recycling.plan (the plan), .paths (file names) and .checks.
 import re
 from pathlib import Path
 
+from prompt_recycling import paths
+from prompt_recycling.checks import check_config, check_positions
 from prompt_recycling.configcheck import config_errors_exit
-from prompt_recycling.grid import (
-    Grid,
-    check_config,
-    check_positions,
-    history_path,
-    pair_path,
-    prompt_path,
-    recycled_path,
-    recycler_path,
-)
 from prompt_recycling.fetch import model_location
+from prompt_recycling.plan import Grid
 
 
 def _local_model(name):
@@ -24,7 +18,7 @@ def _local_model(name):
 with config_errors_exit():
     GRID = Grid.from_config(config)
     check_config(config, GRID)
-    check_positions(config, GRID, _local_model)
+    check_positions(GRID, _local_model)
 
 
 def _alternatives(values):
@@ -40,68 +34,54 @@ wildcard_constraints:
     seed=r"\d+",
     step=r"\d+",
     size=r"\d+",
-    baseline="zero-shot|random",
+    baseline=_alternatives(paths.BASELINES),
 
 
 ENV = "../../envs/prompt-recycling.yaml"
-SPLITS = ["train", "validation", "test"]
 EVAL_SPLIT = config["evaluation"]["split"]
 VALIDATION = config["evaluation"]["validation"]
-TABLES = [
-    "results/tables/evaluations.csv",
-    "results/tables/evaluations.parquet",
-    "results/tables/pairs.csv",
-    "results/tables/training.csv",
-    "results/tables/comparisons.csv",
-    "results/tables/reliability.csv",
-    "results/tables/reliability.md",
-    "results/tables/reliability.tex",
-    "results/tables/reliability.html",
-    "results/tables/findings.csv",
-    "results/tables/findings.md",
-    "results/tables/findings.html",
-    "results/tables/convergence.csv",
-]
-FIGURE_NAMES = [
-    "recyclability_vs_steps",
-    "recyclability_vs_steps_by_pair_kind",
-    "performance_vs_words",
-    "performance_vs_words_by_pair_kind",
-    "label_bias",
-]
-FIGURES = [f"results/figures/{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "pdf")]
-
-
+TABLES = list(paths.TABLES.values())
+FIGURES = paths.figures()
 COSMETIC = (
     "title",
 )  # printed by figures and the report only: never a rerun of the rest
 
 
-def job_spec(section, name):
-    """A model's or data set's entry as job parameters, minus its cosmetic keys (a changed
-    source, template or setting reruns the jobs that use it, a renamed title does not).
-    """
+def entry(section, name):
+    """A model's or data set's config entry minus its cosmetic keys (a changed source, template
+    or setting reruns the jobs that use it, a renamed title does not)."""
     return {k: v for k, v in config[section][name].items() if k not in COSMETIC}
 
 
-def model_json(name):
-    return f"resources/models/{name}.json"
+def model_entries(name):
+    """The entries a model's fetch reads: its own and that of the model it converts with."""
+    reference = (entry("models", name).get("convert") or {}).get("onnx-bert") or {}
+    names = [name] + ([reference["reference"]] if "reference" in reference else [])
+    return {n: entry("models", n) for n in names}
 
 
-def data_split(split):
-    return f"resources/data/{{dataset}}/{split}.jsonl"
+def eval_split(w):
+    return paths.data_split(w.dataset, EVAL_SPLIT)
+
+
+def checkpoints(model_wildcard):
+    """``{step: prompt file}`` of the run named by the wildcards (``model`` or ``source``)."""
+    return lambda w: GRID.checkpoints(w.dataset, getattr(w, model_wildcard), w.seed)
+
+
+def recycled_items(w):
+    return GRID.recycled_items(w.dataset, w.source, w.target, w.seed)
 
 
 def recycled_inputs(w):
-    """Source checkpoints and fitted recyclers needed by one evaluate_recycled job."""
+    """Source checkpoints and fitted recyclers one evaluate_recycled job reads."""
+    items = recycled_items(w)
     return {
-        "source": model_json(w.source),
-        "target": model_json(w.target),
-        "data": f"resources/data/{w.dataset}/{EVAL_SPLIT}.jsonl",
-        "prompts": [prompt_path(w.dataset, w.source, w.seed, s) for s in GRID.steps],
-        "recyclers": [
-            recycler_path(w.source, w.target, m, n)
-            for m in GRID.recyclers
-            for n in GRID.sizes_used()
-        ],
+        "source": paths.model_info(w.source),
+        "target": paths.model_info(w.target),
+        "data": eval_split(w),
+        "prompts": sorted(
+            {i["prompt"] for i in items} | set(checkpoints("source")(w).values())
+        ),
+        "recyclers": sorted({i["recycler"] for i in items}),
     }

@@ -4,9 +4,9 @@ rule evaluate_recycled:
     input:
         unpack(recycled_inputs),
     output:
-        table="results/evaluations/{dataset}/recycled/{source}__{target}/seed{seed}.csv",
+        table=paths.EVAL_RECYCLED,
         prompts=[
-            recycled_path("{dataset}", "{source}", "{target}", "{seed}", m, n, step)
+            paths.recycled("{dataset}", "{source}", "{target}", "{seed}", m, n, step)
             for m in GRID.recyclers
             for step, n in GRID.cells()
         ],
@@ -22,7 +22,11 @@ rule evaluate_recycled:
         runtime=lambda w, attempt: 120 * attempt,
         gpu=1,
     params:
-        evaluation=config["evaluation"],
+        evaluation=GRID.evaluation(),
+        reader=lambda w: GRID.reader(w.target, w.dataset),
+        word_offset=GRID.word_offset(),
+        recycled=recycled_items,
+        identity=checkpoints("source"),
     script:
         "../scripts/evaluate_recycled.py"
 
@@ -31,12 +35,12 @@ rule evaluate_tuned:
     """A model's own prompts at every step: the re-tuned baseline (target) / source accuracy,
     and validation accuracy (whether the run converged)."""
     input:
-        model=model_json("{model}"),
-        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
-        validation=data_split("validation") if VALIDATION else [],
-        prompts=[prompt_path("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
+        model=paths.MODEL_INFO,
+        data=eval_split,
+        validation=paths.data_split("{dataset}", "validation") if VALIDATION else [],
+        prompts=[paths.prompt("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
     output:
-        "results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv",
+        paths.EVAL_TUNED,
     log:
         "logs/evaluate_tuned/{dataset}/{model}/seed{seed}.log",
     benchmark:
@@ -49,47 +53,25 @@ rule evaluate_tuned:
         runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:
-        evaluation=config["evaluation"],
-        steps=list(GRID.steps),
-        validation=VALIDATION,
+        evaluation=GRID.evaluation(),
+        reader=lambda w: GRID.reader(w.model, w.dataset),
+        checkpoints=checkpoints("model"),
     script:
         "../scripts/evaluate_tuned.py"
 
 
-rule evaluate_zero_shot:
+rule evaluate_baseline:
+    """The target with no prompt (zero-shot) or with random prompts drawn the way its tuned
+    prompts start (random)."""
     input:
-        model=model_json("{model}"),
-        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
+        model=paths.MODEL_INFO,
+        data=eval_split,
     output:
-        "results/evaluations/{dataset}/zero-shot/{model}.csv",
+        paths.EVAL_BASELINE,
     log:
-        "logs/evaluate_zero_shot/{dataset}/{model}.log",
+        "logs/evaluate_baseline/{dataset}/{baseline}/{model}.log",
     benchmark:
-        "benchmarks/evaluate_zero_shot/{dataset}/{model}.tsv"
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
-        runtime=lambda w, attempt: 30 * attempt,
-        gpu=1,
-    params:
-        evaluation=config["evaluation"],
-        baseline="zero-shot",
-    script:
-        "../scripts/evaluate_baseline.py"
-
-
-rule evaluate_random:
-    input:
-        model=model_json("{model}"),
-        data=f"resources/data/{{dataset}}/{EVAL_SPLIT}.jsonl",
-    output:
-        "results/evaluations/{dataset}/random/{model}.csv",
-    log:
-        "logs/evaluate_random/{dataset}/{model}.log",
-    benchmark:
-        "benchmarks/evaluate_random/{dataset}/{model}.tsv"
+        "benchmarks/evaluate_baseline/{dataset}/{baseline}/{model}.tsv"
     conda:
         ENV
     threads: 1
@@ -98,11 +80,11 @@ rule evaluate_random:
         runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:
-        evaluation=config["evaluation"],
-        baseline="random",
-        k=config["grid"]["random_prompts"],
-        tuning=config["tuning"],
-        model_tuning=lambda w: config["models"][w.model].get("tuning", {}),
+        evaluation=GRID.evaluation(),
+        reader=lambda w: GRID.reader(w.model, w.dataset),
+        # the random draws follow the model's tuning init; zero-shot takes none of it
+        tuning=lambda w: GRID.tuning(w.model) if w.baseline == "random" else {},
+        random_prompts=lambda w: GRID.random_prompts if w.baseline == "random" else 0,
     script:
         "../scripts/evaluate_baseline.py"
 

@@ -4,13 +4,11 @@ rule train_prompts:
     output folder (.seedN.resume), outside the declared outputs, and restores them.
     """
     input:
-        model=model_json("{model}"),
-        train=data_split("train"),
+        model=paths.MODEL_INFO,
+        train=paths.data_split("{dataset}", "train"),
     output:
-        prompts=[
-            prompt_path("{dataset}", "{model}", "{seed}", step) for step in GRID.steps
-        ],
-        history=history_path("{dataset}", "{model}", "{seed}"),
+        prompts=[paths.prompt("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
+        history=paths.HISTORY,
     log:
         "logs/train_prompts/{dataset}/{model}/seed{seed}.log",
     benchmark:
@@ -23,9 +21,10 @@ rule train_prompts:
         runtime=lambda w, attempt: 240 * attempt,
         gpu=1,
     params:
-        tuning=config["tuning"],
-        model_tuning=lambda w: config["models"][w.model].get("tuning", {}),
-        steps=list(GRID.steps),
+        tuning=lambda w: GRID.tuning(w.model),
+        reader=lambda w: GRID.reader(w.model, w.dataset),
+        checkpoints=checkpoints("model"),
+        state=lambda w: paths.resume_state(w.dataset, w.model, w.seed),
     script:
         "../scripts/train_prompts.py"
 

@@ -2,10 +2,10 @@ rule describe_pair:
     """How alike the pair's vocabulary tables are (row cosine, neighbour overlap); fails when
     the pair shares too few words for the largest vocabulary size."""
     input:
-        source=model_json("{source}"),
-        target=model_json("{target}"),
+        source=paths.model_info("{source}"),
+        target=paths.model_info("{target}"),
     output:
-        pair_path("{source}", "{target}"),
+        paths.PAIR,
     log:
         "logs/describe_pair/{source}__{target}.log",
     conda:
@@ -14,8 +14,8 @@ rule describe_pair:
         mem_mb=lambda w, attempt: 4000 * attempt,
         runtime=10,
     params:
-        word_offset=config["grid"]["word_offset"],
-        sizes=GRID.sizes_used(),
+        word_offset=GRID.word_offset(),
+        max_size=max(GRID.sizes_used()),
     script:
         "../scripts/describe_pair.py"
 
@@ -24,12 +24,12 @@ rule fit_recyclers:
     """One job per pair x method fits a recycler for every vocabulary size (one file each).
     Each depends on the pair, method and size only: shared by all datasets and steps."""
     input:
-        source=model_json("{source}"),
-        target=model_json("{target}"),
-        pair=pair_path("{source}", "{target}"),
+        source=paths.model_info("{source}"),
+        target=paths.model_info("{target}"),
+        pair=paths.PAIR,
     output:
         [
-            recycler_path("{source}", "{target}", "{method}", n)
+            paths.recycler("{source}", "{target}", "{method}", n)
             for n in GRID.sizes_used()
         ],
     log:
@@ -43,9 +43,9 @@ rule fit_recyclers:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=lambda w, attempt: 60 * attempt,
     params:
-        settings=lambda w: config["recycling"].get(w.method) or {},
-        word_offset=config["grid"]["word_offset"],
-        sizes=GRID.sizes_used(),
+        settings=lambda w: GRID.recycler_settings(w.method),
+        word_offset=GRID.word_offset(),
+        recyclers=lambda w: GRID.recyclers_of(w.source, w.target, w.method),
     script:
         "../scripts/fit_recyclers.py"
 

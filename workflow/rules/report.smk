@@ -3,24 +3,24 @@ rule aggregate:
     examples than its data set's), the pair descriptions and the training histories."""
     input:
         evaluations=GRID.evaluation_files(),
-        models=[model_json(m) for m in GRID.tuned_models],
+        models=[paths.model_info(m) for m in GRID.tuned_models],
         pairs=GRID.pair_files(),
         histories=GRID.history_files(),
     output:
         csv=report(
-            "results/tables/evaluations.csv",
+            paths.TABLES["evaluations"],
             caption="../report/evaluations.rst",
             category="Data",
         ),
-        parquet="results/tables/evaluations.parquet",
-        pairs="results/tables/pairs.csv",
-        training="results/tables/training.csv",
+        parquet=paths.TABLES["evaluations_parquet"],
+        pairs=paths.TABLES["pairs"],
+        training=paths.TABLES["training"],
     log:
         "logs/aggregate.log",
     conda:
         ENV
     params:
-        validation=VALIDATION,
+        expected=GRID.expected_rows(VALIDATION),
     script:
         "../scripts/aggregate.py"
 
@@ -28,25 +28,25 @@ rule aggregate:
 rule analyse:
     """Paired comparisons, reliability, convergence and the findings with their intervals."""
     input:
-        "results/tables/evaluations.parquet",
+        paths.TABLES["evaluations_parquet"],
     output:
-        comparisons="results/tables/comparisons.csv",
-        reliability="results/tables/reliability.csv",
-        reliability_md="results/tables/reliability.md",
-        reliability_tex="results/tables/reliability.tex",
+        comparisons=paths.TABLES["comparisons"],
+        reliability=paths.TABLES["reliability"],
+        reliability_md=paths.TABLES["reliability_md"],
+        reliability_tex=paths.TABLES["reliability_tex"],
         reliability_html=report(
-            "results/tables/reliability.html",
+            paths.TABLES["reliability_html"],
             caption="../report/reliability.rst",
             category="Tables",
         ),
-        findings="results/tables/findings.csv",
-        findings_md="results/tables/findings.md",
+        findings=paths.TABLES["findings"],
+        findings_md=paths.TABLES["findings_md"],
         findings_html=report(
-            "results/tables/findings.html",
+            paths.TABLES["findings_html"],
             caption="../report/findings.rst",
             category="Tables",
         ),
-        convergence="results/tables/convergence.csv",
+        convergence=paths.TABLES["convergence"],
     log:
         "logs/analyse.log",
     conda:
@@ -66,17 +66,17 @@ rule tables:
 rule figures:
     """Reads only the results tables: changing the style reruns this rule and nothing else."""
     input:
-        table="results/tables/evaluations.parquet",
+        table=paths.TABLES["evaluations_parquet"],
     output:
         [
             report(
-                f"results/figures/{name}.png",
+                paths.figure(name, "png"),
                 caption=f"../report/figures/{name}.rst",
                 category="Figures",
             )
-            for name in FIGURE_NAMES
+            for name in paths.FIGURE_NAMES
         ],
-        [f for f in FIGURES if f.endswith(".pdf")],
+        paths.figures("pdf"),
     log:
         "logs/figures.log",
     conda:
@@ -92,19 +92,17 @@ rule figures:
 
 rule write_report:
     input:
-        table="results/tables/evaluations.parquet",
-        comparisons="results/tables/comparisons.csv",
-        reliability="results/tables/reliability.md",
-        findings="results/tables/findings.csv",
-        findings_md="results/tables/findings.md",
-        convergence="results/tables/convergence.csv",
-        pairs="results/tables/pairs.csv",
-        training="results/tables/training.csv",
+        table=paths.TABLES["evaluations_parquet"],
+        comparisons=paths.TABLES["comparisons"],
+        reliability=paths.TABLES["reliability_md"],
+        findings=paths.TABLES["findings"],
+        findings_md=paths.TABLES["findings_md"],
+        convergence=paths.TABLES["convergence"],
+        pairs=paths.TABLES["pairs"],
+        training=paths.TABLES["training"],
         figures=FIGURES,
     output:
-        report(
-            "results/report.md", caption="../report/report_md.rst", category="Report"
-        ),
+        report(paths.REPORT, caption="../report/report_md.rst", category="Report"),
     log:
         "logs/report.log",
     conda:

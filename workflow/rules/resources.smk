@@ -1,6 +1,6 @@
 rule fetch_model:
     output:
-        "resources/models/{model}.json",
+        paths.MODEL_INFO,
     log:
         "logs/fetch_model/{model}.log",
     benchmark:
@@ -11,15 +11,15 @@ rule fetch_model:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=60,
     params:
-        spec=lambda w: job_spec("models", w.model),
+        models=lambda w: model_entries(w.model),
     script:
         "../scripts/fetch_model.py"
 
 
 rule prepare_data:
     output:
-        expand("resources/data/{{dataset}}/{split}.jsonl", split=SPLITS),
-        manifest="resources/data/{dataset}/manifest.json",
+        [paths.data_split("{dataset}", split) for split in paths.SPLITS],
+        manifest=paths.DATA_MANIFEST,
     log:
         "logs/prepare_data/{dataset}.log",
     benchmark:
@@ -30,6 +30,6 @@ rule prepare_data:
         mem_mb=lambda w, attempt: 4000 * attempt,
         runtime=30,
     params:
-        spec=lambda w: job_spec("datasets", w.dataset),
+        spec=lambda w: entry("datasets", w.dataset),
     script:
         "../scripts/prepare_data.py"

@@ -1,22 +1,25 @@
 """Zero-shot or random-prompt baseline of one model on one dataset.
 
-snakemake.input.model / data; snakemake.params.baseline ("zero-shot" | "random");
-snakemake.output[0].
+input.model / data; params.evaluation, reader, tuning (random: how the model's prompts start),
+random_prompts (how many); wildcards.baseline ("zero-shot" | "random"); output[0].
 """
 
-from pathlib import Path
-
-from prompt_recycling.jobs import evaluate_baseline
+from prompt_recycling.jobs.scoring import evaluate_baseline
+from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, build
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
+w, p = sm.wildcards, sm.params
 with logged(sm):
     evaluate_baseline(
-        sm.config,
-        sm.wildcards.dataset,
+        w.dataset,
+        w.baseline,
         sm.input.model,
-        str(Path(sm.input.data).parent),
-        sm.params.baseline,
+        sm.input.data,
+        ReaderConfig(**p.reader),
+        EvalConfig(**p.evaluation),
+        build(TuneConfig, p.tuning),
+        p.random_prompts,
         sm.output[0],
         sm.threads,
     )

@@ -1,29 +1,29 @@
 """Recycle and evaluate every prompt of one dataset x pair x seed (one model load), and the
 source prompts as they are (identity control) when the pair's widths agree.
 
-snakemake.input.source / target / data; snakemake.wildcards.dataset / source / target / seed;
-snakemake.output.table (rows) and snakemake.output.prompts (recycled prompts).
+input.source / target / data; params.evaluation, reader (the target's), word_offset, recycled (the
+recycled prompts, their source checkpoints and recyclers), identity ({step: source checkpoint});
+output.table.
 """
 
-from pathlib import Path
-
-from prompt_recycling.grid import Grid
-from prompt_recycling.jobs import evaluate_recycled, identity_items, recycled_items
+from prompt_recycling.jobs.scoring import evaluate_recycled
+from prompt_recycling.settings import EvalConfig, ReaderConfig
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
-w = sm.wildcards
+w, p = sm.wildcards, sm.params
 with logged(sm):
-    grid = Grid.from_config(sm.config)
     evaluate_recycled(
-        sm.config,
         w.dataset,
+        int(w.seed),
         sm.input.source,
         sm.input.target,
-        int(w.seed),
-        str(Path(sm.input.data).parent),
-        recycled_items(grid, w.dataset, w.source, w.target, int(w.seed)),
-        identity_items(grid, w.dataset, w.source, int(w.seed)),
+        sm.input.data,
+        ReaderConfig(**p.reader),
+        EvalConfig(**p.evaluation),
+        p.word_offset,
+        list(p.recycled),
+        dict(p.identity),
         sm.output.table,
         sm.threads,
     )

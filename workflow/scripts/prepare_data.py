@@ -1,11 +1,13 @@
 """Fetch one data set and write its splits and manifest.
 
-snakemake.wildcards.dataset; snakemake.output: the split files and manifest.
+params.spec: the data set's config entry; output: the split files and the manifest.
 """
 
 from prompt_recycling.fetch import prepare_data
 from prompt_recycling.smk import logged
 
-with logged(snakemake):  # noqa: F821
-    manifest = prepare_data(snakemake.config, snakemake.wildcards.dataset)  # noqa: F821
+sm = snakemake  # noqa: F821
+with logged(sm):
+    name = sm.wildcards.dataset
+    manifest = prepare_data({"datasets": {name: dict(sm.params.spec)}}, name)
     print({s: v["n"] for s, v in manifest["splits"].items()})

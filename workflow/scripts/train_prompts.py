@@ -1,25 +1,27 @@
 """Tune one prompt run; writes every step checkpoint and the training history.
 
-snakemake.input.model (model JSON), snakemake.input.train (train split),
-snakemake.wildcards.dataset / seed, snakemake.params.steps, snakemake.output.prompts
-(checkpoints in step order) / history, threads.
+input.model / train; params.tuning (the tuning block with the model's overrides), reader,
+checkpoints ({step: file}, the declared outputs), state (resume folder); output.history.
 """
 
-from pathlib import Path
-
-from prompt_recycling.jobs import train_prompts
+from prompt_recycling.jobs.training import train_prompts
+from prompt_recycling.settings import ReaderConfig, TuneConfig, build, fold_seed
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
+w, p = sm.wildcards, sm.params
 with logged(sm):
+    seed = int(w.seed)
+    steps = sorted(p.checkpoints)
+    tune = build(TuneConfig, p.tuning, steps=steps, seed=seed, init_seed=fold_seed(seed, w.model))
     train_prompts(
-        sm.config,
+        w.dataset,
         sm.input.model,
-        str(Path(sm.input.train).parent),
-        sm.wildcards.dataset,
-        int(sm.wildcards.seed),
-        list(sm.params.steps),
-        list(sm.output.prompts),
+        sm.input.train,
+        ReaderConfig(**p.reader),
+        tune,
+        dict(p.checkpoints),
+        p.state,
         sm.output.history,
         sm.threads,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prompt_recycling import paths
 from prompt_recycling.analysis import comparisons
 from prompt_recycling.plots.panels import (
     COLORS,
@@ -61,7 +62,7 @@ def plot_all(
         for ax, what in zip(axes[i], ("recyclability", "accuracy"), strict=True):
             ax.set_title(f"{titles.get(d, d)}: {what}", fontsize=style["font_size"])
     _legend(fig, axes)
-    written += _save(fig, plt, out_dir, "recyclability_vs_steps", dpi)
+    written += _save(fig, plt, out_dir, paths.FIG_STEPS, dpi)
 
     # the same share panel, by pair kind
     fig, axes = plt.subplots(
@@ -79,7 +80,7 @@ def plot_all(
                 _share_panel(axes[i][j], c, sorted(int(s) for s in c.step.unique()), methods, seed)
             axes[i][j].set_title(f"{titles.get(d, d)}\n{k}", fontsize=style["font_size"])
     _legend(fig, axes)
-    written += _save(fig, plt, out_dir, "recyclability_vs_steps_by_pair_kind", dpi)
+    written += _save(fig, plt, out_dir, paths.FIG_STEPS_BY_SIZE, dpi)
 
     # performance vs words, pooled and by pair kind
     for facet in (False, True):
@@ -100,7 +101,7 @@ def plot_all(
                 title = titles.get(d, d) + (f"\n{k}" if k else "")
                 axes[i][j].set_title(title, fontsize=style["font_size"])
         _legend(fig, axes)
-        name = "performance_vs_words" + ("_by_pair_kind" if facet else "")
+        name = paths.FIG_WORDS_BY_SIZE if facet else paths.FIG_WORDS
         written += _save(fig, plt, out_dir, name, dpi)
 
     written += _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir)
@@ -164,4 +165,4 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         ax.set_ylabel("target accuracy (%)")
         ax.set_title(f"{titles.get(d, d)}: label bias", fontsize=style["font_size"])
     _legend(fig, axes)
-    return _save(fig, plt, out_dir, "label_bias", style["dpi"])
+    return _save(fig, plt, out_dir, paths.FIG_LABEL_BIAS, style["dpi"])

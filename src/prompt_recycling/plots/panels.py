@@ -161,12 +161,13 @@ def _legend(fig, axes):
 def _save(fig, plt, out_dir: Path, name: str, dpi: int) -> list[Path]:
     """Write ``name``.png and .pdf atomically, so a killed job never leaves half a figure."""
     from prompt_recycling.fsutil import atomic_path
+    from prompt_recycling.paths import FIGURE_FORMATS
 
-    paths = []
-    for ext in ("png", "pdf"):
+    written = []
+    for ext in FIGURE_FORMATS:
         path = out_dir / f"{name}.{ext}"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=dpi, format=ext)  # the format, not the temporary's name
-        paths.append(path)
+        written.append(path)
     plt.close(fig)
-    return paths
+    return written

@@ -1,0 +1,154 @@
+"""Checks of a config the schema cannot express, run at parse time before any job, so that a
+mistake fails in one line instead of inside a job (or hours later): prompt plus text within a
+model's positions, templates, sources that must exist, formats that need a kind of source,
+labels and split sizes. Only what the grid uses is checked. Torch-free.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.plan import Grid
+from prompt_recycling.plan import key_error as _key_error
+from prompt_recycling.settings import TuneConfig
+
+
+def check_positions(grid: Grid, locate) -> None:
+    """Fail early when a prompt plus the text budget cannot fit a model's input positions.
+
+    ``locate(model) -> folder or None``: models already on disk (``path:`` sources, or fetched)
+    are checked from their ``config.json`` before any job runs; the jobs check the rest.
+    """
+    from prompt_recycling.modelinfo import check_fits, read_config, usable_positions
+
+    for model in grid.tuned_models:
+        folder = locate(model)
+        model_config = read_config(folder) if folder else None
+        if model_config is None:
+            continue
+        prompt_length = TuneConfig(**grid.tuning(model)).prompt_length
+        max_length = max(grid.reader(model, d)["max_length"] for d in grid.datasets)
+        try:
+            check_fits(prompt_length, max_length, usable_positions(model_config), model)
+        except RecyclingError as exc:
+            raise _key_error("tuning.prompt_length", str(exc)) from None
+
+
+# ---- cross-field checks at parse time ------------------------------------------------------
+RESPLIT_FORMATS = ("vader-rt", "imdb-csv")  # read whole, then split by ``splits``
+HUB_FORMATS = ("hub-glue-sst2", "hub-imdb")  # the Hub's own splits and 0/1 labels
+
+
+def check_config(config: dict, grid: Grid | None = None) -> None:
+    """Checks the schema cannot express, run before any job so that a mistake fails in one line
+    instead of inside a job (or hours later): templates, sources that must exist, formats that
+    need a kind of source, labels and split sizes. Only what the grid uses is checked."""
+    grid = grid or Grid.from_config(config)
+    used = list(grid.tuned_models)
+    for name in used:  # onnx-bert references are fetched too
+        reference = ((config["models"][name].get("convert") or {}).get("onnx-bert") or {}).get(
+            "reference"
+        )
+        if reference is not None:
+            key = f"models.{name}.convert.onnx-bert.reference"
+            if reference not in config["models"] or reference == name:
+                raise _key_error(key, f"{reference!r} is not another model defined under models")
+            used += [] if reference in used else [reference]
+    for name in used:
+        _check_model(config["models"][name], f"models.{name}")
+    for name in grid.datasets:
+        _check_dataset(name, config["datasets"][name])
+
+
+def _check_source(source: dict, key: str) -> str:
+    kind = next(k for k in ("hub", "path", "pypi") if k in source)
+    for extra in ("revision", "subset"):
+        if extra in source and kind != "hub":
+            raise _key_error(f"{key}.source.{extra}", f"only hub sources take {extra}, not {kind}")
+    if "subset" in source and key.startswith("models."):
+        raise _key_error(f"{key}.source.subset", "subset names a Hub data set configuration")
+    if kind == "path":
+        if not Path(source["path"]).exists():
+            raise _key_error(
+                f"{key}.source.path",
+                f"{source['path']} does not exist (relative to the working directory {Path.cwd()})",
+            )
+    return kind
+
+
+def _check_template(template: str | None, key: str) -> None:
+    if template is None:
+        return
+    if "{text}" not in template:
+        raise _key_error(key, f"must contain {{text}} (where the text goes), got {template!r}")
+    try:
+        template.format(text="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise _key_error(
+            key,
+            f"{template!r} has braces other than {{text}} ({exc!r}); write {{{{ }}}} for literal "
+            "braces",
+        ) from None
+
+
+def _check_model(spec: dict, key: str) -> None:
+    kind = _check_source(spec["source"], key)
+    if spec.get("convert") and kind != "pypi":
+        raise _key_error(
+            f"{key}.convert", f"converts pypi sources only; a {kind} source is used as it is"
+        )
+    _check_template(spec.get("template"), f"{key}.template")
+
+
+def _check_dataset(name: str, spec: dict) -> None:
+    from prompt_recycling.fetch.datasets import vader_label_ids
+
+    key = f"datasets.{name}"
+    kind, fmt = _check_source(spec["source"], key), spec["format"]
+    if (fmt in HUB_FORMATS) != (kind == "hub"):
+        need = "a hub source" if fmt in HUB_FORMATS else "a path or pypi source"
+        raise _key_error(f"{key}.source", f"format {fmt} needs {need}, got a {kind} source")
+    if "splits" in spec and fmt not in RESPLIT_FORMATS:
+        raise _key_error(
+            f"{key}.splits",
+            f"format {fmt} keeps its source's own splits; splits apply to "
+            f"{', '.join(RESPLIT_FORMATS)} (cap sizes with max_train / max_eval)",
+        )
+    labels = list(spec.get("labels", ["negative", "positive"]))
+    if fmt == "vader-rt":
+        vader_label_ids(labels, f"{key}.labels")
+    if fmt in HUB_FORMATS and len(labels) != 2:
+        raise _key_error(
+            f"{key}.labels", f"format {fmt} has labels 0 and 1: give 2 verbalizers, got {labels}"
+        )
+    _check_template(spec.get("template"), f"{key}.template")
+    if kind == "path":
+        _check_path_data(name, spec, labels)
+
+
+def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
+    """A local data set is read now: its labels, and whether it holds the requested splits."""
+    from prompt_recycling.examples import read_examples
+    from prompt_recycling.fetch.datasets import READERS, SPLITS, dedupe
+
+    key, path, fmt = f"datasets.{name}", Path(spec["source"]["path"]), spec["format"]
+    try:
+        if fmt == "jsonl":
+            for split in SPLITS:
+                read_examples(path / f"{split}.jsonl", labels)
+            return
+        kwargs = (
+            {"threshold": spec.get("threshold", 0.5), "name": name} if fmt == "vader-rt" else {}
+        )
+        n = len(dedupe(READERS[fmt](path, labels, **kwargs)))
+    except (ValueError, OSError) as exc:  # RecyclingError is a ValueError
+        if str(exc).startswith("config key"):
+            raise
+        reason = str(exc) if isinstance(exc, RecyclingError) else f"{type(exc).__name__}: {exc}"
+        raise _key_error(f"{key}.source.path", f"cannot be read ({reason})") from None
+    sizes = {s: v for s, v in (spec.get("splits") or {}).items() if v}
+    if sum(sizes.values()) > n:
+        raise _key_error(
+            f"{key}.splits", f"{sizes} add up to {sum(sizes.values())}, more than the {n} examples"
+        )

@@ -1,0 +1,192 @@
+"""The command line's inputs: argument types (a bad value is an argparse error naming the
+flag) and the checks of paths before anything is read or written, with the one place that maps
+library exceptions for unreadable input to one-line messages (:func:`bad_input_message`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import string
+from pathlib import Path
+
+from prompt_recycling.errors import RecyclingError
+
+# --- argument types: a bad value is an argparse error naming the flag -------------------------
+
+
+def int_at_least(low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def steps_list(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def template_arg(text: str) -> str:
+    """A template places the text once as ``{text}`` and has no other field (the models fill
+    it with ``str.format`` and split it at ``{text}``): checked before a model loads."""
+    try:
+        fields = [f[1:] for f in string.Formatter().parse(text) if f[1] is not None]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a format string: {exc}") from None
+    if fields != [("text", "", None)]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must contain {{text}} once and no other {{field}}"
+        )
+    return text
+
+
+def device_arg(text: str) -> str:
+    """A torch device that exists here: asking for CUDA on a machine without it fails now,
+    not after the model has been read."""
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"unknown device {text!r} (e.g. cpu, cuda, cuda:1)"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{text!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise argparse.ArgumentTypeError(f"{text!r}: MPS is not available on this machine")
+    elif device.type != "cpu":
+        raise argparse.ArgumentTypeError(f"device type {device.type!r} is not supported")
+    return text
+
+
+SEED = int_at_least(0, 2**31 - 1)  # the batch order multiplies it; torch takes 64 bits
+
+
+# --- checks of paths, before anything is read or written ------------------------------------
+
+
+def check_input(flag: str, path: str, kind: str = "file") -> None:
+    """Fail, naming ``flag``, unless ``path`` is a readable file, folder (or ``any``)."""
+    p = Path(path)
+    if not p.exists():
+        raise RecyclingError(f"{flag} {path} does not exist")
+    if kind == "file" and p.is_dir():
+        raise RecyclingError(f"{flag} {path} is a folder, not a file")
+    if kind == "folder" and not p.is_dir():
+        raise RecyclingError(f"{flag} {path} is a file, not a folder")
+    if not os.access(p, os.R_OK | (os.X_OK if p.is_dir() else 0)):
+        raise RecyclingError(f"{flag} {path} is not readable (permission denied)")
+
+
+def check_model(flag: str, model: str) -> None:
+    """A local model must be a folder with a ``config.json``; anything else is a Hub id,
+    resolved later (as :func:`prompt_recycling.embeddings.resolve_model_dir` does)."""
+    if not (Path(model).exists() or model.startswith((".", "/"))):
+        return
+    check_input(flag, model, "folder")
+    if not (Path(model) / "config.json").is_file():
+        raise RecyclingError(f"{flag} {model} holds no config.json (not a transformers model)")
+
+
+def check_output_dir(flag: str, path: str) -> None:
+    """An output folder may be missing (it is made), but not a file, nor under a file, nor in a
+    folder we cannot write."""
+    p = Path(path).absolute()
+    if p.exists() and not p.is_dir():
+        raise RecyclingError(f"{flag} {path} is a file, not a folder")
+    first = next(a for a in (p, *p.parents) if a.exists())  # the root always exists
+    if not first.is_dir():
+        raise RecyclingError(f"{flag} {path}: {first} is a file, not a folder")
+    if not os.access(first, os.W_OK | os.X_OK):
+        raise RecyclingError(f"{flag} {path}: {first} is not writable (permission denied)")
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def os_message(exc: OSError) -> str:
+    if exc.strerror and exc.filename:
+        names = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+        return f"{names}: {exc.strerror}"
+    return str(exc)
+
+
+def yaml_message(exc) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if problem and mark:
+        return f"invalid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return f"invalid YAML: {exc}"
+
+
+def bad_input_message(exc: Exception) -> str | None:
+    """The one-line message for an exception that means bad input; None for a bug.
+
+    Libraries report unreadable input in their own exception types (``OSError`` for a missing
+    or unreadable file or a folder where a file goes, ``json``, YAML, ``safetensors`` and pickle
+    errors for corrupt files); they are mapped here, and only here.
+    """
+    import json
+    import pickle
+
+    import yaml
+    from safetensors import SafetensorError
+
+    messages = (
+        (RecyclingError, str),
+        (OSError, os_message),
+        (UnicodeDecodeError, lambda e: f"not UTF-8 text ({e.reason} at byte {e.start})"),
+        (json.JSONDecodeError, lambda e: f"invalid JSON: {e}"),
+        (yaml.YAMLError, yaml_message),
+        (SafetensorError, lambda e: f"unreadable safetensors file: {e}"),
+        (pickle.UnpicklingError, lambda e: f"unreadable pickle file: {e}"),
+    )
+    for kind, message in messages:
+        if isinstance(exc, kind):
+            return " ".join(message(exc).split())  # one line, whatever the library wrote
+    return None
+
+
+@contextlib.contextmanager
+def about(flag: str, path: str):
+    """Name the flag and path in a bad-input error raised while reading that input."""
+    try:
+        yield
+    except RecyclingError:
+        raise
+    except Exception as exc:
+        message = bad_input_message(exc)
+        if message is None:
+            raise
+        message = message.removeprefix(f"{path}: ")  # said once is enough
+        raise RecyclingError(f"{flag} {path}: {message}") from None

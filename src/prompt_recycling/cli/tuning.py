@@ -1,0 +1,190 @@
+"""The ``tune`` and ``evaluate`` subcommands: a frozen model, labelled examples, a prompt."""
+
+from __future__ import annotations
+
+from prompt_recycling.cli.inputs import (
+    SEED,
+    about,
+    check_input,
+    check_model,
+    check_output_dir,
+    device_arg,
+    int_at_least,
+    positive_float,
+    steps_list,
+    template_arg,
+)
+from prompt_recycling.settings import MODEL_KINDS, EvalConfig, TuneConfig, choices
+
+
+def _add_model_options(p) -> None:
+    p.add_argument("--model", required=True, help="model: local directory or Hub id")
+    p.add_argument("--data", required=True, help="JSON-lines file with 'text' and 'label'")
+    p.add_argument(
+        "--labels", required=True, help="comma-separated verbalizers, e.g. negative,positive"
+    )
+    p.add_argument("--kind", choices=MODEL_KINDS, help="model kind (default: detected)")
+    p.add_argument(
+        "--template",
+        type=template_arg,
+        help="input template with {text} (default per kind; causal: '{text}\\nSentiment:')",
+    )
+    p.add_argument(
+        "--max-length",
+        type=int_at_least(8),
+        default=EvalConfig.max_length,
+        help="text tokens per input; the prompt comes on top (default %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int_at_least(1),
+        default=TuneConfig.batch_size,
+        help="batch size (default %(default)s)",
+    )
+    p.add_argument(
+        "--device", type=device_arg, help="torch device (default: cuda if available, else cpu)"
+    )
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast")
+    p.add_argument(
+        "--threads", type=int_at_least(1), help="torch CPU threads (default: torch's choice)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def add_tune(sub) -> None:
+    p = sub.add_parser(
+        "tune",
+        help="train a soft prompt on a frozen model",
+        description="Prompt tuning with rank-classification loss; writes step-<k>.npy at every "
+        "step of --steps into --output-dir and resumes a killed run from its saved state.",
+    )
+    _add_model_options(p)
+    p.add_argument(
+        "--steps", required=True, type=steps_list, help="checkpoint steps, e.g. 2000,5000,10000"
+    )
+    p.add_argument("--output-dir", required=True, help="directory for step-<k>.npy files")
+    p.add_argument("--state-dir", help="resume state (default: .<output-dir>.resume beside it)")
+    # Defaults: the config schema's tuning block (the calibrated settings; the paper's are
+    # --init random-uniform --optimizer adafactor --lr 0.3 --prompt-length 100).
+    p.add_argument(
+        "--prompt-length",
+        type=int_at_least(1),
+        default=TuneConfig.prompt_length,
+        help="P (default %(default)s)",
+    )
+    p.add_argument(
+        "--init",
+        default=TuneConfig.init,
+        choices=choices("tuning", "init"),
+        help="prompt initialisation (default %(default)s; random-uniform: U(-0.5, 0.5); "
+        "sampled-vocab: rows of the model's own English word pieces; class-label: the labels' "
+        "rows first)",
+    )
+    p.add_argument(
+        "--optimizer",
+        default=TuneConfig.optimizer,
+        choices=choices("tuning", "optimizer"),
+        help="optimizer (default %(default)s; adafactor: T5X's, no parameter scaling)",
+    )
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        default=TuneConfig.learning_rate,
+        help="learning rate (default %(default)s)",
+    )
+    p.add_argument("--seed", type=SEED, default=0, help="seed of init and data order")
+    p.add_argument(
+        "--save-every",
+        type=int_at_least(1),
+        default=TuneConfig.save_every,
+        help="resume-state period in steps (default %(default)s)",
+    )
+    p.set_defaults(run=_run_tune)
+
+
+def add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="rank-classification accuracy of a prompt (or none: zero-shot)",
+        description="Scores every label for every example and prints one JSON object with "
+        "accuracy, n, per-class accuracy and the share of examples predicted as each label.",
+    )
+    _add_model_options(p)
+    p.add_argument("--prompt", help="prompt file (.npy, .safetensors, PEFT dir); none = zero-shot")
+    p.set_defaults(run=_run_evaluate)
+
+
+def _model_inputs(args):
+    """Labels and examples, after every path is checked: nothing is loaded for bad input."""
+    from prompt_recycling.examples import parse_labels, read_examples
+
+    check_input("--data", args.data)
+    check_model("--model", args.model)
+    labels = parse_labels(args.labels)
+    with about("--data", args.data):
+        examples = read_examples(args.data, labels)
+    return labels, examples
+
+
+def _adapter(args, labels):
+    from prompt_recycling.device import set_threads
+    from prompt_recycling.models import load_adapter
+
+    set_threads(args.threads)
+    with about("--model", args.model):
+        return load_adapter(
+            args.model,
+            labels,
+            kind=args.kind,
+            template=args.template,
+            max_length=args.max_length,
+            device=args.device,
+            bf16=args.bf16,
+        )
+
+
+def _run_tune(args) -> None:
+    from prompt_recycling.settings import TuneConfig
+    from prompt_recycling.tune import tune_prompt
+
+    check_output_dir("--output-dir", args.output_dir)
+    if args.state_dir:
+        check_output_dir("--state-dir", args.state_dir)
+    config = TuneConfig(
+        prompt_length=args.prompt_length,
+        init=args.init,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        seed=args.seed,
+        save_every=args.save_every,
+    )
+    labels, train = _model_inputs(args)
+    result = tune_prompt(
+        _adapter(args, labels),
+        train,
+        config,
+        args.output_dir,
+        args.state_dir,
+        progress=not args.no_progress,
+    )
+    for step, path in result["checkpoints"].items():
+        print(f"step {step}: {path}")
+
+
+def _run_evaluate(args) -> None:
+    import json
+
+    from prompt_recycling.evaluate import evaluate
+    from prompt_recycling.tune import load_prompt_tensor
+
+    if args.prompt:
+        check_input("--prompt", args.prompt, "any")
+    labels, examples = _model_inputs(args)
+    prompt = load_prompt_tensor(args.prompt) if args.prompt else None
+    result = evaluate(
+        _adapter(args, labels), examples, prompt, args.batch_size, progress=not args.no_progress
+    )
+    result.pop("predictions")
+    print(json.dumps(result))

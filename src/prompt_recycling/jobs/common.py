@@ -1,0 +1,43 @@
+"""What the jobs share: a model's description file, the frozen model with a data set's
+verbalizers, a prepared split's examples."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from prompt_recycling.settings import ReaderConfig
+
+
+def model_info(path: str) -> dict:
+    """A model's description (``resources/models/<name>.json``: name, location, kind, width,
+    parameter count), written by :func:`prompt_recycling.jobs.fetching.describe_model`."""
+    return json.loads(Path(path).read_text())
+
+
+def load_model(model_json: str, reader: ReaderConfig, bf16: bool | str = False):
+    """The frozen model that reads with ``reader``; logs how long loading took."""
+    from prompt_recycling.models import load_adapter
+
+    start = time.perf_counter()
+    adapter = load_adapter(
+        model_info(model_json)["location"],
+        list(reader.labels),
+        kind=reader.kind,
+        template=reader.template,
+        max_length=reader.max_length,
+        bf16=bf16,
+    )
+    print(f"timing: model load {time.perf_counter() - start:.2f} s")
+    return adapter
+
+
+def read_split(path: str, reader: ReaderConfig):
+    from prompt_recycling.examples import read_examples
+
+    return read_examples(path, list(reader.labels))
+
+
+def precision(adapter) -> str:
+    return "bf16" if adapter.bf16 else "fp32"

@@ -1,0 +1,43 @@
+"""The ``fetch_model`` job: make a model available and describe it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prompt_recycling.fsutil import atomic_path
+
+
+def describe_model(
+    name: str,
+    models: dict,
+    out_json: str,
+    resources: str = "resources",
+    find_links: str | None = None,
+) -> dict:
+    """Fetch model ``name`` and record where it is, its kind, width and parameter count (not
+    its title: that is cosmetic, and a rename must not make this file stale). ``models``: the
+    entries (``models.<name>`` of the config) of the model and of any model it converts with."""
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    from prompt_recycling.embeddings import resolve_model_dir
+    from prompt_recycling.fetch import fetch_model
+    from prompt_recycling.models import detect_kind
+
+    location = fetch_model({"models": models}, name, resources, find_links)
+    model_config = AutoConfig.from_pretrained(resolve_model_dir(location))
+    kind = models[name].get("kind") or detect_kind(model_config)
+    loader = {"seq2seq": AutoModelForSeq2SeqLM, "causal": AutoModelForCausalLM}.get(kind, AutoModel)
+    with torch.device("meta"):
+        skeleton = loader.from_config(model_config)
+    info = {
+        "name": name,
+        "location": str(location),
+        "kind": kind,
+        "width": int(skeleton.get_input_embeddings().weight.shape[1]),
+        "params": int(sum(p.numel() for p in skeleton.parameters())),
+    }
+    with atomic_path(out_json) as tmp:
+        Path(tmp).write_text(json.dumps(info, indent=2) + "\n")
+    return info

@@ -1,0 +1,201 @@
+"""The evaluation jobs: recycled prompts (and the identity control), a model's own tuned
+prompts, and the zero-shot and random-prompt baselines. Each loads its model once, scores
+on ``evaluation.split`` and writes rows with all their coordinates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.jobs.common import load_model, model_info, precision, read_split
+from prompt_recycling.rows import row, write_rows
+from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
+
+DUPLICATE_RTOL = 1e-5  # recycled prompts this close to another method's are the same prompt
+
+
+def _setup(model_json: str, split_file: str, reader: ReaderConfig, ev: EvalConfig, threads):
+    """What every evaluation job starts with: threads, the model, the encoded examples."""
+    from prompt_recycling.device import set_threads
+    from prompt_recycling.evaluate import encode_examples
+
+    set_threads(threads)
+    adapter = load_model(model_json, reader, bf16=ev.bf16)
+    return adapter, encode_examples(adapter, read_split(split_file, reader))
+
+
+def _same_prompt(a: np.ndarray, b: np.ndarray) -> bool:
+    scale = max(float(np.abs(b).max()), 1e-12)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=DUPLICATE_RTOL * scale))
+
+
+def evaluate_recycled(
+    dataset: str,
+    seed: int,
+    source_json: str,
+    target_json: str,
+    split_file: str,
+    reader: ReaderConfig,
+    evaluation: EvalConfig,
+    word_offset: int,
+    items: list[dict],
+    identity: dict[int, str],
+    output: str,
+    threads: int | None = None,
+) -> None:
+    """Recycle every source prompt of the group and score it on the target (one model load).
+
+    ``items`` (:meth:`prompt_recycling.plan.Grid.recycled_items`): dicts with method, size,
+    step, prompt (source checkpoint), recycler (file), recycled (where the recycled prompt
+    goes). ``identity``: ``{step: source checkpoint}``, scored as they are when source and
+    target have the same width (the identity control). A recycled prompt numerically equal to
+    one already scored in its cell (lin-comb and v2v-lin) reuses that prompt's predictions and
+    names it in ``same_as``.
+    """
+    import torch
+
+    from prompt_recycling.evaluate import evaluate
+    from prompt_recycling.pairs import pair_kind
+    from prompt_recycling.prompt_io import read_prompt, write_prompt
+    from prompt_recycling.recyclers import load_recycler
+
+    adapter, data = _setup(target_json, split_file, reader, evaluation, threads)
+    src, tgt = model_info(source_json), model_info(target_json)
+    batch = evaluation.batch_size
+    coords = {
+        "dataset": dataset,
+        "split": evaluation.split,
+        "model": tgt["name"],
+        "source": src["name"],
+        "pair_kind": pair_kind(src, tgt),
+        "seed": seed,
+        "precision": precision(adapter),
+    }
+    recyclers: dict[str, object] = {}
+    scored: dict[tuple, list] = {}  # (size, step) -> [(method, prompt, result)]
+    rows = []
+    for item in items:
+        rec = recyclers.setdefault(item["recycler"], load_recycler(item["recycler"]))
+        recycled = rec(read_prompt(item["prompt"]))
+        write_prompt(recycled, item["recycled"])
+        cell = scored.setdefault((item["size"], item["step"]), [])
+        same = next((m for m, p, _ in cell if _same_prompt(recycled, p)), "")
+        if same:
+            result = next(r for m, _, r in cell if m == same)
+        else:
+            result = evaluate(adapter, data, torch.from_numpy(recycled), batch, progress=False)
+            cell.append((item["method"], recycled, result))
+        rows.append(
+            row(
+                result,
+                data.labels,
+                **coords,
+                kind="recycled",
+                method=item["method"],
+                vocab_size=item["size"],
+                word_offset=word_offset,
+                step=item["step"],
+                same_as=same,
+                prompt=item["recycled"],
+            )
+        )
+        print(
+            f"{item['method']} n={item['size']} step={item['step']}: accuracy "
+            f"{result['accuracy']:.4f}" + (f" (same prompt as {same})" if same else "")
+        )
+    if src["width"] == tgt["width"]:
+        for step, prompt in identity.items():
+            tensor = torch.from_numpy(read_prompt(prompt))
+            result = evaluate(adapter, data, tensor, batch, progress=False)
+            rows.append(
+                row(result, data.labels, **coords, kind="identity", step=step, prompt=prompt)
+            )
+            print(f"identity step={step}: accuracy {result['accuracy']:.4f}")
+    write_rows(rows, output)
+
+
+def evaluate_tuned(
+    dataset: str,
+    seed: int,
+    model_json: str,
+    split_file: str,
+    validation_file: str | None,
+    reader: ReaderConfig,
+    evaluation: EvalConfig,
+    checkpoints: dict[int, str],
+    output: str,
+    threads: int | None = None,
+) -> None:
+    """Score a model's own tuned prompts (``{step: file}``) on the evaluation split and, given
+    ``validation_file``, on the validation split too (the convergence check)."""
+    from prompt_recycling.evaluate import encode_examples, evaluate
+    from prompt_recycling.tune import load_prompt_tensor
+
+    adapter, data = _setup(model_json, split_file, reader, evaluation, threads)
+    splits = {evaluation.split: data}
+    if validation_file and evaluation.split != "validation":
+        splits["validation"] = encode_examples(adapter, read_split(validation_file, reader))
+    name, rows = model_info(model_json)["name"], []
+    for split, examples in splits.items():
+        for step, prompt in checkpoints.items():
+            tensor = load_prompt_tensor(prompt)
+            result = evaluate(adapter, examples, tensor, evaluation.batch_size, progress=False)
+            rows.append(
+                row(
+                    result,
+                    examples.labels,
+                    dataset=dataset,
+                    kind="tuned",
+                    split=split,
+                    model=name,
+                    step=step,
+                    seed=seed,
+                    precision=precision(adapter),
+                    prompt=prompt,
+                )
+            )
+            print(f"{split} step={step}: accuracy {result['accuracy']:.4f}")
+    write_rows(rows, output)
+
+
+def evaluate_baseline(
+    dataset: str,
+    baseline: str,
+    model_json: str,
+    split_file: str,
+    reader: ReaderConfig,
+    evaluation: EvalConfig,
+    tune: TuneConfig,
+    random_prompts: int,
+    output: str,
+    threads: int | None = None,
+) -> None:
+    """``zero-shot`` (no prompt) or ``random``: ``random_prompts`` prompts drawn the way the
+    model's tuned prompts start (``tune``'s init), with seeds of their own."""
+    from prompt_recycling.evaluate import evaluate
+    from prompt_recycling.tune import init_prompt
+
+    adapter, data = _setup(model_json, split_file, reader, evaluation, threads)
+    name = model_info(model_json)["name"]
+    coords = {
+        "dataset": dataset,
+        "kind": baseline,
+        "split": evaluation.split,
+        "model": name,
+        "precision": precision(adapter),
+    }
+    batch, rows = evaluation.batch_size, []
+    if baseline == "zero-shot":
+        result = evaluate(adapter, data, None, batch, progress=False)
+        rows.append(row(result, data.labels, **coords))
+    elif baseline == "random":
+        for k in range(random_prompts):
+            draw = replace(tune, seed=k, init_seed=fold_seed(k, name, "random"))
+            result = evaluate(adapter, data, init_prompt(adapter, draw), batch, progress=False)
+            rows.append(row(result, data.labels, **coords, random_index=k))
+            print(f"random {k}: accuracy {result['accuracy']:.4f}")
+    else:
+        raise RecyclingError(f"unknown baseline {baseline!r}")
+    write_rows(rows, output)

@@ -1,0 +1,199 @@
+"""Typed settings of the jobs, with their defaults read from the config schema (the one place
+defaults live): the workflow fills a config's defaults from the same schema when it validates
+it, the CLI's options default to these fields, and each object checks itself on construction
+with a message that names the bad value. Torch-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+
+from prompt_recycling.errors import RecyclingError
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    import yaml
+
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def schema_node(*keys: str) -> dict:
+    """The schema of a config block, e.g. ``schema_node("recycling", "v2v-nn")``."""
+    node = schema()
+    for key in keys:
+        node = node["properties"][key]
+    return node
+
+
+def defaults(*keys: str) -> dict:
+    """The schema's defaults of one block's keys; ``defaults("datasets", "*")``: of an entry."""
+    node = schema_node(*keys[:-1])["additionalProperties"] if keys[-1:] == ("*",) else None
+    node = node or schema_node(*keys)
+    return {k: v["default"] for k, v in node["properties"].items() if "default" in v}
+
+
+def choices(*keys: str) -> tuple:
+    """The allowed values of an enumerated key (following a ``$ref`` to the definitions)."""
+    node = schema_node(*keys[:-1])["properties"][keys[-1]]
+    if "$ref" in node:
+        node = schema()["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+    return tuple(node["enum"])
+
+
+def _named(cls_name: str, key: str, value, why: str) -> RecyclingError:
+    return RecyclingError(f"{cls_name}.{key} = {value!r}: {why}")
+
+
+def _check(obj, positive=(), members=None) -> None:
+    """Positive numbers and enumerated values; the error names the field and its value."""
+    name = type(obj).__name__
+    for key in positive:
+        value = getattr(obj, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise _named(name, key, value, "must be a positive number")
+    for key, allowed in (members or {}).items():
+        if getattr(obj, key) not in allowed:
+            raise _named(name, key, getattr(obj, key), f"must be one of {list(allowed)}")
+
+
+MODEL_KINDS = tuple(schema_node("models")["additionalProperties"]["properties"]["kind"]["enum"])
+_TUNING = defaults("tuning")
+_EVALUATION = defaults("evaluation")
+_MLP = defaults("recycling", "v2v-nn")
+PAPER_STEPS = (2000, 5000, 10000, 20000)  # the authors' checkpoints
+
+
+@dataclass
+class TuneConfig:
+    """Prompt-tuning settings of one run (defaults: the schema's ``tuning`` block).
+
+    ``init``: ``random-uniform`` = U(-init_range, init_range) (the T5 default);
+    ``sampled-vocab`` = rows of the model's own English word pieces (the recyclers' filter),
+    drawn from its ``vocab_sample_size`` most frequent ones; ``class-label`` = the verbalizers'
+    rows first, the rest as ``sampled-vocab``.
+    ``optimizer``: ``adafactor`` = T5X's (no parameter scaling), ``adafactor-scaled`` = with
+    the update scaled by the parameter's RMS, ``adam``.
+    ``init_seed``: seed of the initial prompt (default ``seed``); the grid folds the model's name
+    into it so that prompts of equal width on two models do not start from the same tensor.
+    ``bf16``: autocast for training (the adapter's precision; part of the fingerprint).
+    """
+
+    prompt_length: int = _TUNING["prompt_length"]
+    init: str = _TUNING["init"]
+    optimizer: str = _TUNING["optimizer"]
+    learning_rate: float = _TUNING["learning_rate"]
+    batch_size: int = _TUNING["batch_size"]
+    save_every: int = _TUNING["save_every"]  # resume-state period, in steps
+    bf16: bool | str = _TUNING["bf16"]
+    steps: list[int] = field(default_factory=lambda: list(PAPER_STEPS))
+    seed: int = 0
+    init_seed: int | None = None
+    init_range: float = 0.5  # random-uniform: U(-r, r)
+    vocab_sample_size: int = 5000  # sampled-vocab / class-label: the most frequent word pieces
+    weight_decay: float = 1e-5
+
+    def __post_init__(self) -> None:
+        self.steps = [int(s) for s in self.steps]
+        self.validate()
+
+    def validate(self) -> None:
+        _check(
+            self,
+            positive=("prompt_length", "batch_size", "save_every", "vocab_sample_size"),
+            members={
+                "init": choices("tuning", "init"),
+                "optimizer": choices("tuning", "optimizer"),
+                "bf16": (True, False, "auto"),
+            },
+        )
+        _check(self, positive=("learning_rate",))
+        steps = self.steps
+        if not steps or any(s < 0 for s in steps) or steps[-1] <= 0:
+            raise _named("TuneConfig", "steps", steps, "must be >= 0 with a positive last one")
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+            raise _named("TuneConfig", "steps", steps, "must be strictly increasing")
+
+    def fingerprint(self) -> str:
+        """What a saved resume state must match (everything but the save period)."""
+        keep = {k: v for k, v in asdict(self).items() if k != "save_every"}
+        return hashlib.sha1(json.dumps(keep, sort_keys=True).encode()).hexdigest()
+
+
+def fold_seed(seed: int, *names: str) -> int:
+    """A stable 31-bit seed from ``seed`` and names (e.g. the model): crc32, not ``hash``."""
+    return zlib.crc32("/".join([str(seed), *names]).encode()) & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How evaluations score (defaults: the schema's ``evaluation`` block)."""
+
+    split: str = _EVALUATION["split"]
+    batch_size: int = _EVALUATION["batch_size"]
+    max_length: int = _EVALUATION["max_length"]
+    bf16: bool | str = _EVALUATION["bf16"]
+    validation: bool = _EVALUATION["validation"]
+
+    def __post_init__(self) -> None:
+        _check(
+            self,
+            positive=("batch_size", "max_length"),
+            members={"split": choices("evaluation", "split"), "bf16": (True, False, "auto")},
+        )
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    """How one model reads one data set: its verbalizers (label order), the input template
+    (data set's, else model's, else the kind's default), the model kind (None = detected) and
+    the text budget in tokens (the prompt comes on top)."""
+
+    labels: tuple[str, ...]
+    max_length: int
+    template: str | None = None
+    kind: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise _named("ReaderConfig", "labels", list(self.labels), "need 2+ distinct labels")
+        _check(self, positive=("max_length",))
+        _check(self, members={"kind": (None, *MODEL_KINDS)})
+        if self.template is not None and "{text}" not in self.template:
+            raise _named("ReaderConfig", "template", self.template, "must contain {text}")
+
+
+@dataclass
+class MLPConfig:
+    """Training settings of ``v2v-nn`` (defaults: the schema's ``recycling.v2v-nn`` block, the
+    authors' released code)."""
+
+    hidden_scale: int = _MLP["hidden_scale"]
+    learning_rate: float = _MLP["learning_rate"]
+    batch_size: int = _MLP["batch_size"]
+    epochs: int = _MLP["epochs"]
+    seed: int = _MLP["seed"]
+    losses: list[float] = field(default_factory=list)  # mean training loss per epoch
+
+    def __post_init__(self) -> None:
+        _check(self, positive=("hidden_scale", "learning_rate", "batch_size", "epochs"))
+
+
+def build(cls, values: dict | None, **extra):
+    """``cls(**values, **extra)`` with an unknown key named in the error."""
+    values = {**(values or {}), **extra}
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise RecyclingError(
+            f"{cls.__name__}: unknown setting {unknown[0]!r}; known: {sorted(known)}"
+        )
+    return cls(**values)
