@@ -2,9 +2,6 @@
 # x seeds, with baselines, a results table, reliability tables, figures and a report.
 from snakemake.utils import min_version
 
-from prompt_recycling.configcheck import config_errors_exit, validate
-from prompt_recycling.settings import SCHEMA_PATH
-
 min_version("9.0")
 
 
@@ -12,11 +9,6 @@ configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
-
-
-# One line naming the key (snakemake.utils.validate would print the whole schema); fills defaults.
-with config_errors_exit():
-    validate(config, SCHEMA_PATH)
 
 
 # Fetching and preparing need the registry (or the Hub): on a cluster they run on the submit

@@ -242,7 +242,7 @@ def time_train(adapter, data, prompt, args) -> tuple[float, list]:
 def measure(location: str, examples, args) -> dict:
     """Rooflines and timings of one model: everything the report needs."""
     adapter = load(location, args, bf16=False)
-    if adapter.kind != "encoder":
+    if adapter.architecture != "encoder":
         raise SystemExit(f"{location}: the FLOP counting here covers encoder models only")
     shape, p, device = model_shape(adapter), args.prompt_length, adapter.device
     data = encode_examples(adapter, examples)

@@ -2,7 +2,7 @@
 per-(example, label) loop, measured side by side in one run.
 
     python bench/bench_tuning.py                       # random-init models from configs
-    python bench/bench_tuning.py --model DIR --kind causal   # a real model directory
+    python bench/bench_tuning.py --model DIR --architecture causal   # a real model directory
 
 Random-init models (no download): "causal-small" has SmolLM2-135M's shape (Llama, 30 layers,
 576-d, 49,152 vocab) and "t5-small" T5-small's (6+6 layers, 512-d, 32,128 vocab); texts are
@@ -156,12 +156,17 @@ def naive_eval(adapter, examples, prompt):
 
 def bench(name, model_dir, kind, args):
     adapter = load_adapter(
-        model_dir, LABELS, kind=kind, max_length=args.seq_len, device=args.device, bf16=args.bf16
+        model_dir,
+        LABELS,
+        architecture=kind,
+        max_length=args.seq_len,
+        device=args.device,
+        bf16=args.bf16,
     )
     batch = texts(args.batch, args.seq_len)
     n_params = sum(p.numel() for p in adapter.model.parameters()) / 1e6
     print(
-        f"== {name} ({adapter.kind}, {n_params:.1f}M "
+        f"== {name} ({adapter.architecture}, {n_params:.1f}M "
         f"params) batch {args.batch} x {args.seq_len} tokens, prompt {args.prompt_len}, "
         f"device {adapter.device}{' bf16' if args.bf16 else ''}"
     )
@@ -177,11 +182,13 @@ def bench(name, model_dir, kind, args):
         f"evaluation: ours {args.eval_n / fast:8.1f} ex/s, naive per-pair loop "
         f"{args.eval_n / naive:8.1f} ex/s -> {naive / fast:.2f}x"
     )
-    if adapter.kind == "encoder":
+    if adapter.architecture == "encoder":
         print("training step: PEFT has no standard loss for a headless encoder; skipped")
         return
     ours = ours_step(adapter, batch, args.prompt_len)
-    theirs, peft_model = peft_step(adapter, batch, args.prompt_len, adapter.kind, args.seq_len)
+    theirs, peft_model = peft_step(
+        adapter, batch, args.prompt_len, adapter.architecture, args.seq_len
+    )
     times = time_interleaved({"ours": ours, "peft": theirs}, args.steps)
     peft_model.unload() if hasattr(peft_model, "unload") else None
     ours, theirs = statistics.median(times["ours"]), statistics.median(times["peft"])
@@ -195,7 +202,7 @@ def bench(name, model_dir, kind, args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", action="append", help="real model dir (repeatable)")
-    p.add_argument("--kind", action="append", help="kind for each --model")
+    p.add_argument("--architecture", action="append", help="architecture of each --model")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--prompt-len", type=int, default=20)
@@ -207,7 +214,7 @@ def main():
     args = p.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     if args.model:
-        kinds = args.kind or [None] * len(args.model)
+        kinds = args.architecture or [None] * len(args.model)
         for model, kind in zip(args.model, kinds, strict=True):
             bench(Path(model).name, model, kind, args)
         return

@@ -39,7 +39,7 @@ SENTIMENT = ["negative", "positive", "good", "bad", "movie", "great", "awful"]
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """One tiny model of each kind (seq2seq T5, causal GPT-2, BERT encoder); the verbalizers
+    """One tiny model of each architecture (seq2seq T5, causal GPT-2, BERT encoder); the verbalizers
     "negative"/"positive" are single pieces in each vocabulary."""
     from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2, save_tiny_t5
 

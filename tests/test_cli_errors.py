@@ -163,7 +163,7 @@ CASES = [
         E(template="{text"),
         "argument --template: '{text' is not a format string",
     ),
-    ("kind", E(kind="rnn"), "argument --kind: invalid choice: 'rnn'"),
+    ("architecture", E(architecture="rnn"), "argument --architecture: invalid choice: 'rnn'"),
     # tune / evaluate: files
     ("data missing", E(data="{in}/no.jsonl"), "--data {in}/no.jsonl does not exist"),
     ("data is a folder", E(data="{in}/empty"), "--data {in}/empty is a folder, not a file"),
@@ -387,12 +387,12 @@ def test_unreadable_inputs(world, cli, monkeypatch):
 
 
 def test_a_bug_keeps_its_traceback(world, cli, monkeypatch):
-    import prompt_recycling.recycle
+    import prompt_recycling.transfer
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(prompt_recycling.recycle, "recycle_file", broken)
+    monkeypatch.setattr(prompt_recycling.transfer, "recycle_file", broken)
     with pytest.raises(ZeroDivisionError):
         cli([world.fill(a) for a in RECYCLE])
 

@@ -1,22 +1,27 @@
 # ruff: noqa: E501  (a table reads best one case a line)
-"""Bad grid configs: each stops ``snakemake -n`` before any job, with exit code 2 and one line
+"""Bad grid configs: each stops the workflow before any job, with exit code 2 and one line
 ``config error: config key '<key>': <reason>`` naming the key.
 
-Each config is the tiny grid's with one mistake, run in its own empty working folder. The tiny
+Each config is the tiny grid's with one mistake, checked in process the way the Snakefile checks
+it (one case also through ``snakemake -n`` itself), in its own empty working folder. The tiny
 grid's models and data and the folder around the working folder are snapshotted before the run
 and compared after it: nothing outside the working folder is touched (a model named ``../x``
 once wrote beside it), and inside it no job ran (no ``results/``, ``resources/`` or ``logs/``).
 """
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 from tinygrid import make_tiny_grid
+
+from prompt_recycling.checks import plan
+from prompt_recycling.configcheck import config_errors_exit
 
 ROOT = Path(__file__).resolve().parents[1]
 SHA = "0" * 64
@@ -174,15 +179,70 @@ def snapshot(root: Path) -> dict:
     }
 
 
-def run_case(root: Path, base: dict, name: str, edit) -> dict:
-    """``snakemake -n`` of the base config with one mistake, in an empty working folder."""
+def in_folder(path: Path):
+    """Work in ``path`` for a while (configs name files relative to the working folder)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cd():
+        before = os.getcwd()
+        os.chdir(path)
+        try:
+            yield
+        finally:
+            os.chdir(before)
+
+    return cd()
+
+
+def bad_config(root: Path, base: dict, name: str, edit) -> tuple[Path, Path]:
+    """The base config with one mistake, written beside an empty working folder."""
     config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
     edit(config)
     case = root / "cases" / name.replace(" ", "_").replace("/", "_")
     work = case / "work"
     work.mkdir(parents=True)
     (case / "bad.yaml").write_text(yaml.safe_dump(config))
+    return case, work
+
+
+def check_case(root: Path, base: dict, name: str, edit) -> dict:
+    """What the Snakefile does before any job (:func:`prompt_recycling.checks.plan` under
+    :func:`~prompt_recycling.configcheck.config_errors_exit`), in process."""
+    case, work = bad_config(root, base, name, edit)
     beside = sorted(p.name for p in case.iterdir())
+    config = yaml.safe_load((case / "bad.yaml").read_text())
+    out = io.StringIO()
+    code = 0
+    with in_folder(work), contextlib.redirect_stderr(out), contextlib.redirect_stdout(out):
+        try:
+            with config_errors_exit():
+                plan(config)
+        except SystemExit as exc:
+            code = exc.code
+    return {
+        "code": code,
+        "lines": [line for line in out.getvalue().splitlines() if line.strip()],
+        "beside_unchanged": sorted(p.name for p in case.iterdir()) == beside,
+        "work": {p.name for p in work.iterdir()},
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(world):
+    root, base = world
+    before = snapshot(root / "tiny")
+    results = {name: check_case(root, base, name, edit) for name, edit, *_ in CASES}
+    return results, snapshot(root / "tiny") == before
+
+
+@pytest.mark.slow
+def test_snakemake_stops_a_bad_config_before_any_job_with_one_line(world):
+    """The same path through Snakemake itself, once: exit code 2, one line, nothing written."""
+    root, base = world
+    case, work = bad_config(
+        root, base, "through snakemake", setter("tuning", "optimizer", value="sgd")
+    )
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
         + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
@@ -191,23 +251,10 @@ def run_case(root: Path, base: dict, name: str, edit) -> dict:
         text=True,
         timeout=300,
     )
-    return {
-        "code": done.returncode,
-        "lines": [line for line in (done.stdout + done.stderr).splitlines() if line.strip()],
-        "beside_unchanged": sorted(p.name for p in case.iterdir()) == beside,
-        "work": {p.name for p in work.iterdir()},
-    }
-
-
-@pytest.fixture(scope="module")
-def runs(world):
-    """Every case, as many at once as there are cores (each is one Snakemake start-up)."""
-    root, base = world
-    before = snapshot(root / "tiny")
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = {name: pool.submit(run_case, root, base, name, edit) for name, edit, *_ in CASES}
-        results = {name: future.result() for name, future in futures.items()}
-    return results, snapshot(root / "tiny") == before
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("config error: config key 'tuning.optimizer': 'sgd' is not one of")
+    assert not list(work.iterdir())
 
 
 @pytest.mark.parametrize(

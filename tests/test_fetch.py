@@ -12,7 +12,7 @@ import pytest
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch import fetch_model, prepare_data
 from prompt_recycling.fetch.registry import download_artifact, fetch_pypi
-from prompt_recycling.fetch.source import source_kind, tree_digest
+from prompt_recycling.fetch.source import source_origin, tree_digest
 
 
 def sha(path):
@@ -82,7 +82,7 @@ def registry(tmp_path):
 def chunked_spec(registry, tree_sha=None):
     spec = {
         "artifacts": [
-            {"package": f"fake-part-{i}", "version": "0.1", "kind": "wheel", "sha256": sha(p)}
+            {"package": f"fake-part-{i}", "version": "0.1", "dist": "wheel", "sha256": sha(p)}
             for i, p in enumerate(registry["parts"], 1)
         ],
         "members": ["*/blob.zip.00?"],
@@ -154,7 +154,7 @@ def test_sdist_with_a_nested_archive_feeds_the_rt_reader(registry, tmp_path):
                             {
                                 "package": "fakesdist",
                                 "version": "0.2",
-                                "kind": "sdist",
+                                "dist": "sdist",
                                 "sha256": sha(registry["sdist"]),
                             }
                         ],
@@ -183,9 +183,9 @@ def test_sdist_with_a_nested_archive_feeds_the_rt_reader(registry, tmp_path):
         ("just-a-string", "must be a mapping"),
     ],
 )
-def test_bad_source_kinds(source, message):
+def test_bad_source_origins(source, message):
     with pytest.raises(RecyclingError, match=message):
-        source_kind(source, "m")
+        source_origin(source, "m")
 
 
 def test_hub_source_without_network_says_what_to_use(monkeypatch, tmp_path):
@@ -206,7 +206,7 @@ def test_hub_dataset_without_network(monkeypatch, tmp_path):
 def test_an_artifact_without_sha256_is_refused_unless_explicitly_unverified(
     registry, tmp_path, capsys
 ):
-    art = {"package": "fake-part-1", "version": "0.1", "kind": "wheel"}
+    art = {"package": "fake-part-1", "version": "0.1", "dist": "wheel"}
     with pytest.raises(RecyclingError, match="fake-part-1==0.1 has no sha256.*allow_unverified"):
         download_artifact(art, tmp_path / "cache", str(registry["folder"]))
     path = download_artifact(
@@ -233,7 +233,7 @@ def test_an_sdist_comes_from_the_index_as_a_file_and_nothing_of_it_runs(tmp_path
         f'<html><body><a href="{sdist.as_uri()}#sha256={sha(sdist)}">{sdist.name}</a></body></html>'
     )
     monkeypatch.setattr(registry, "_pip_locations", lambda: ([index.as_uri()], []))
-    art = {"package": "EvilSdist", "version": "1.0", "kind": "sdist", "sha256": sha(sdist)}
+    art = {"package": "EvilSdist", "version": "1.0", "dist": "sdist", "sha256": sha(sdist)}
     path = download_artifact(art, tmp_path / "cache")
     assert path.read_bytes() == sdist.read_bytes() and not ran.exists()
     bad = {**art, "version": "1.0", "sha256": "0" * 64}

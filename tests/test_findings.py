@@ -13,7 +13,7 @@ from prompt_recycling.rows import aggregate, row, write_rows
 N = 400
 GOLD = np.arange(N) % 2
 LABELS = ["negative", "positive"]
-PAIRS = {  # (source, target): pair kind
+PAIRS = {  # (source, target): size relation
     ("big", "s1"): "large->small",
     ("s1", "s2"): "same-size",
     ("s2", "big"): "small->large",
@@ -30,18 +30,20 @@ def result(acc: float, shift: int = 0):
 
 
 def table(recycled_acc, val_curve=None, sizes=(100,)):
-    """``recycled_acc(pair_kind, method, step, seed, size) -> accuracy``; zero-shot is 0.60
+    """``recycled_acc(size_relation, method, step, seed, size) -> accuracy``; zero-shot is 0.60
     everywhere, random prompts 0.50, tuned prompts 0.80 (validation: ``val_curve(step)``)."""
     rows = []
     models = {m for pair in PAIRS for m in pair}
     base = {"dataset": "d", "split": "test"}
     for m in sorted(models):
-        rows.append(row(result(0.60), GOLD, **base, kind="zero-shot", model=m))
+        rows.append(row(result(0.60), GOLD, **base, condition="zero-shot", model=m))
         for k in range(3):
-            rows.append(row(result(0.50), GOLD, **base, kind="random", model=m, random_index=k))
+            rows.append(
+                row(result(0.50), GOLD, **base, condition="random", model=m, random_index=k)
+            )
         for seed in SEEDS:
             for step in STEPS:
-                tuned = {**base, "kind": "tuned", "model": m, "step": step, "seed": seed}
+                tuned = {**base, "condition": "tuned", "model": m, "step": step, "seed": seed}
                 rows.append(row(result(0.80), GOLD, **tuned))
                 v = val_curve(step) if val_curve else 0.80
                 rows.append(row(result(v), GOLD, **{**tuned, "split": "validation"}))
@@ -57,10 +59,10 @@ def table(recycled_acc, val_curve=None, sizes=(100,)):
                                 result(acc),
                                 GOLD,
                                 **base,
-                                kind="recycled",
+                                condition="recycled",
                                 model=tgt,
                                 source=src,
-                                pair_kind=kind,
+                                size_relation=kind,
                                 method=method,
                                 vocab_size=size,
                                 step=step,
@@ -136,15 +138,22 @@ def test_f3_is_not_testable_when_no_source_prompt_converged():
 def test_comparisons_are_paired_on_the_same_examples():
     t = table(paper_like)
     comp = comparisons(t)
-    r = comp[(comp.pair_kind == "same-size") & (comp.method == "v2v-nn") & (comp.step == 10)]
+    r = comp[(comp.size_relation == "same-size") & (comp.method == "v2v-nn") & (comp.step == 10)]
     assert np.allclose(r.zero_shot, 0.60) and np.allclose(r.random, 0.50)
     assert (r.re_tuned == 0.80).all() and (r.p_zero_shot < 0.05).all()
 
 
 def test_aggregate_refuses_rows_scored_on_other_examples(tmp_path):
     rows = [
-        row(result(0.6), GOLD, dataset="d", split="test", kind="zero-shot", model="a"),
-        row(result(0.6), np.roll(GOLD, 1), dataset="d", split="test", kind="zero-shot", model="b"),
+        row(result(0.6), GOLD, dataset="d", split="test", condition="zero-shot", model="a"),
+        row(
+            result(0.6),
+            np.roll(GOLD, 1),
+            dataset="d",
+            split="test",
+            condition="zero-shot",
+            model="b",
+        ),
     ]
     write_rows(rows, tmp_path / "a.csv")
     with pytest.raises(RecyclingError, match="different example sets"):

@@ -1,4 +1,4 @@
-"""Grid shape, expected rows, pair kinds, parse-time checks; the grid plan imports no torch."""
+"""Grid shape, expected rows, size relations, parse-time checks; the grid plan imports no torch."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 from prompt_recycling import paths
 from prompt_recycling.checks import check_positions
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.pairs import pair_kind
+from prompt_recycling.pairs import size_relation
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts
 
@@ -86,8 +86,8 @@ def test_the_grid_plan_imports_neither_torch_nor_transformers():
         ({"width": 768, "params": 100e6}, {"width": 768, "params": 300e6}, "small->large"),
     ],
 )
-def test_pair_kind(source, target, kind):
-    assert pair_kind(source, target) == kind
+def test_size_relation(source, target, kind):
+    assert size_relation(source, target) == kind
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
     assert g.reader("a", "d") == {
         "labels": ["negative", "positive"],  # the schema's default
         "template": "Review: {text}",
-        "kind": None,
+        "architecture": None,
         "max_length": 40,
     }
     assert g.reader("b", "d")["max_length"] == 128  # evaluation.max_length's schema default

@@ -1,4 +1,4 @@
-"""Label scoring of the three model kinds: fast paths against brute-force references."""
+"""Label scoring of the three architectures: fast paths against brute-force references."""
 
 import contextlib
 
@@ -7,23 +7,23 @@ import torch
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import evaluate, predict
-from prompt_recycling.models import detect_kind, load_adapter
+from prompt_recycling.models import detect_architecture, load_adapter
 
 LABELS = ["negative", "positive"]
-KINDS = ["seq2seq", "causal", "encoder"]
+ARCHITECTURES = ["seq2seq", "causal", "encoder"]
 
 
 @pytest.fixture(scope="module")
 def adapters(tiny_models):
-    return {k: load_adapter(tiny_models[k], LABELS) for k in KINDS}
+    return {k: load_adapter(tiny_models[k], LABELS) for k in ARCHITECTURES}
 
 
-def test_kind_detection(adapters):
-    assert {k: a.kind for k, a in adapters.items()} == {k: k for k in KINDS}
-    assert all(detect_kind(a.model.config) == k for k, a in adapters.items())
+def test_architecture_detection(adapters):
+    assert {k: a.architecture for k, a in adapters.items()} == {k: k for k in ARCHITECTURES}
+    assert all(detect_architecture(a.model.config) == k for k, a in adapters.items())
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ARCHITECTURES)
 def test_batched_scores_equal_one_pass_per_pair(adapters, tiny_texts, kind):
     adapter = adapters[kind]
     torch.manual_seed(0)
@@ -92,7 +92,7 @@ def test_seq2seq_label_layouts_equal_one_pass_per_pair(tiny_models, tiny_texts):
         torch.testing.assert_close(grad, grads["row per pair"], atol=1e-6, rtol=1e-4, msg=name)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ARCHITECTURES)
 def test_gradients_reach_only_the_prompt(adapters, tiny_texts, kind):
     adapter = adapters[kind]
     prompt = torch.nn.Parameter(torch.randn(3, adapter.embed_dim))
@@ -119,23 +119,23 @@ def test_prompt_of_the_wrong_width_is_an_error(adapters):
         adapters["encoder"].scores(torch.zeros(3, 8), ["ba"])
 
 
-def test_bad_template_and_kind(tiny_models):
+def test_bad_template_and_architecture(tiny_models):
     with pytest.raises(RecyclingError, match="must contain"):
         load_adapter(tiny_models["encoder"], LABELS, template="no placeholder")
-    with pytest.raises(RecyclingError, match="unknown model kind"):
-        load_adapter(tiny_models["encoder"], LABELS, kind="vision")
+    with pytest.raises(RecyclingError, match="unknown architecture"):
+        load_adapter(tiny_models["encoder"], LABELS, architecture="vision")
 
 
 def _inner(adapter):
-    """The module that receives ``inputs_embeds``: the encoder stack of each kind."""
+    """The module that receives ``inputs_embeds``: the encoder stack of each architecture."""
     return {
         "seq2seq": lambda m: m.get_encoder(),
         "causal": lambda m: m.base_model,
         "encoder": lambda m: m,
-    }[adapter.kind](adapter.model)
+    }[adapter.architecture](adapter.model)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ARCHITECTURES)
 def test_every_condition_reads_the_same_text_tokens(tiny_models, kind):
     """Zero-shot and prompted inputs hold the same text tokens: the prompt comes on top of
     the max_length text budget, it never pushes text out."""
@@ -179,3 +179,10 @@ def test_length_sorted_scoring_returns_input_order(adapters, tiny_texts):
     assert lengths == sorted(lengths, reverse=True)  # longest batches first
     one_by_one = torch.cat([adapter.scores(None, [ex.text]) for ex in tiny_texts])
     torch.testing.assert_close(score(adapter, data, None, 5, progress=False), one_by_one)
+
+
+def test_one_adapter_per_architecture_the_schema_names():
+    from prompt_recycling.models import ADAPTERS, DEFAULT_TEMPLATES
+    from prompt_recycling.settings import ARCHITECTURES as NAMED
+
+    assert sorted(ADAPTERS) == sorted(DEFAULT_TEMPLATES) == sorted(NAMED)

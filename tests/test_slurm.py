@@ -25,6 +25,8 @@ from tinygrid import make_tiny_grid, tiny_jobs
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts
 
+pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
+
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles/slurm-local"
 

@@ -18,6 +18,8 @@ from tinygrid import make_tiny_grid
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts, read_table
 
+pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -284,10 +286,10 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     grid = Grid.from_config(yaml.safe_load(config.read_text()))
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}  # identity only for tiny-a -> tiny-b
     expected = expected_counts(grid.expected_rows(), widths)
-    assert table.kind.value_counts().to_dict() == expected
+    assert table.condition.value_counts().to_dict() == expected
     # 3 pairs x 3 methods x 4 cells; 1 pair x 3 steps; 3 models x 3 steps x 2 splits; ...
     assert expected == {"recycled": 36, "identity": 3, "tuned": 18, "zero-shot": 3, "random": 6}
-    assert set(table.pair_kind) - {""} == {"same-size", "small->large", "large->small"}
+    assert set(table.size_relation) - {""} == {"same-size", "small->large", "large->small"}
     test = table[table.split == "test"]
     assert test.gold.nunique() == 1 and len(test.gold.iat[0]) == 24  # one example set
     assert (table.predictions.str.len() == table.n).all()
@@ -317,7 +319,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         "tiny-big": False,
     }
     for name in ("recyclability_vs_steps", "performance_vs_words", "label_bias"):
-        for suffix in ("", "_by_pair_kind") if name != "label_bias" else ("",):
+        for suffix in ("", "_by_size") if name != "label_bias" else ("",):
             for ext in ("png", "pdf"):
                 assert (work / f"results/figures/{name}{suffix}.{ext}").stat().st_size > 1000
     report = (work / "results/report.md").read_text()
@@ -361,7 +363,7 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
     figures |= {
         f"results/figures/{n}{s}.png"
         for n in ("recyclability_vs_steps", "performance_vs_words")
-        for s in ("", "_by_pair_kind")
+        for s in ("", "_by_size")
     }
     tables = {"results/tables/findings.html", "results/tables/reliability.html"}
     data = {"results/tables/evaluations.csv", "results/report.md"}

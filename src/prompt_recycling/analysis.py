@@ -54,16 +54,18 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
     per-example differences (``ARRAYS``; :func:`comparisons_csv` leaves them out)."""
     test = table[table.split == "test"]
     correct = {i: _correct(r).astype(np.int8) for i, r in test.iterrows()}
-    zs = {(r.dataset, r.model): correct[i] for i, r in test[test.kind == "zero-shot"].iterrows()}
+    zs = {
+        (r.dataset, r.model): correct[i] for i, r in test[test.condition == "zero-shot"].iterrows()
+    }
     rnd: dict = {}
-    for (d, m), g in test[test.kind == "random"].groupby(["dataset", "model"]):
+    for (d, m), g in test[test.condition == "random"].groupby(["dataset", "model"]):
         rnd[(d, m)] = np.mean([correct[i] for i in g.index], axis=0)  # per-example share
-    tuned = test[test.kind == "tuned"]
+    tuned = test[test.condition == "tuned"]
     tuned_acc = {(r.dataset, r.model, r.seed, r.step): r.accuracy for r in tuned.itertuples()}
     tuned_ok = {(r.dataset, r.model, r.seed, r.step): correct[i] for i, r in tuned.iterrows()}
     last = tuned.groupby(["dataset", "model", "seed"]).step.max().to_dict()
     out = []
-    for i, r in test[test.kind.isin(["recycled", "identity"])].iterrows():
+    for i, r in test[test.condition.isin(["recycled", "identity"])].iterrows():
         c, key = correct[i], (r.dataset, r.model)
         if key not in zs:
             raise RecyclingError(f"no zero-shot row for {key}: cannot compare")
@@ -71,11 +73,11 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
         final = last.get((r.dataset, r.model, r.seed))
         rec = {
             "dataset": r.dataset,
-            "kind": r.kind,
+            "condition": r.condition,
             "source": r.source,
             "target": r.model,
-            "pair_kind": r.pair_kind,
-            "method": r.method if r.kind == "recycled" else "identity",
+            "size_relation": r.size_relation,
+            "method": r.method if r.condition == "recycled" else "identity",
             "same_as": r.same_as,
             "vocab_size": r.vocab_size,
             "step": int(r.step),
@@ -128,7 +130,7 @@ def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, 
 def pooled(comp: pd.DataFrame, dedupe: bool = True, trained: bool = True) -> pd.DataFrame:
     """Recycled prompts for pooled numbers: numerically identical duplicates counted once,
     and (``trained``) the untrained step-0 controls left out."""
-    rec = comp[comp.kind == "recycled"]
+    rec = comp[comp.condition == "recycled"]
     if dedupe:
         rec = rec[rec.same_as.fillna("") == ""]
     if trained:
@@ -140,11 +142,11 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per data set × pair × recycler, over its trained recycled prompts (steps > 0)."""
     rows = []
     rec = pooled(comp, dedupe=False)
-    for (d, src, tgt, kind, method), g in rec.groupby(
-        ["dataset", "source", "target", "pair_kind", "method"], sort=True
+    for (d, src, tgt, relation, method), g in rec.groupby(
+        ["dataset", "source", "target", "size_relation", "method"], sort=True
     ):
         dup = sorted(set(g.same_as.dropna()) - {""})
-        ident = comp[(comp.kind == "identity") & (comp.dataset == d) & (comp.source == src)]
+        ident = comp[(comp.condition == "identity") & (comp.dataset == d) & (comp.source == src)]
         ident = ident[(ident.target == tgt) & (ident.step > 0)]
         beats = gain(g, share=True, seed=seed)
         mean_gain = gain(g, seed=seed)
@@ -154,7 +156,7 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 "dataset": d,
                 "source": src,
                 "target": tgt,
-                "pair_kind": kind,
+                "size_relation": relation,
                 "recycler": method,
                 "same_as": ",".join(dup),
                 "n": len(g),
@@ -186,7 +188,7 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -> pd.DataFrame:
     """Per tuned prompt run (data set, model, seed): validation accuracy by step, the best, the
     last, and whether the run converged (last within ``tolerance`` of the best, relative)."""
-    val = table[(table.kind == "tuned") & (table.split == "validation") & (table.step > 0)]
+    val = table[(table.condition == "tuned") & (table.split == "validation") & (table.step > 0)]
     rows = []
     for (d, m, s), g in val.groupby(["dataset", "model", "seed"]):
         g = g.sort_values("step")

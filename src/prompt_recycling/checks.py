@@ -1,6 +1,6 @@
 """Checks of a config the schema cannot express, run at parse time before any job, so that a
 mistake fails in one line instead of inside a job (or hours later): prompt plus text within a
-model's positions, templates, sources that must exist, formats that need a kind of source,
+model's positions, templates, sources that must exist, formats that need an origin of source,
 labels and split sizes. Only what the grid uses is checked. Torch-free.
 """
 
@@ -12,6 +12,27 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.plan import Grid
 from prompt_recycling.plan import key_error as _key_error
 from prompt_recycling.settings import TuneConfig
+
+
+def plan(config: dict, locate=None) -> Grid:
+    """Everything checked before any job, in order: the schema (filling its defaults into
+    ``config``), the grid, the cross-field checks, and whether a prompt plus the text fits the
+    models already on disk (``locate``; default: ``path:`` sources and fetched models)."""
+    from prompt_recycling.configcheck import validate
+    from prompt_recycling.settings import SCHEMA_PATH
+
+    validate(config, SCHEMA_PATH)
+    grid = Grid.from_config(config)
+    check_config(config, grid)
+    check_positions(grid, locate or (lambda name: _on_disk(config, name)))
+    return grid
+
+
+def _on_disk(config: dict, name: str) -> str | None:
+    from prompt_recycling.fetch import model_location
+
+    location = model_location(config, name)
+    return location if Path(location).is_dir() else None
 
 
 def check_positions(grid: Grid, locate) -> None:
@@ -43,7 +64,7 @@ HUB_FORMATS = ("hub-glue-sst2", "hub-imdb")  # the Hub's own splits and 0/1 labe
 def check_config(config: dict, grid: Grid | None = None) -> None:
     """Checks the schema cannot express, run before any job so that a mistake fails in one line
     instead of inside a job (or hours later): templates, sources that must exist, formats that
-    need a kind of source, labels and split sizes. Only what the grid uses is checked."""
+    need an origin of source, labels and split sizes. Only what the grid uses is checked."""
     grid = grid or Grid.from_config(config)
     used = list(grid.tuned_models)
     for name in used:  # onnx-bert references are fetched too
@@ -62,19 +83,21 @@ def check_config(config: dict, grid: Grid | None = None) -> None:
 
 
 def _check_source(source: dict, key: str) -> str:
-    kind = next(k for k in ("hub", "path", "pypi") if k in source)
+    origin = next(k for k in ("hub", "path", "pypi") if k in source)
     for extra in ("revision", "subset"):
-        if extra in source and kind != "hub":
-            raise _key_error(f"{key}.source.{extra}", f"only hub sources take {extra}, not {kind}")
+        if extra in source and origin != "hub":
+            raise _key_error(
+                f"{key}.source.{extra}", f"only hub sources take {extra}, not {origin}"
+            )
     if "subset" in source and key.startswith("models."):
         raise _key_error(f"{key}.source.subset", "subset names a Hub data set configuration")
-    if kind == "path":
+    if origin == "path":
         if not Path(source["path"]).exists():
             raise _key_error(
                 f"{key}.source.path",
                 f"{source['path']} does not exist (relative to the working directory {Path.cwd()})",
             )
-    return kind
+    return origin
 
 
 def _check_template(template: str | None, key: str) -> None:
@@ -93,10 +116,10 @@ def _check_template(template: str | None, key: str) -> None:
 
 
 def _check_model(spec: dict, key: str) -> None:
-    kind = _check_source(spec["source"], key)
-    if spec.get("convert") and kind != "pypi":
+    origin = _check_source(spec["source"], key)
+    if spec.get("convert") and origin != "pypi":
         raise _key_error(
-            f"{key}.convert", f"converts pypi sources only; a {kind} source is used as it is"
+            f"{key}.convert", f"converts pypi sources only; a {origin} source is used as it is"
         )
     _check_template(spec.get("template"), f"{key}.template")
 
@@ -105,10 +128,10 @@ def _check_dataset(name: str, spec: dict) -> None:
     from prompt_recycling.fetch.datasets import vader_label_ids
 
     key = f"datasets.{name}"
-    kind, fmt = _check_source(spec["source"], key), spec["format"]
-    if (fmt in HUB_FORMATS) != (kind == "hub"):
+    origin, fmt = _check_source(spec["source"], key), spec["format"]
+    if (fmt in HUB_FORMATS) != (origin == "hub"):
         need = "a hub source" if fmt in HUB_FORMATS else "a path or pypi source"
-        raise _key_error(f"{key}.source", f"format {fmt} needs {need}, got a {kind} source")
+        raise _key_error(f"{key}.source", f"format {fmt} needs {need}, got a {origin} source")
     if "splits" in spec and fmt not in RESPLIT_FORMATS:
         raise _key_error(
             f"{key}.splits",
@@ -123,7 +146,7 @@ def _check_dataset(name: str, spec: dict) -> None:
             f"{key}.labels", f"format {fmt} has labels 0 and 1: give 2 verbalizers, got {labels}"
         )
     _check_template(spec.get("template"), f"{key}.template")
-    if kind == "path":
+    if origin == "path":
         _check_path_data(name, spec, labels)
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from prompt_recycling.prompt_io import read_prompt, write_prompt
-from prompt_recycling.recycle import recycle_file
 from prompt_recycling.recyclers import RECYCLERS
 from prompt_recycling.tiny import save_tiny_bert, wordpiece_vocab
+from prompt_recycling.transfer import recycle_file
 
 
 def run_demo(

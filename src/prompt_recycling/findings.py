@@ -155,15 +155,15 @@ def f4(rec: pd.DataFrame) -> Finding:
 
 def f5(rec: pd.DataFrame, seed: int) -> list[Finding]:
     paper = "Large→Base beats Base→Base; Base→Large least reliable; v2v-nn best Base→Base"
-    kinds = {k: g for k, g in rec.groupby("pair_kind")}
+    relations = {k: g for k, g in rec.groupby("size_relation")}
     out = []
 
     def diff(a, b, fid, claim, direction):
-        if a not in kinds or b not in kinds:
-            missing = [k for k in (a, b) if k not in kinds]
+        if a not in relations or b not in relations:
+            missing = [k for k in (a, b) if k not in relations]
             why = f"no {' or '.join(missing)} pair in this run"
             return Finding(fid, claim, paper, None, direction, "", why)
-        ga, gb = kinds[a], kinds[b]
+        ga, gb = relations[a], relations[b]
         e = stats.crossed_difference(
             rows_of(ga, "d_zero_shot"),
             ga.cluster,
@@ -183,7 +183,7 @@ def f5(rec: pd.DataFrame, seed: int) -> list[Finding]:
     b2 = diff("small->large", "large->small", "F5b'", "Small→large below large→small", -1)
     out += [b1, b2]
     claim = "v2v-nn is the best recycler for same-size pairs"
-    same = kinds.get("same-size")
+    same = relations.get("same-size")
     if same is None or "v2v-nn" not in set(same.method) or same.method.nunique() < 2:
         out.append(Finding("F5c", claim, paper, None, 1, "", "no same-size pair with v2v-nn"))
         return out

@@ -47,7 +47,7 @@ def similarity(vs: np.ndarray, vt: np.ndarray, k: int = 10, max_rows: int = 4000
     return {"median_row_cosine": cos, "knn_overlap": float(overlap), "knn_k": k}
 
 
-def pair_kind(source: dict, target: dict) -> str:
+def size_relation(source: dict, target: dict) -> str:
     """``same-size``, ``small->large`` or ``large->small`` from embedding width and parameter
     count (``{"width": E, "params": n}`` of each model): the same width and parameter counts
     within a factor of 1.5 count as the same size (MiniLM-L3 17.4M vs L6 22.7M, both 384-d)."""

@@ -225,7 +225,7 @@ class Grid:
         return {
             "labels": list(data["labels"]),
             "template": data.get("template") or spec.get("template"),
-            "kind": spec.get("kind"),
+            "architecture": spec.get("architecture"),
             "max_length": max_length,
         }
 
@@ -270,7 +270,7 @@ class Grid:
 
     # ---- what the results must hold --------------------------------------------------------
     def expected_rows(self, validation: bool = True) -> dict:
-        """How many rows of each kind the aggregated table must hold. Identity rows exist for
+        """How many rows of each condition the aggregated table must hold. Identity rows exist for
         pairs of equal width only, which the plan cannot know before the models are fetched:
         ``identity_per_pair`` rows per such pair of ``pairs``
         (:func:`prompt_recycling.rows.expected_counts` resolves them)."""

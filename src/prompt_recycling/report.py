@@ -32,9 +32,9 @@ def _setup(table, pairs, titles, models) -> list[str]:
         v = f"; validation n = {int(val.n.iat[0])}" if len(val) else ""
         lines.append(f"- **{titles.get(d, d)}**: test n = {len(gold)} ({counts}){v}.")
     lines.append("- **Models**: " + "; ".join(f"`{k}` {v}" for k, v in models.items()) + ".")
-    rec = test[test.kind == "recycled"]
-    steps = sorted(int(s) for s in test[test.kind == "tuned"].step.unique())
-    seeds = test[test.kind == "tuned"].seed.nunique()
+    rec = test[test.condition == "recycled"]
+    steps = sorted(int(s) for s in test[test.condition == "tuned"].step.unique())
+    seeds = test[test.condition == "tuned"].seed.nunique()
     sizes = sorted(int(s) for s in rec.vocab_size.dropna().unique())
     precision = ", ".join(sorted(set(test.precision.dropna().astype(str))))
     lines.append(
@@ -45,19 +45,21 @@ def _setup(table, pairs, titles, models) -> list[str]:
     if len(pairs):
         lines += [
             "",
-            "| pair | kind | median row cosine | 10-NN overlap | words selected |",
+            "| pair | size relation | median row cosine | 10-NN overlap | words selected |",
             "|---|---|---|---|---|",
         ]
-        kinds = rec.drop_duplicates(["source", "model"]).set_index(["source", "model"]).pair_kind
+        relations = (
+            rec.drop_duplicates(["source", "model"]).set_index(["source", "model"]).size_relation
+        )
         for p in pairs.itertuples():
             cos = (
                 "n/a (widths differ)"
                 if pd.isna(p.median_row_cosine)
                 else f"{p.median_row_cosine:.2f}"
             )
-            kind = kinds.get((p.source, p.target), "")
+            relation = relations.get((p.source, p.target), "")
             lines.append(
-                f"| {p.source} → {p.target} | {kind} | {cos} | {p.knn_overlap:.2f} | "
+                f"| {p.source} → {p.target} | {relation} | {cos} | {p.knn_overlap:.2f} | "
                 f"{p.n_selected} |"
             )
     return lines + [""]
@@ -66,7 +68,7 @@ def _setup(table, pairs, titles, models) -> list[str]:
 def _tuning(table, conv) -> list[str]:
     """Zero-shot -> tuned accuracy per data set and model (test, mean over seeds)."""
     test = table[table.split == "test"]
-    tuned = test[test.kind == "tuned"]
+    tuned = test[test.condition == "tuned"]
     if tuned.empty:
         return []
     steps = sorted(int(s) for s in tuned.step.unique())
@@ -83,8 +85,8 @@ def _tuning(table, conv) -> list[str]:
         "|" + "---|" * len(head),
     ]
     for (d, m), g in tuned.groupby(["dataset", "model"]):
-        zs = test[(test.kind == "zero-shot") & (test.dataset == d) & (test.model == m)]
-        rnd = test[(test.kind == "random") & (test.dataset == d) & (test.model == m)]
+        zs = test[(test.condition == "zero-shot") & (test.dataset == d) & (test.model == m)]
+        rnd = test[(test.condition == "random") & (test.dataset == d) & (test.model == m)]
         zs_txt = "n/a"
         if len(zs):
             shares = json.loads(zs.label_shares.iat[0])
@@ -111,10 +113,10 @@ def _conditions(table, comp) -> list[str]:
     """Every condition on each target: accuracy next to its label bias (last step, default
     vocabulary size for recycled prompts)."""
     test = table[table.split == "test"]
-    rec = test[test.kind == "recycled"]
+    rec = test[test.condition == "recycled"]
     if rec.empty:
         return []
-    last = int(test[test.kind == "tuned"].step.max())
+    last = int(test[test.condition == "tuned"].step.max())
     default = rec.vocab_size.value_counts().idxmax()
     lines = [
         "## Accuracy and label bias by condition",
@@ -128,18 +130,18 @@ def _conditions(table, comp) -> list[str]:
     ]
     for (d, m), g in test.groupby(["dataset", "model"]):
         conds = [
-            ("zero-shot", g[g.kind == "zero-shot"]),
-            ("random prompts", g[g.kind == "random"]),
-            ("tuned on the target", g[(g.kind == "tuned") & (g.step == last)]),
+            ("zero-shot", g[g.condition == "zero-shot"]),
+            ("random prompts", g[g.condition == "random"]),
+            ("tuned on the target", g[(g.condition == "tuned") & (g.step == last)]),
         ]
         for src in sorted(g.source.dropna().unique()):
             if not src:
                 continue
             s = g[(g.source == src) & (g.step == last)]
-            ident = s[s.kind == "identity"]
+            ident = s[s.condition == "identity"]
             if len(ident):
                 conds.append((f"identity: {src} prompt as is", ident))
-            r = s[(s.kind == "recycled") & (s.vocab_size == default)]
+            r = s[(s.condition == "recycled") & (s.vocab_size == default)]
             for method, rm in r.groupby("method"):
                 conds.append((f"recycled from {src}: {method}", rm))
         for name, rows in conds:
@@ -174,7 +176,9 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
         key = frozenset((p.source, p.target))
         if pd.notna(p.median_row_cosine) and p.median_row_cosine > 0.5 and key not in said:
             said.add(key)
-            ident = comp[(comp.kind == "identity") & comp.source.isin(key) & comp.target.isin(key)]
+            ident = comp[
+                (comp.condition == "identity") & comp.source.isin(key) & comp.target.isin(key)
+            ]
             ident = ident[ident.step > 0]
             extra = f" (identity control: {pct(ident.accuracy.mean())}%)" if len(ident) else ""
             out.append(
@@ -190,7 +194,7 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
             f"accuracy within 2.25% of the best); F3 is tested on recycled prompts of converged "
             f"source runs only."
         )
-    rec = comp[(comp.kind == "recycled") & (comp.same_as.fillna("") == "")]
+    rec = comp[(comp.condition == "recycled") & (comp.same_as.fillna("") == "")]
     if len(rec):
         collapsed = (rec.top_label_share >= COLLAPSE).mean()
         out.append(

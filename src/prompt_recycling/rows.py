@@ -1,11 +1,11 @@
 """The one schema of evaluation rows: columns, writing, reading, the key, predictions.
 
-Every evaluation writes self-describing rows: all grid coordinates, the kind of condition, the
+Every evaluation writes self-describing rows: all grid coordinates, the condition, the
 accuracy, the share of examples predicted as each label, and the per-example predictions and
 gold labels (one digit per example while there are at most 10 labels, else space-separated), so
 that any two conditions scored on the same examples can be compared pairwise later.
 
-Kinds: ``recycled`` (a source prompt mapped by a recycler), ``identity`` (the source prompt
+Conditions: ``recycled`` (a source prompt mapped by a recycler), ``identity`` (the source prompt
 used on the target as is, for pairs of equal width), ``tuned`` (a prompt tuned on the model
 itself: the re-tuned baseline on a target, the source prompt's own accuracy on a source),
 ``zero-shot`` (no prompt) and ``random`` (prompts drawn the way tuned prompts start).
@@ -23,14 +23,14 @@ import numpy as np
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 
-KINDS = ("recycled", "identity", "tuned", "zero-shot", "random")
+CONDITIONS = ("recycled", "identity", "tuned", "zero-shot", "random")
 COLUMNS = [
     "dataset",
-    "kind",
+    "condition",
     "split",
     "model",
     "source",
-    "pair_kind",
+    "size_relation",
     "method",
     "vocab_size",
     "word_offset",
@@ -49,7 +49,7 @@ COLUMNS = [
 ]
 KEY = [
     "dataset",
-    "kind",
+    "condition",
     "split",
     "model",
     "source",
@@ -60,7 +60,7 @@ KEY = [
     "random_index",
 ]
 INT_COLUMNS = ["vocab_size", "word_offset", "step", "seed", "random_index", "n"]
-STR_COLUMNS = ["source", "pair_kind", "method", "same_as", "prompt", "predictions", "gold"]
+STR_COLUMNS = ["source", "size_relation", "method", "same_as", "prompt", "predictions", "gold"]
 
 
 def encode_labels(values) -> str:
@@ -117,7 +117,7 @@ def read_table(path: str | os.PathLike):
 
 
 def expected_counts(expected: dict, widths: dict[str, int]) -> dict[str, int]:
-    """Rows per kind from :meth:`prompt_recycling.plan.Grid.expected_rows` and the models'
+    """Rows per condition from :meth:`prompt_recycling.plan.Grid.expected_rows` and the models'
     embedding widths (the identity control exists for pairs of equal width)."""
     same_width = sum(widths[a] == widths[b] for a, b in expected["pairs"])
     counts = {k: v for k, v in expected.items() if k not in ("pairs", "identity_per_pair")}
@@ -131,20 +131,20 @@ def aggregate(
     csv_out: str,
     parquet_out: str | None = None,
 ):
-    """Concatenate evaluation CSVs (``expected``: rows per kind, :func:`expected_counts`); fail
-    unless every kind has its expected row count, no grid
+    """Concatenate evaluation CSVs (``expected``: rows per condition, :func:`expected_counts`); fail
+    unless every condition has its expected row count, no grid
     coordinate repeats, and every row of a data set and split scored the same examples."""
     import pandas as pd
 
     frames = [read_table(f) for f in files]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     problems = []
-    counts = table["kind"].value_counts().to_dict() if len(table) else {}
-    for kind, n in expected.items():
-        if counts.get(kind, 0) != n:
-            problems.append(f"{kind}: expected {n} rows, found {counts.get(kind, 0)}")
-    for kind in set(counts) - set(expected):
-        problems.append(f"{kind}: {counts[kind]} rows of a kind this grid does not make")
+    counts = table["condition"].value_counts().to_dict() if len(table) else {}
+    for condition, n in expected.items():
+        if counts.get(condition, 0) != n:
+            problems.append(f"{condition}: expected {n} rows, found {counts.get(condition, 0)}")
+    for condition in set(counts) - set(expected):
+        problems.append(f"{condition}: {counts[condition]} rows of a condition this grid lacks")
     dupes = table[table.duplicated(KEY, keep=False)] if len(table) else table
     if len(dupes):
         problems.append(

@@ -64,7 +64,9 @@ def _check(obj, positive=(), members=None) -> None:
             raise _named(name, key, getattr(obj, key), f"must be one of {list(allowed)}")
 
 
-MODEL_KINDS = tuple(schema_node("models")["additionalProperties"]["properties"]["kind"]["enum"])
+ARCHITECTURES = tuple(
+    schema_node("models")["additionalProperties"]["properties"]["architecture"]["enum"]
+)
 _TUNING = defaults("tuning")
 _EVALUATION = defaults("evaluation")
 _MLP = defaults("recycling", "v2v-nn")
@@ -153,20 +155,20 @@ class EvalConfig:
 @dataclass(frozen=True)
 class ReaderConfig:
     """How one model reads one data set: its verbalizers (label order), the input template
-    (data set's, else model's, else the kind's default), the model kind (None = detected) and
-    the text budget in tokens (the prompt comes on top)."""
+    (data set's, else model's, else the architecture's default), the architecture (None =
+    detected) and the text budget in tokens (the prompt comes on top)."""
 
     labels: tuple[str, ...]
     max_length: int
     template: str | None = None
-    kind: str | None = None
+    architecture: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise _named("ReaderConfig", "labels", list(self.labels), "need 2+ distinct labels")
         _check(self, positive=("max_length",))
-        _check(self, members={"kind": (None, *MODEL_KINDS)})
+        _check(self, members={"architecture": (None, *ARCHITECTURES)})
         if self.template is not None and "{text}" not in self.template:
             raise _named("ReaderConfig", "template", self.template, "must contain {text}")
 

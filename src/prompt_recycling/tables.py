@@ -84,7 +84,7 @@ def reliability_shown(rel: pd.DataFrame) -> pd.DataFrame:
         {
             "dataset": rel.dataset,
             "pair": rel.source + " → " + rel.target,
-            "pair kind": rel.pair_kind,
+            "size relation": rel.size_relation,
             "recycler": method,
             "n (prompts / seeds)": [
                 f"{n} ({c} / {s})"

@@ -1,24 +1,15 @@
 # Config -> grid plan, wildcard constraints, target lists and what each rule hands its job.
 # Logic lives in prompt_recycling.plan (the plan), .paths (file names) and .checks.
 import re
-from pathlib import Path
 
 from prompt_recycling import paths
-from prompt_recycling.checks import check_config, check_positions
+from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import config_errors_exit
-from prompt_recycling.fetch import model_location
-from prompt_recycling.plan import Grid
 
-
-def _local_model(name):
-    location = model_location(config, name)
-    return location if Path(location).is_dir() else None
-
-
+# One line naming the key (snakemake.utils.validate would print the whole schema); fills the
+# schema's defaults into the config, then builds and checks the grid.
 with config_errors_exit():
-    GRID = Grid.from_config(config)
-    check_config(config, GRID)
-    check_positions(GRID, _local_model)
+    GRID = plan(config)
 
 
 def _alternatives(values):

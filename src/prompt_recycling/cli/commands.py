@@ -66,7 +66,7 @@ def add_recycle(sub) -> None:
 
 
 def _run_recycle(args) -> None:
-    from prompt_recycling.recycle import recycle_file
+    from prompt_recycling.transfer import recycle_file
 
     check_input("--prompt", args.prompt, "any")
     check_model("--source", args.source)

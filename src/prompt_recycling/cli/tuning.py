@@ -14,7 +14,7 @@ from prompt_recycling.cli.inputs import (
     steps_list,
     template_arg,
 )
-from prompt_recycling.settings import MODEL_KINDS, EvalConfig, TuneConfig, choices
+from prompt_recycling.settings import ARCHITECTURES, EvalConfig, TuneConfig, choices
 
 
 def _add_model_options(p) -> None:
@@ -23,11 +23,13 @@ def _add_model_options(p) -> None:
     p.add_argument(
         "--labels", required=True, help="comma-separated verbalizers, e.g. negative,positive"
     )
-    p.add_argument("--kind", choices=MODEL_KINDS, help="model kind (default: detected)")
+    p.add_argument(
+        "--architecture", choices=ARCHITECTURES, help="model architecture (default: detected)"
+    )
     p.add_argument(
         "--template",
         type=template_arg,
-        help="input template with {text} (default per kind; causal: '{text}\\nSentiment:')",
+        help="input template with {text} (default per architecture; causal: '{text}\\nSentiment:')",
     )
     p.add_argument(
         "--max-length",
@@ -135,7 +137,7 @@ def _adapter(args, labels):
         return load_adapter(
             args.model,
             labels,
-            kind=args.kind,
+            architecture=args.architecture,
             template=args.template,
             max_length=args.max_length,
             device=args.device,

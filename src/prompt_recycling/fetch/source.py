@@ -7,7 +7,7 @@ keys::
     path: /data/models/my-t5              # a local directory or file
     pypi: {artifacts: [...], ...}         # pinned registry artifacts (see fetch.registry)
 
-Models and data sets both begin by looking up their entry and telling which kind of source it
+Models and data sets both begin by looking up their entry and telling which origin it
 has, and both the registry
 (verifying what it extracted) and the prepared splits (their manifest) fingerprint files by
 sha256; these live here, below both, so that neither imports the other for them.
@@ -21,20 +21,20 @@ from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 
-SOURCE_KINDS = ("hub", "path", "pypi")
+ORIGINS = ("hub", "path", "pypi")
 
 
-def source_kind(source: dict, name: str) -> str:
+def source_origin(source: dict, name: str) -> str:
     if not isinstance(source, dict):
         raise RecyclingError(f"source of {name!r} must be a mapping, got {source!r}")
-    kinds = [k for k in SOURCE_KINDS if k in source]
-    if len(kinds) != 1:
-        unknown = sorted(set(source) - set(SOURCE_KINDS) - {"revision", "subset"})
+    origins = [k for k in ORIGINS if k in source]
+    if len(origins) != 1:
+        unknown = sorted(set(source) - set(ORIGINS) - {"revision", "subset"})
         hint = f" (unknown keys: {unknown})" if unknown else ""
         raise RecyclingError(
-            f"source of {name!r} needs exactly one of {SOURCE_KINDS}, got {sorted(source)}{hint}"
+            f"source of {name!r} needs exactly one of {ORIGINS}, got {sorted(source)}{hint}"
         )
-    return kinds[0]
+    return origins[0]
 
 
 def config_entry(config: dict, section: str, name: str) -> dict:

@@ -11,7 +11,7 @@ from prompt_recycling.settings import ReaderConfig
 
 
 def model_info(path: str) -> dict:
-    """A model's description (``resources/models/<name>.json``: name, location, kind, width,
+    """A model's description (``resources/models/<name>.json``: name, location, architecture, width,
     parameter count), written by :func:`prompt_recycling.jobs.fetching.describe_model`."""
     return json.loads(Path(path).read_text())
 
@@ -24,7 +24,7 @@ def load_model(model_json: str, reader: ReaderConfig, bf16: bool | str = False):
     adapter = load_adapter(
         model_info(model_json)["location"],
         list(reader.labels),
-        kind=reader.kind,
+        architecture=reader.architecture,
         template=reader.template,
         max_length=reader.max_length,
         bf16=bf16,

@@ -15,26 +15,26 @@ def describe_model(
     resources: str = "resources",
     find_links: str | None = None,
 ) -> dict:
-    """Fetch model ``name`` and record where it is, its kind, width and parameter count (not
+    """Fetch model ``name`` and record where it is, its architecture, width and parameter count (not
     its title: that is cosmetic, and a rename must not make this file stale). ``models``: the
     entries (``models.<name>`` of the config) of the model and of any model it converts with."""
     import torch
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+    from transformers import AutoConfig
 
     from prompt_recycling.embeddings import resolve_model_dir
     from prompt_recycling.fetch import fetch_model
-    from prompt_recycling.models import detect_kind
+    from prompt_recycling.models import auto_class, detect_architecture
 
     location = fetch_model({"models": models}, name, resources, find_links)
     model_config = AutoConfig.from_pretrained(resolve_model_dir(location))
-    kind = models[name].get("kind") or detect_kind(model_config)
-    loader = {"seq2seq": AutoModelForSeq2SeqLM, "causal": AutoModelForCausalLM}.get(kind, AutoModel)
+    architecture = models[name].get("architecture") or detect_architecture(model_config)
+    loader = auto_class(architecture)
     with torch.device("meta"):
         skeleton = loader.from_config(model_config)
     info = {
         "name": name,
         "location": str(location),
-        "kind": kind,
+        "architecture": architecture,
         "width": int(skeleton.get_input_embeddings().weight.shape[1]),
         "params": int(sum(p.numel() for p in skeleton.parameters())),
     }

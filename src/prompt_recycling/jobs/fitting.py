@@ -26,7 +26,7 @@ def fit_recyclers(
     method, the two tables loaded once; ``settings`` go to recyclers that take any (v2v-nn)."""
     from prompt_recycling.device import set_threads
     from prompt_recycling.embeddings import load_vocab_table
-    from prompt_recycling.recycle import fit_recycler
+    from prompt_recycling.transfer import fit_recycler
 
     set_threads(threads)
     src, tgt = model_info(source_json), model_info(target_json)
@@ -50,7 +50,7 @@ def describe_pair(
     the pair shares too few words for the largest vocabulary size."""
     from prompt_recycling.embeddings import load_vocab_table
     from prompt_recycling.pairs import similarity
-    from prompt_recycling.recycle import select_for_pair
+    from prompt_recycling.transfer import select_for_pair
 
     src, tgt = model_info(source_json), model_info(target_json)
     source, target = load_vocab_table(src["location"]), load_vocab_table(tgt["location"])

@@ -57,7 +57,7 @@ def evaluate_recycled(
     import torch
 
     from prompt_recycling.evaluate import evaluate
-    from prompt_recycling.pairs import pair_kind
+    from prompt_recycling.pairs import size_relation
     from prompt_recycling.prompt_io import read_prompt, write_prompt
     from prompt_recycling.recyclers import load_recycler
 
@@ -69,7 +69,7 @@ def evaluate_recycled(
         "split": evaluation.split,
         "model": tgt["name"],
         "source": src["name"],
-        "pair_kind": pair_kind(src, tgt),
+        "size_relation": size_relation(src, tgt),
         "seed": seed,
         "precision": precision(adapter),
     }
@@ -92,7 +92,7 @@ def evaluate_recycled(
                 result,
                 data.labels,
                 **coords,
-                kind="recycled",
+                condition="recycled",
                 method=item["method"],
                 vocab_size=item["size"],
                 word_offset=word_offset,
@@ -110,7 +110,7 @@ def evaluate_recycled(
             tensor = torch.from_numpy(read_prompt(prompt))
             result = evaluate(adapter, data, tensor, batch, progress=False)
             rows.append(
-                row(result, data.labels, **coords, kind="identity", step=step, prompt=prompt)
+                row(result, data.labels, **coords, condition="identity", step=step, prompt=prompt)
             )
             print(f"identity step={step}: accuracy {result['accuracy']:.4f}")
     write_rows(rows, output)
@@ -147,7 +147,7 @@ def evaluate_tuned(
                     result,
                     examples.labels,
                     dataset=dataset,
-                    kind="tuned",
+                    condition="tuned",
                     split=split,
                     model=name,
                     step=step,
@@ -181,7 +181,7 @@ def evaluate_baseline(
     name = model_info(model_json)["name"]
     coords = {
         "dataset": dataset,
-        "kind": baseline,
+        "condition": baseline,
         "split": evaluation.split,
         "model": name,
         "precision": precision(adapter),

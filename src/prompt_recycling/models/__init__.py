@@ -1,6 +1,6 @@
 """Frozen models that score labels for a batch of texts, with an optional soft prompt.
 
-One adapter per model kind, all with the same interface::
+One adapter per architecture, all with the same interface::
 
     adapter = load_adapter(model_dir, labels=["negative", "positive"])
     ids = adapter.encode(texts)              # token ids per text: tokenize once per job
@@ -27,57 +27,62 @@ import os
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.models.base import DEFAULT_TEMPLATES, KINDS, ModelAdapter, detect_kind
+from prompt_recycling.models.base import DEFAULT_TEMPLATES, ModelAdapter, detect_architecture
 from prompt_recycling.models.causal import CausalAdapter
 from prompt_recycling.models.encoder import EncoderAdapter
 from prompt_recycling.models.seq2seq import Seq2SeqAdapter, _folding_cross_attention
+from prompt_recycling.settings import ARCHITECTURES, EvalConfig
 
 __all__ = [
     "ADAPTERS",
     "DEFAULT_TEMPLATES",
-    "KINDS",
+    "ARCHITECTURES",
     "CausalAdapter",
     "EncoderAdapter",
     "ModelAdapter",
     "Seq2SeqAdapter",
     "_folding_cross_attention",
-    "detect_kind",
+    "detect_architecture",
     "load_adapter",
 ]
 
-ADAPTERS = {cls.kind: cls for cls in (Seq2SeqAdapter, CausalAdapter, EncoderAdapter)}
+ADAPTERS = {cls.architecture: cls for cls in (Seq2SeqAdapter, CausalAdapter, EncoderAdapter)}
+
+
+def auto_class(architecture: str):
+    """The transformers class that loads a model of this architecture."""
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    return {"seq2seq": AutoModelForSeq2SeqLM, "causal": AutoModelForCausalLM}.get(
+        architecture, AutoModel
+    )
 
 
 def load_adapter(
     model: str | os.PathLike,
     labels: list[str],
-    kind: str | None = None,
+    architecture: str | None = None,
     template: str | None = None,
-    max_length: int = 256,
+    max_length: int = EvalConfig.max_length,
     device: str | None = None,
     bf16: bool | str = False,
-    **kind_options,
+    **options,
 ) -> ModelAdapter:
-    """Load a frozen model as a label-scoring adapter; ``kind`` is detected when not given."""
-    from transformers import (
-        AutoConfig,
-        AutoModel,
-        AutoModelForCausalLM,
-        AutoModelForSeq2SeqLM,
-        AutoTokenizer,
-    )
+    """Load a frozen model as a label-scoring adapter (``architecture`` detected if not given)."""
+    from transformers import AutoConfig, AutoTokenizer
 
     from prompt_recycling.embeddings import resolve_model_dir
 
     model_dir = resolve_model_dir(model)
     config = AutoConfig.from_pretrained(model_dir)
-    kind = kind or detect_kind(config)
-    if kind not in ADAPTERS:
-        raise RecyclingError(f"unknown model kind {kind!r}; expected one of {KINDS}")
-    loader = {"seq2seq": AutoModelForSeq2SeqLM, "causal": AutoModelForCausalLM}.get(kind, AutoModel)
-    net = loader.from_pretrained(Path(model_dir))
+    architecture = architecture or detect_architecture(config)
+    if architecture not in ADAPTERS:
+        raise RecyclingError(
+            f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}"
+        )
+    net = auto_class(architecture).from_pretrained(Path(model_dir))
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    return ADAPTERS[kind](
+    return ADAPTERS[architecture](
         net,
         tokenizer,
         labels,
@@ -85,5 +90,5 @@ def load_adapter(
         max_length=max_length,
         device=device,
         bf16=bf16,
-        **kind_options,
+        **options,
     )

@@ -1,5 +1,5 @@
-"""The part every model kind shares: a frozen model, its tokenizer, the verbalizers, device and
-precision, and the prompt checks and embedding helpers the kinds build on.
+"""The part every architecture shares: a frozen model, its tokenizer, the verbalizers, device and
+precision, and the prompt checks and embedding helpers the architectures build on.
 
 **Every condition sees the same text.** ``max_length`` is the budget of the *text* tokens
 (template and special tokens included); a prompt of length P is added on top, so zero-shot,
@@ -20,12 +20,11 @@ from prompt_recycling.device import autocast, pick_device, resolve_bf16
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.modelinfo import check_fits, usable_positions
 
-KINDS = ("seq2seq", "causal", "encoder")
 DEFAULT_TEMPLATES = {"seq2seq": "{text}", "causal": "{text}\nSentiment:", "encoder": "{text}"}
 
 
-def detect_kind(config) -> str:
-    """Model kind from a transformers config."""
+def detect_architecture(config) -> str:
+    """Architecture from a transformers config."""
     if getattr(config, "is_encoder_decoder", False):
         return "seq2seq"
     archs = config.architectures or []
@@ -47,7 +46,7 @@ def detect_kind(config) -> str:
 class ModelAdapter:
     """Common part: a frozen model, its tokenizer, the verbalizers, device and precision."""
 
-    kind = ""
+    architecture = ""
 
     def __init__(
         self,
@@ -66,7 +65,7 @@ class ModelAdapter:
         self.model = model.to(self.device).eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.labels = list(labels)
-        self.template = template or DEFAULT_TEMPLATES[self.kind]
+        self.template = template or DEFAULT_TEMPLATES[self.architecture]
         self.max_length = max_length
         self.bf16 = bf16
         if tokenizer.pad_token_id is None:  # GPT-2 style tokenizers: pad with EOS, masked anyway

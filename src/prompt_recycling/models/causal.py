@@ -16,7 +16,7 @@ from prompt_recycling.models.base import ModelAdapter, _token_logprobs
 
 
 class CausalAdapter(ModelAdapter):
-    kind = "causal"
+    architecture = "causal"
 
     def __init__(self, *args, label_prefix: str = " ", **kwargs):
         self.label_prefix = label_prefix

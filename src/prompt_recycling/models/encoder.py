@@ -14,7 +14,7 @@ from prompt_recycling.models.base import ModelAdapter
 
 
 class EncoderAdapter(ModelAdapter):
-    kind = "encoder"
+    architecture = "encoder"
 
     def __init__(self, *args, temperature: float = 20.0, **kwargs):
         self.temperature = temperature

@@ -100,7 +100,7 @@ class Seq2SeqAdapter(ModelAdapter):
     row per (example, label) pair.
     """
 
-    kind = "seq2seq"
+    architecture = "seq2seq"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

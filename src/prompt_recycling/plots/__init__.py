@@ -7,7 +7,7 @@
   untrained initial prompt (a control).
 - ``performance_vs_words``: mean gain over zero-shot (points) by the number of words fitting the
   recycler, at the last step, with 95% bands.
-- both again by pair kind (columns), share / gain panels only;
+- both again by size relation (columns), share / gain panels only;
 - ``label_bias``: every recycled prompt's accuracy (trained source prompts, steps > 0) against
   the share of test examples it predicts as the last label (e.g. "positive"), with the other
   conditions, so a collapse onto one label shows at a glance.
@@ -17,6 +17,6 @@ are drawn once, labelled with both names.
 """
 
 from prompt_recycling.plots.figures import plot_all
-from prompt_recycling.plots.panels import COLORS, KIND_ORDER, MARKERS, STYLE
+from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, STYLE
 
-__all__ = ["COLORS", "KIND_ORDER", "MARKERS", "STYLE", "plot_all"]
+__all__ = ["COLORS", "SIZE_ORDER", "MARKERS", "STYLE", "plot_all"]

@@ -1,5 +1,5 @@
 """The figures themselves (listed in :mod:`prompt_recycling.plots`), each laid out from the
-panels of :mod:`prompt_recycling.plots.panels` over data sets and pair kinds.
+panels of :mod:`prompt_recycling.plots.panels` over data sets and size relations.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from prompt_recycling import paths
 from prompt_recycling.analysis import comparisons
 from prompt_recycling.plots.panels import (
     COLORS,
-    KIND_ORDER,
     MARKERS,
+    SIZE_ORDER,
     STYLE,
     _accuracy_panel,
     _legend,
@@ -43,7 +43,7 @@ def plot_all(
     comp = comparisons(table)
     comp["same_as"] = comp.same_as.fillna("")
     datasets = sorted(comp.dataset.unique())
-    kinds = [k for k in KIND_ORDER if k in set(comp.pair_kind)]
+    relations = [k for k in SIZE_ORDER if k in set(comp.size_relation)]
     methods = _methods(comp)
     w, h, dpi = style["width"], style["height"], style["dpi"]
     written = []
@@ -55,26 +55,31 @@ def plot_all(
     fig, axes = plt.subplots(len(datasets), 2, squeeze=False, figsize=(2 * w, h * len(datasets)))
     for i, d in enumerate(datasets):
         c = comp[comp.dataset == d]
-        c = c[(c.kind == "identity") | (c.vocab_size == default_size(c[c.kind == "recycled"]))]
+        c = c[
+            (c.condition == "identity")
+            | (c.vocab_size == default_size(c[c.condition == "recycled"]))
+        ]
         steps = sorted(int(s) for s in c.step.unique())
-        _share_panel(axes[i][0], c[c.kind == "recycled"], steps, methods, seed)
+        _share_panel(axes[i][0], c[c.condition == "recycled"], steps, methods, seed)
         _accuracy_panel(axes[i][1], table, c, d, steps, methods)
         for ax, what in zip(axes[i], ("recyclability", "accuracy"), strict=True):
             ax.set_title(f"{titles.get(d, d)}: {what}", fontsize=style["font_size"])
     _legend(fig, axes)
     written += _save(fig, plt, out_dir, paths.FIG_STEPS, dpi)
 
-    # the same share panel, by pair kind
+    # the same share panel, by size relation
     fig, axes = plt.subplots(
         len(datasets),
-        len(kinds),
+        len(relations),
         squeeze=False,
         sharey=True,
-        figsize=(w * len(kinds), h * len(datasets)),
+        figsize=(w * len(relations), h * len(datasets)),
     )
     for i, d in enumerate(datasets):
-        for j, k in enumerate(kinds):
-            c = comp[(comp.dataset == d) & (comp.kind == "recycled") & (comp.pair_kind == k)]
+        for j, k in enumerate(relations):
+            c = comp[
+                (comp.dataset == d) & (comp.condition == "recycled") & (comp.size_relation == k)
+            ]
             if len(c):
                 c = c[c.vocab_size == default_size(c)]
                 _share_panel(axes[i][j], c, sorted(int(s) for s in c.step.unique()), methods, seed)
@@ -82,9 +87,9 @@ def plot_all(
     _legend(fig, axes)
     written += _save(fig, plt, out_dir, paths.FIG_STEPS_BY_SIZE, dpi)
 
-    # performance vs words, pooled and by pair kind
+    # performance vs words, pooled and by size relation
     for facet in (False, True):
-        cols = kinds if facet else [None]
+        cols = relations if facet else [None]
         fig, axes = plt.subplots(
             len(datasets),
             len(cols),
@@ -94,8 +99,8 @@ def plot_all(
         )
         for i, d in enumerate(datasets):
             for j, k in enumerate(cols):
-                c = comp[(comp.dataset == d) & (comp.kind == "recycled")]
-                c = c[c.pair_kind == k] if k else c
+                c = comp[(comp.dataset == d) & (comp.condition == "recycled")]
+                c = c[c.size_relation == k] if k else c
                 if len(c):
                     _words_panel(axes[i][j], c, methods, seed)
                 title = titles.get(d, d) + (f"\n{k}" if k else "")
@@ -127,8 +132,8 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         first = t.label_shares.iloc[0] if len(t) else ""
         if first:
             last_label = list(json.loads(first))[-1]
-        t = t[~t.kind.isin(["recycled", "identity", "tuned"]) | (t.step > 0)]  # trained only
-        rec = t[(t.kind == "recycled") & (t.same_as.fillna("") == "")]
+        t = t[~t.condition.isin(["recycled", "identity", "tuned"]) | (t.step > 0)]  # trained only
+        rec = t[(t.condition == "recycled") & (t.same_as.fillna("") == "")]
         for m, label in methods.items():
             g = rec[rec.method == m]
             ax.scatter(
@@ -147,9 +152,9 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
             ("zero-shot", "*", "red", "zero-shot"),
         ]
         targets = set(rec.model)
-        for kind, marker, color, label in refs:
-            g = t[(t.kind == kind) & t.model.isin(targets)]
-            size = 90 if kind == "zero-shot" else 18
+        for condition, marker, color, label in refs:
+            g = t[(t.condition == condition) & t.model.isin(targets)]
+            size = 90 if condition == "zero-shot" else 18
             ax.scatter(
                 g.last_share,
                 100 * g.accuracy,

@@ -14,7 +14,7 @@ from prompt_recycling.analysis import gain
 COLORS = {"v2v-lin": "#1b9e77", "v2v-nn": "#d95f02", "lin-comb": "#7570b3"}
 MARKERS = {"v2v-lin": "o", "v2v-nn": "^", "lin-comb": "s"}
 STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
-KIND_ORDER = ("same-size", "small->large", "large->small")
+SIZE_ORDER = ("same-size", "small->large", "large->small")
 LEGEND_WIDTH = 3.2  # inches of the longest legend entries
 
 
@@ -39,7 +39,7 @@ def _setup(style: dict):
 def _methods(comp: pd.DataFrame) -> dict[str, str]:
     """method -> legend label, leaving out methods whose prompts all equal another's."""
     out = {}
-    rec = comp[comp.kind == "recycled"]
+    rec = comp[comp.condition == "recycled"]
     for m in [m for m in COLORS if m in set(rec.method)] + sorted(set(rec.method) - set(COLORS)):
         same = set(rec[rec.method == m].same_as.fillna(""))
         if same and "" not in same:
@@ -91,7 +91,7 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
             ms=4,
             label=label,
         )
-    ident = comp[comp.kind == "identity"].groupby("step").accuracy.mean().reindex(steps)
+    ident = comp[comp.condition == "identity"].groupby("step").accuracy.mean().reindex(steps)
     if ident.notna().any():
         ax.plot(
             range(len(steps)),
@@ -103,7 +103,7 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
             ms=3.5,
             label="identity (source prompt as is)",
         )
-    tuned = test[(test.kind == "tuned") & test.model.isin(targets)]
+    tuned = test[(test.condition == "tuned") & test.model.isin(targets)]
     t = tuned.groupby("step").accuracy.mean().reindex(steps)
     ax.plot(
         range(len(steps)),
@@ -114,9 +114,9 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
         ms=3,
         label="re-tuned on target",
     )
-    zs = test[(test.kind == "zero-shot") & test.model.isin(targets)].accuracy.mean()
+    zs = test[(test.condition == "zero-shot") & test.model.isin(targets)].accuracy.mean()
     ax.axhline(100 * zs, color="0.3", ls="--", lw=1, label="target zero-shot")
-    rnd = test[(test.kind == "random") & test.model.isin(targets)].accuracy.mean()
+    rnd = test[(test.condition == "random") & test.model.isin(targets)].accuracy.mean()
     if pd.notna(rnd):
         ax.axhline(100 * rnd, color="0.6", ls=":", lw=1.2, label="target random prompts")
     ax.set_ylabel("target accuracy (%)")
