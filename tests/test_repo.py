@@ -123,3 +123,14 @@ def test_scripts_take_what_their_rule_declares_not_the_config():
         text = script.read_text()
         assert ".config" not in text, f"{script.name} reads the whole config"
         assert len(text.splitlines()) <= 30, f"{script.name} is more than a thin adapter"
+
+
+def test_profiles_name_only_rules_the_workflow_has():
+    rules = set()
+    for smk in [ROOT / "Snakefile", *(ROOT / "workflow/rules").glob("*.smk")]:
+        rules |= set(re.findall(r"^rule (\w+):", smk.read_text(), re.M))
+    assert {"train_prompts", "evaluate_baseline", "all"} <= rules
+    for profile in sorted((ROOT / "profiles").glob("*/config.yaml")):
+        settings = yaml.safe_load(profile.read_text())
+        named = set(settings.get("set-threads") or {}) | set(settings.get("set-resources") or {})
+        assert named <= rules, f"{profile.parent.name}: no rule {sorted(named - rules)}"
