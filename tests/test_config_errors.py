@@ -140,7 +140,7 @@ CASES = [
     # templates, sources, labels, splits
     ("model template without {text}", setter(*A, "template", value="Review:"), "models.tiny-a.template", "must contain {text}"),
     ("data set template without {text}", setter(*D, "template", value="Review: [X]"), "datasets.tiny-sst.template", "must contain {text}"),
-    ("template with another field", setter(*D, "template", value="{text} {label}"), "datasets.tiny-sst.template", "braces other than {text}"),
+    ("template with another field", setter(*D, "template", value="{text} {label}"), "datasets.tiny-sst.template", "must contain {text} once and no other field"),
     ("missing model path", setter(*A, "source", value={"path": "no/such/model"}), "models.tiny-a.source.path", "does not exist"),
     ("missing data path", setter(*D, "source", value={"path": "no/such/data"}), "datasets.tiny-sst.source.path", "does not exist"),
     ("two sources", setter(*A, "source", "hub", value="org/model"), "models.tiny-a.source", "needs exactly one of hub, path, pypi"),

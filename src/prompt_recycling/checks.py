@@ -11,7 +11,7 @@ from pathlib import Path
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.plan import Grid
 from prompt_recycling.plan import key_error as _key_error
-from prompt_recycling.settings import TuneConfig
+from prompt_recycling.settings import TuneConfig, defaults, template_problem
 
 
 def plan(config: dict, locate=None) -> Grid:
@@ -101,18 +101,9 @@ def _check_source(source: dict, key: str) -> str:
 
 
 def _check_template(template: str | None, key: str) -> None:
-    if template is None:
-        return
-    if "{text}" not in template:
-        raise _key_error(key, f"must contain {{text}} (where the text goes), got {template!r}")
-    try:
-        template.format(text="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise _key_error(
-            key,
-            f"{template!r} has braces other than {{text}} ({exc!r}); write {{{{ }}}} for literal "
-            "braces",
-        ) from None
+    problem = None if template is None else template_problem(template)
+    if problem:
+        raise _key_error(key, problem)
 
 
 def _check_model(spec: dict, key: str) -> None:
@@ -138,7 +129,8 @@ def _check_dataset(name: str, spec: dict) -> None:
             f"format {fmt} keeps its source's own splits; splits apply to "
             f"{', '.join(RESPLIT_FORMATS)} (cap sizes with max_train / max_eval)",
         )
-    labels = list(spec.get("labels", ["negative", "positive"]))
+    spec = {**defaults("datasets", "*"), **spec}  # a config that was not validated
+    labels = list(spec["labels"])
     if fmt == "vader-rt":
         vader_label_ids(labels, f"{key}.labels")
     if fmt in HUB_FORMATS and len(labels) != 2:
@@ -161,9 +153,7 @@ def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
             for split in SPLITS:
                 read_examples(path / f"{split}.jsonl", labels)
             return
-        kwargs = (
-            {"threshold": spec.get("threshold", 0.5), "name": name} if fmt == "vader-rt" else {}
-        )
+        kwargs = {"threshold": spec["threshold"], "name": name} if fmt == "vader-rt" else {}
         n = len(dedupe(READERS[fmt](path, labels, **kwargs)))
     except (ValueError, OSError) as exc:  # RecyclingError is a ValueError
         if str(exc).startswith("config key"):

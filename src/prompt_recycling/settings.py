@@ -48,6 +48,24 @@ def choices(*keys: str) -> tuple:
     return tuple(node["enum"])
 
 
+def template_problem(template: str) -> str | None:
+    """Why ``template`` is not a usable input template, or None. A template places the text
+    once as ``{text}`` and has no other field (the models fill it with ``str.format`` and split
+    it at ``{text}``); literal braces are written ``{{ }}``."""
+    import string
+
+    try:
+        fields = [f[1] for f in string.Formatter().parse(template) if f[1] is not None]
+    except ValueError as exc:
+        return f"{template!r} is not a format string ({exc}); write {{{{ }}}} for literal braces"
+    if "text" not in fields:
+        return f"{template!r} must contain {{text}} (where the text goes)"
+    if fields != ["text"]:
+        braces = "literal braces: {{ }}"
+        return f"{template!r} must contain {{text}} once and no other field ({braces})"
+    return None
+
+
 def _named(cls_name: str, key: str, value, why: str) -> RecyclingError:
     return RecyclingError(f"{cls_name}.{key} = {value!r}: {why}")
 
@@ -169,8 +187,9 @@ class ReaderConfig:
             raise _named("ReaderConfig", "labels", list(self.labels), "need 2+ distinct labels")
         _check(self, positive=("max_length",))
         _check(self, members={"architecture": (None, *ARCHITECTURES)})
-        if self.template is not None and "{text}" not in self.template:
-            raise _named("ReaderConfig", "template", self.template, "must contain {text}")
+        problem = None if self.template is None else template_problem(self.template)
+        if problem:
+            raise RecyclingError(f"ReaderConfig.template: {problem}")
 
 
 @dataclass

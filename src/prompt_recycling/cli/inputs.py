@@ -8,10 +8,10 @@ import argparse
 import contextlib
 import math
 import os
-import string
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.settings import template_problem
 
 # --- argument types: a bad value is an argparse error naming the flag -------------------------
 
@@ -50,16 +50,11 @@ def steps_list(text: str) -> list[int]:
 
 
 def template_arg(text: str) -> str:
-    """A template places the text once as ``{text}`` and has no other field (the models fill
-    it with ``str.format`` and split it at ``{text}``): checked before a model loads."""
-    try:
-        fields = [f[1:] for f in string.Formatter().parse(text) if f[1] is not None]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a format string: {exc}") from None
-    if fields != [("text", "", None)]:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} must contain {{text}} once and no other {{field}}"
-        )
+    """A usable input template (:func:`prompt_recycling.settings.template_problem`), checked
+    before a model loads."""
+    problem = template_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

@@ -35,6 +35,7 @@ from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fetch.registry import fetch_pypi
 from prompt_recycling.fetch.source import config_entry, file_sha256, source_origin
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.settings import defaults
 
 SPLITS = ("train", "validation", "test")
 
@@ -191,13 +192,14 @@ def prepare_dataset(
     ``seed``, ``threshold`` (vader-rt), ``max_train`` / ``max_eval`` (caps). The title is left
     out of the manifest: it is cosmetic, and a rename must not make the splits stale.
     """
-    labels = list(spec.get("labels", ["negative", "positive"]))
+    spec = {**defaults("datasets", "*"), **spec}  # a config that was not validated
+    labels = list(spec["labels"])
     fmt = spec.get("format")
-    seed = int(spec.get("seed", 0))
+    seed = int(spec["seed"])
     if fmt in READERS:
         kwargs = {}
         if fmt == "vader-rt":
-            kwargs = {"threshold": float(spec.get("threshold", 0.5)), "name": name}
+            kwargs = {"threshold": float(spec["threshold"]), "name": name}
         examples = READERS[fmt](Path(source_path), labels, **kwargs)
         if any(not 0 <= ex.label < len(labels) for ex in examples):
             raise RecyclingError(f"{name}: a label falls outside the verbalizers {labels}")
