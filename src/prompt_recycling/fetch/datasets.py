@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -112,29 +111,33 @@ def dedupe(examples: list[Example]) -> list[Example]:
     return out
 
 
-def stratified_take(examples: list[Example], n: int) -> tuple[list[Example], list[Example]]:
-    """Take ``n`` examples keeping the class proportions; return (taken, rest), order kept."""
+def stratified_take(
+    examples: list[Example], n: int, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """``n`` examples drawn keeping the class proportions, and the rest
+    (``sklearn.model_selection.train_test_split(stratify=)``; seeded)."""
+    from sklearn.model_selection import train_test_split
+
     if n > len(examples):
         raise RecyclingError(f"asked for {n} examples but only {len(examples)} are left")
-    counts = Counter(ex.label for ex in examples)
-    quota = {c: n * k // len(examples) for c, k in counts.items()}
-    for c in sorted(counts, key=lambda c: -(n * counts[c] / len(examples) - quota[c])):
-        if sum(quota.values()) < n:
-            quota[c] += 1
-    taken, rest = [], []
-    for ex in examples:
-        if quota[ex.label] > 0:
-            quota[ex.label] -= 1
-            taken.append(ex)
-        else:
-            rest.append(ex)
-    return taken, rest
+    if n == len(examples):
+        return list(examples), []
+    if n == 0:
+        return [], list(examples)
+    labels = [ex.label for ex in examples]
+    try:
+        taken, rest = train_test_split(
+            examples, train_size=n, stratify=labels, random_state=seed, shuffle=True
+        )
+    except ValueError:  # a class too small to stratify (fewer than 2, or n < classes)
+        taken, rest = train_test_split(examples, train_size=n, random_state=seed, shuffle=True)
+    return list(taken), list(rest)
 
 
 def split(examples: list[Example], sizes: dict, seed: int) -> dict[str, list[Example]]:
-    """Seeded shuffle, then stratified splits of the given sizes (None = all that is left)."""
+    """Stratified, seeded splits of the given sizes (None = all that is left), sized splits
+    first, after removing repeated texts."""
     pool = dedupe(examples)
-    random.Random(seed).shuffle(pool)
     want = {s: sizes.get(s) for s in SPLITS}
     fixed = sum(v for v in want.values() if v)
     if fixed > len(pool):
@@ -144,17 +147,15 @@ def split(examples: list[Example], sizes: dict, seed: int) -> dict[str, list[Exa
     out = {}
     for name in sorted(SPLITS, key=lambda s: want[s] is None):  # sized splits first
         n = want[name] if want[name] is not None else len(pool)
-        out[name], pool = stratified_take(pool, n)
+        out[name], pool = stratified_take(pool, n, seed)
     return out
 
 
 def cap(examples: list[Example], n: int | None, seed: int) -> list[Example]:
-    """At most ``n`` examples: seeded shuffle, then a stratified take."""
+    """At most ``n`` examples, stratified and seeded."""
     if n is None or n >= len(examples):
         return examples
-    pool = list(examples)
-    random.Random(seed).shuffle(pool)
-    return stratified_take(pool, n)[0]
+    return stratified_take(list(examples), n, seed)[0]
 
 
 HUB_TEXT_KEYS = {"hub-glue-sst2": ("sentence", "validation"), "hub-imdb": ("text", "test")}
