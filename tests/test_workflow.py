@@ -89,6 +89,18 @@ def test_default_config_dry_run_matches_the_grid(tmp_path):
         "all": 1,
         "total": 38,
     }
+    # the report stage target: every job but the default target's own
+    report = smk(
+        "-n",
+        "report_all",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(ROOT / "config/config.yaml"),
+        cwd=tmp_path,
+    )
+    stats = job_stats(report.stdout)
+    assert stats.pop("report_all") == 1 and stats["total"] == 38 and "all" not in stats
 
 
 def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):

@@ -63,7 +63,10 @@ def _onnx_weights(onnx_path: Path, param_names: list[str]) -> dict:
     from onnx import numpy_helper
 
     graph = onnx.load(str(onnx_path)).graph
-    arrays = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    from tqdm.auto import tqdm
+
+    weights = tqdm(graph.initializer, desc=f"reading {onnx_path.name}", unit=" tensors")
+    arrays = {t.name: numpy_helper.to_array(t) for t in weights}
 
     def match(path: str) -> str | None:
         hits = [p for p in param_names if path == p or path.endswith("." + p)]

@@ -194,7 +194,10 @@ class V2VMLP(Recycler):
         # per step at paper size on a 2-core CPU, where the optimizer is a third of the step).
         opt = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, fused=True)
         cfg.losses = []
-        for _ in range(cfg.epochs):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(range(cfg.epochs), desc="v2v-nn", unit="epoch", mininterval=1.0)
+        for _ in bar:
             order = torch.randperm(len(x), generator=gen)
             total = 0.0
             for start in range(0, len(x), cfg.batch_size):
@@ -205,6 +208,7 @@ class V2VMLP(Recycler):
                 opt.step()
                 total += loss.item() * len(batch)
             cfg.losses.append(total / len(x))
+            bar.set_postfix(mse=f"{cfg.losses[-1]:.4g}", refresh=False)
 
     def _apply(self, ps):
         import torch

@@ -113,3 +113,11 @@ rule write_report:
         analysis=config["analysis"],
     script:
         "../scripts/report.py"
+
+
+rule report_all:
+    """Everything `snakemake --report report.html` puts in the HTML report."""
+    input:
+        paths.REPORT,
+        TABLES,
+        FIGURES,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from prompt_recycling import __version__
-from prompt_recycling.cli.commands import add_demo, add_fetch, add_recycle
+from prompt_recycling.cli.commands import add_demo, add_fetch, add_recycle, add_status
 from prompt_recycling.cli.inputs import bad_input_message
 from prompt_recycling.cli.tuning import add_evaluate, add_tune
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate(sub)
     add_fetch(sub)
     add_demo(sub)
+    add_status(sub)
     return parser
 
 

@@ -29,6 +29,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fetch.registry import fetch_pypi
@@ -70,7 +72,8 @@ def read_vader_rt(
     path = _find(root, "movieReviewSnippets_GroundTruth.txt")
     out = []
     with open(path, encoding="latin-1", newline="") as f:
-        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        for row in tqdm(rows, desc=f"reading {path.name}", unit=" sentences", mininterval=1.0):
             if len(row) < 3:
                 continue
             score, text = float(row[1]), row[2].strip()
@@ -88,7 +91,7 @@ def read_imdb_csv(root: Path, labels: list[str]) -> list[Example]:
             raise RecyclingError(
                 f"{path.name}: expected columns 'review' and 'sentiment', got {reader.fieldnames}"
             )
-        for row in reader:
+        for row in tqdm(reader, desc=f"reading {path.name}", unit=" reviews", mininterval=1.0):
             if row["sentiment"] not in labels:
                 raise RecyclingError(
                     f"{path.name}: label {row['sentiment']!r} is not one of {labels}"
@@ -231,7 +234,7 @@ def prepare_dataset(
     }
     Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir, directory=True) as tmp:
-        for s, exs in splits.items():
+        for s, exs in tqdm(splits.items(), desc="writing splits", unit=" splits"):
             write_examples(exs, tmp / f"{s}.jsonl")
             counts = Counter(labels[ex.label] for ex in exs)
             manifest["splits"][s] = {

@@ -26,6 +26,7 @@ done, and a verified cache is reused.
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import json
 import os
@@ -69,6 +70,31 @@ def _pip_locations() -> tuple[list[str], list[str]]:
         elif name == "find-links":
             links += value.split()
     return [index, *extra], links
+
+
+def _bytes_bar(total: int | None, desc: str):
+    """A progress bar in bytes (the job log shows how far a large fetch is)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, mininterval=1.0
+    )
+
+
+def _copy(src, dst, bar) -> None:
+    while chunk := src.read(1 << 20):
+        dst.write(chunk)
+        bar.update(len(chunk))
+
+
+def _download(url: str, path: Path) -> None:
+    """Stream ``url`` into ``path`` with a progress bar."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as out:
+        size = int(response.headers.get("Content-Length") or 0) or None
+        with _bytes_bar(size, path.name) as bar:
+            _copy(response, out, bar)
 
 
 def _read_url(url: str, accept: str | None = None) -> bytes:
@@ -119,14 +145,15 @@ def _download_sdist(art: dict, dest: Path, find_links: str | None) -> None:
     for index in indexes:
         for name, url in _index_files(index, package):
             if _is_sdist_of(name, package, version):
-                (dest / name).write_bytes(_read_url(url.split("#")[0]))
+                _download(url.split("#")[0], dest / name)
                 return
     where = find_links or ", ".join(indexes + links)
     raise RecyclingError(f"could not download {package}=={version} (sdist): not found in {where}")
 
 
 def _download_wheel(art: dict, dest: Path, find_links: str | None) -> None:
-    """``pip download`` of a wheel: pip reads its metadata from the file and runs nothing."""
+    """``pip download`` of a wheel: pip reads its metadata from the file and runs nothing. Its
+    output (with its progress bar in bytes) goes to the job's log as it comes."""
     name = f"{art['package']}=={art['version']}"
     cmd = [
         sys.executable,
@@ -134,7 +161,8 @@ def _download_wheel(art: dict, dest: Path, find_links: str | None) -> None:
         "pip",
         "download",
         "--no-deps",
-        "--quiet",
+        "--progress-bar",
+        "on",
         "--disable-pip-version-check",
         "--only-binary",
         ":all:",
@@ -144,10 +172,17 @@ def _download_wheel(art: dict, dest: Path, find_links: str | None) -> None:
     ]
     if find_links:
         cmd += ["--no-index", "--find-links", find_links]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "pip failed"
-        raise RecyclingError(f"could not download {name} (wheel): {why}")
+    tail: collections.deque[str] = collections.deque(maxlen=20)
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as pip:
+        for line in pip.stdout:
+            print(line, end="", flush=True)
+            if line.strip():
+                tail.append(line.strip())
+    if pip.returncode != 0:
+        errors = [t for t in tail if t.startswith("ERROR")] or list(tail) or ["pip failed"]
+        raise RecyclingError(f"could not download {name} (wheel): {errors[-1]}")
 
 
 def download_artifact(art: dict, cache: Path, find_links: str | None = None) -> Path:
@@ -207,19 +242,17 @@ def _extract(archive: Path, patterns: list[str], dest: Path) -> list[Path]:
     if missing:
         raise RecyclingError(f"{archive.name} has no member matching {missing}")
     out = []
-    with handle:
+    zipped = isinstance(handle, zipfile.ZipFile)
+    sizes = [handle.getinfo(n).file_size if zipped else handle.getmember(n).size for n in chosen]
+    with handle, _bytes_bar(sum(sizes), f"extracting {archive.name}") as bar:
         for name in chosen:
             target = dest / name
             if not target.resolve().is_relative_to(dest.resolve()):
                 raise RecyclingError(f"unsafe member path {name!r} in {archive.name}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            src = (
-                handle.open(name)
-                if isinstance(handle, zipfile.ZipFile)
-                else handle.extractfile(name)
-            )
+            src = handle.open(name) if zipped else handle.extractfile(name)
             with src, open(target, "wb") as f:
-                shutil.copyfileobj(src, f)
+                _copy(src, f, bar)
             out.append(target)
     return out
 

@@ -1,0 +1,151 @@
+"""How far a grid is: jobs per stage done, running and left, and a rough time left.
+
+Snakemake decides: a dry run lists every job of the grid (``--forceall``) and the jobs still to
+run, each with its outputs (a changed config included); the outputs of jobs running now (or
+killed) carry an ``incomplete`` record under ``.snakemake/``; the benchmark files of finished
+jobs give each rule's mean seconds per job. No lock is taken: a running grid is left alone.
+Torch-free.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from prompt_recycling.errors import RecyclingError
+
+STAGES = (  # rule -> stage, in the order a grid runs
+    ("fetch_model", "fetch"),
+    ("prepare_data", "fetch"),
+    ("train_prompts", "prompts"),
+    ("describe_pair", "recyclers"),
+    ("fit_recyclers", "recyclers"),
+    ("evaluate_baseline", "evaluations"),
+    ("evaluate_tuned", "evaluations"),
+    ("evaluate_recycled", "evaluations"),
+    ("aggregate", "report"),
+    ("analyse", "report"),
+    ("figures", "report"),
+    ("write_report", "report"),
+)
+
+
+def dry_run(snakemake_args: list[str], workdir: str | Path = ".", forceall: bool = False) -> str:
+    """The text of ``snakemake -n`` (every job with ``forceall``), taking no lock."""
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--nolock", "--rerun-incomplete"]
+    cmd += ["--cores", "1", *(["--forceall"] if forceall else []), *snakemake_args]
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+    text = done.stdout + done.stderr
+    if "Job stats:" not in text and "Nothing to be done" not in text:
+        lines = [line for line in text.splitlines() if line.strip()]
+        raise RecyclingError(f"snakemake -n failed: {lines[-1] if lines else '?'}")
+    return text
+
+
+def pending_jobs(text: str) -> list[tuple[str, list[str]]]:
+    """(rule, outputs) of every job a dry run lists."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
+        head = re.match(r"(?:local)?rule (\w+):", block)
+        if head:
+            out = re.search(r"^\s+output: (.*)$", block, re.M)
+            jobs.append((head.group(1), out.group(1).split(", ") if out else []))
+    return jobs
+
+
+def job_counts(text: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count} (empty when nothing is left)."""
+    if "Job stats:" not in text:
+        return {}
+    counts = {}
+    for line in text.split("Job stats:")[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    counts.pop("total", None)
+    return counts
+
+
+def incomplete_outputs(workdir: str | Path = ".") -> set[str]:
+    """Outputs of jobs that started and did not finish (running now, or killed)."""
+    root = Path(workdir) / ".snakemake" / "incomplete"
+    out = set()
+    for f in root.rglob("*") if root.is_dir() else []:
+        if f.is_file():
+            code = "".join(part.removeprefix("@") for part in f.relative_to(root).parts)
+            try:
+                out.add(base64.urlsafe_b64decode(code).decode())
+            except (ValueError, UnicodeDecodeError):
+                continue
+    return out
+
+
+def seconds_per_job(workdir: str | Path = ".") -> dict[str, float]:
+    """Mean wall seconds of a finished job, per rule, from ``benchmarks/<rule>/...tsv``."""
+    times = defaultdict(list)
+    for f in (Path(workdir) / "benchmarks").rglob("*.tsv"):
+        rule = f.relative_to(Path(workdir) / "benchmarks").parts[0]
+        rows = list(csv.DictReader(f.open(), delimiter="\t"))
+        times[rule] += [float(r["s"]) for r in rows if r.get("s")]
+    return {rule: sum(v) / len(v) for rule, v in times.items() if v}
+
+
+def job_states(
+    every: dict[str, int], pending: list[tuple[str, list[str]]], incomplete: set[str]
+) -> dict[str, dict[str, int]]:
+    """Per rule: jobs ``done`` (not pending), ``running`` (pending, an output incomplete) and
+    ``left``; ``every``: all jobs per rule, ``pending``: what a dry run would still run."""
+    running = Counter(rule for rule, outs in pending if incomplete & set(outs))
+    todo = Counter(rule for rule, _ in pending)
+    return {
+        rule: {
+            "done": n - todo[rule],
+            "running": running[rule],
+            "left": todo[rule] - running[rule],
+        }
+        for rule, n in every.items()
+        if rule != "all"  # the default target, not a job
+    }
+
+
+def status_table(states: dict[str, dict[str, int]], seconds: dict[str, float], cores: int) -> str:
+    """The stages as a table, with a rough time left (mean seconds per job of the stage's
+    finished jobs, jobs spread over ``cores``; stages with no finished job yet: unknown)."""
+    order = [rule for rule, _ in STAGES] + sorted(set(states) - {r for r, _ in STAGES})
+    stage_of = dict(STAGES)
+    lines = ["stage        rule                 done  running  left", "-" * 54]
+    totals = {"done": 0, "running": 0, "left": 0}
+    left_s, unknown = 0.0, []
+    for rule in order:
+        if rule not in states:
+            continue
+        s = states[rule]
+        for k in totals:
+            totals[k] += s[k]
+        stage = stage_of.get(rule, "-")
+        lines.append(f"{stage:12} {rule:20} {s['done']:4d} {s['running']:8d} {s['left']:5d}")
+        pending = s["left"] + s["running"]
+        if pending:
+            if rule in seconds:
+                left_s += pending * seconds[rule]
+            else:
+                unknown.append(rule)
+    lines.append("-" * 54)
+    lines.append(
+        f"{'all':12} {'':20} {totals['done']:4d} {totals['running']:8d} {totals['left']:5d}"
+    )
+    if totals["left"] + totals["running"]:
+        eta = f"about {left_s / max(cores, 1) / 60:.0f} min on {cores} core(s)"
+        lines.append(
+            f"time left: {eta}"
+            + (f", plus {', '.join(unknown)} (no finished job yet)" if unknown else "")
+        )
+    else:
+        lines.append("the grid is complete")
+    return "\n".join(lines)
