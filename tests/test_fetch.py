@@ -232,7 +232,7 @@ def test_an_sdist_comes_from_the_index_as_a_file_and_nothing_of_it_runs(tmp_path
     (index / "evilsdist/index.html").write_text(
         f'<html><body><a href="{sdist.as_uri()}#sha256={sha(sdist)}">{sdist.name}</a></body></html>'
     )
-    monkeypatch.setattr(registry, "_pip_locations", lambda: ([index.as_uri()], []))
+    monkeypatch.setattr(registry, "pip_locations", lambda: ([index.as_uri()], []))
     art = {"package": "EvilSdist", "version": "1.0", "dist": "sdist", "sha256": sha(sdist)}
     path = download_artifact(art, tmp_path / "cache")
     assert path.read_bytes() == sdist.read_bytes() and not ran.exists()

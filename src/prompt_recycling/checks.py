@@ -154,7 +154,7 @@ def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
                 read_examples(path / f"{split}.jsonl", labels)
             return
         kwargs = {"threshold": spec["threshold"], "name": name} if fmt == "vader-rt" else {}
-        n = len(dedupe(READERS[fmt](path, labels, **kwargs)))
+        n = len(dedupe(READERS[fmt](path, labels, progress=False, **kwargs)))
     except (ValueError, OSError) as exc:  # RecyclingError is a ValueError
         if str(exc).startswith("config key"):
             raise

@@ -7,6 +7,7 @@ Layout::
     resources/models/<name>/                                     a transformers model folder
     resources/data/<name>/{train,validation,test}.jsonl, manifest.json
 
+:mod:`.index` reads a package index the way pip would and downloads with progress;
 :mod:`.source` looks up an entry, tells its source's origin (hub, path or pypi) and fingerprints
 what was fetched; :mod:`.registry` fetches a ``pypi:`` source's pinned artifacts; :mod:`.models`
 makes a model loadable (converting it where needed); :mod:`.datasets` reads a data set's source

@@ -66,14 +66,19 @@ def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
 
 
 def read_vader_rt(
-    root: Path, labels: list[str], threshold: float = 0.5, name: str = "<name>"
+    root: Path,
+    labels: list[str],
+    threshold: float = 0.5,
+    name: str = "<name>",
+    progress: bool = True,
 ) -> list[Example]:
     negative, positive = vader_label_ids(labels, f"datasets.{name}.labels")
     path = _find(root, "movieReviewSnippets_GroundTruth.txt")
     out = []
     with open(path, encoding="latin-1", newline="") as f:
         rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for row in tqdm(rows, desc=f"reading {path.name}", unit=" sentences", mininterval=1.0):
+        rows = tqdm(rows, f"reading {path.name}", unit=" sentences", disable=not progress)
+        for row in rows:
             if len(row) < 3:
                 continue
             score, text = float(row[1]), row[2].strip()
@@ -82,7 +87,7 @@ def read_vader_rt(
     return out
 
 
-def read_imdb_csv(root: Path, labels: list[str]) -> list[Example]:
+def read_imdb_csv(root: Path, labels: list[str], progress: bool = True) -> list[Example]:
     path = _find(root, "*.csv")
     out = []
     with open(path, encoding="utf-8", newline="") as f:
@@ -91,7 +96,7 @@ def read_imdb_csv(root: Path, labels: list[str]) -> list[Example]:
             raise RecyclingError(
                 f"{path.name}: expected columns 'review' and 'sentiment', got {reader.fieldnames}"
             )
-        for row in tqdm(reader, desc=f"reading {path.name}", unit=" reviews", mininterval=1.0):
+        for row in tqdm(reader, f"reading {path.name}", unit=" reviews", disable=not progress):
             if row["sentiment"] not in labels:
                 raise RecyclingError(
                     f"{path.name}: label {row['sentiment']!r} is not one of {labels}"

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import collections
 import fnmatch
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +38,14 @@ import zipfile
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fetch.index import (
+    bytes_bar,
+    canonical,
+    copy_with_progress,
+    download,
+    index_files,
+    pip_locations,
+)
 from prompt_recycling.fetch.source import file_sha256, tree_digest
 from prompt_recycling.fsutil import atomic_path
 
@@ -48,94 +54,18 @@ def _artifact_name(art: dict) -> str:
     return f"{art['package']}-{art['version']}-{art.get('dist', 'wheel')}"
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _pip_locations() -> tuple[list[str], list[str]]:
-    """Index URLs and find-links locations from pip's own configuration (files and
-    environment), so that an sdist comes from where pip would take it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    )
-    index, extra, links = "https://pypi.org/simple", [], []
-    for line in done.stdout.splitlines():
-        key, _, value = line.partition("=")
-        value = value.strip().strip("'\"")
-        name = key.rsplit(".", 1)[-1]
-        if name == "index-url":
-            index = value
-        elif name == "extra-index-url":
-            extra += value.split()
-        elif name == "find-links":
-            links += value.split()
-    return [index, *extra], links
-
-
-def _bytes_bar(total: int | None, desc: str):
-    """A progress bar in bytes (the job log shows how far a large fetch is)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, mininterval=1.0
-    )
-
-
-def _copy(src, dst, bar) -> None:
-    while chunk := src.read(1 << 20):
-        dst.write(chunk)
-        bar.update(len(chunk))
-
-
-def _download(url: str, path: Path) -> None:
-    """Stream ``url`` into ``path`` with a progress bar."""
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as out:
-        size = int(response.headers.get("Content-Length") or 0) or None
-        with _bytes_bar(size, path.name) as bar:
-            _copy(response, out, bar)
-
-
-def _read_url(url: str, accept: str | None = None) -> bytes:
-    import urllib.request
-
-    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()
-
-
-def _index_files(index: str, package: str) -> list[tuple[str, str]]:
-    """(file name, URL) of every file the simple index lists for ``package``."""
-    from urllib.parse import urljoin
-
-    page = f"{index.rstrip('/')}/{_canonical(package)}/"
-    try:
-        if page.startswith("file:"):
-            body, kind = _read_url(page + "index.html"), "text/html"
-        else:
-            body = _read_url(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
-            kind = "json" if body[:1] == b"{" else "text/html"
-    except OSError:
-        return []  # not on this index
-    if kind == "json":
-        return [(f["filename"], urljoin(page, f["url"])) for f in json.loads(body)["files"]]
-    links = re.findall(r'<a[^>]*href="([^"]+)"[^>]*>([^<]+)</a>', body.decode(errors="replace"))
-    return [(name.strip(), urljoin(page, href)) for href, name in links]
-
-
 def _is_sdist_of(filename: str, package: str, version: str) -> bool:
     for suffix in (".tar.gz", ".zip"):
         if filename.endswith(suffix):
             name, _, ver = filename[: -len(suffix)].rpartition("-")
-            return _canonical(name) == _canonical(package) and ver == version
+            return canonical(name) == canonical(package) and ver == version
     return False
 
 
 def _download_sdist(art: dict, dest: Path, find_links: str | None) -> None:
     """Fetch an sdist as a plain file into ``dest`` without running anything of it."""
     package, version = art["package"], art["version"]
-    indexes, links = ([], [find_links]) if find_links else _pip_locations()
+    indexes, links = ([], [find_links]) if find_links else pip_locations()
     for link in links:
         folder = Path(link.removeprefix("file://"))
         for file in sorted(folder.glob("*")) if folder.is_dir() else []:
@@ -143,9 +73,9 @@ def _download_sdist(art: dict, dest: Path, find_links: str | None) -> None:
                 shutil.copyfile(file, dest / file.name)
                 return
     for index in indexes:
-        for name, url in _index_files(index, package):
+        for name, url in index_files(index, package):
             if _is_sdist_of(name, package, version):
-                _download(url.split("#")[0], dest / name)
+                download(url.split("#")[0], dest / name)
                 return
     where = find_links or ", ".join(indexes + links)
     raise RecyclingError(f"could not download {package}=={version} (sdist): not found in {where}")
@@ -244,7 +174,7 @@ def _extract(archive: Path, patterns: list[str], dest: Path) -> list[Path]:
     out = []
     zipped = isinstance(handle, zipfile.ZipFile)
     sizes = [handle.getinfo(n).file_size if zipped else handle.getmember(n).size for n in chosen]
-    with handle, _bytes_bar(sum(sizes), f"extracting {archive.name}") as bar:
+    with handle, bytes_bar(sum(sizes), f"extracting {archive.name}") as bar:
         for name in chosen:
             target = dest / name
             if not target.resolve().is_relative_to(dest.resolve()):
@@ -252,7 +182,7 @@ def _extract(archive: Path, patterns: list[str], dest: Path) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             src = handle.open(name) if zipped else handle.extractfile(name)
             with src, open(target, "wb") as f:
-                _copy(src, f, bar)
+                copy_with_progress(src, f, bar)
             out.append(target)
     return out
 
