@@ -7,7 +7,8 @@
 # Environment: the active virtualenv/conda env if there is one, else ./.venv (created with
 # $PYTHON, default python3, which must be >= 3.11). Prints the python to use on its last line.
 # Knobs: PYTHON, TORCH_SPEC (default "torch==2.13.0", used only when torch is missing),
-# TORCH_CPU_INDEX (default the PyTorch CPU wheel index; empty to use only the configured ones).
+# TORCH_CPU_INDEX (default the PyTorch CPU wheel index; empty to use only the configured ones),
+# CONSTRAINTS (default constraints.txt: the versions CI tested; empty to resolve freely).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-}
@@ -39,5 +40,6 @@ else
   fi
   "${pip[@]}" "${TORCH_SPEC:-torch==2.13.0}" ${index:+--extra-index-url "$index"}
 fi
-"${pip[@]}" -e ".${extras:+[$extras]}"
+constraints=${CONSTRAINTS-constraints.txt}
+"${pip[@]}" ${constraints:+-c "$constraints"} -e ".${extras:+[$extras]}"
 echo "$py"

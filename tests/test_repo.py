@@ -134,3 +134,41 @@ def test_profiles_name_only_rules_the_workflow_has():
         settings = yaml.safe_load(profile.read_text())
         named = set(settings.get("set-threads") or {}) | set(settings.get("set-resources") or {})
         assert named <= rules, f"{profile.parent.name}: no rule {sorted(named - rules)}"
+
+
+def pins(lines) -> dict[str, str]:
+    """``name==version`` lines (options and comments skipped), by canonical name."""
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if "==" in line and not line.startswith("-"):
+            name, version = line.split("==")
+            out[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return out
+
+
+def test_conda_envs_pin_what_ci_tested_within_pyproject_ranges():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    ranges = {re.sub(r"[-_.]+", "-", Requirement(d).name).lower(): Requirement(d) for d in deps}
+    tested = pins((ROOT / "constraints.txt").read_text().splitlines())
+    for env_file in ("prompt-recycling.yaml", "prompt-recycling-gpu.yaml"):
+        env = yaml.safe_load((ROOT / "envs" / env_file).read_text())
+        pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+        pinned = pins(pip)
+        assert set(pinned) == set(ranges), env_file  # the same packages as pyproject.toml
+        for name, version in pinned.items():
+            assert ranges[name].specifier.contains(version, prereleases=True), (name, version)
+            if name != "torch":  # torch: bootstrap installs the CPU or CUDA build itself
+                assert tested[name] == version, (
+                    f"{env_file}: {name} {version} is not what CI tested"
+                )
+        assert "-e ../[gguf]" in pip and "-c ../constraints.txt" in pip
+    cpu = yaml.safe_load((ROOT / "envs/prompt-recycling.yaml").read_text())["dependencies"][-1]
+    assert any("download.pytorch.org/whl/cpu" in p for p in cpu["pip"])  # never the CUDA build
+    assert all(
+        ranges[n].specifier.contains(v, prereleases=True) for n, v in tested.items() if n in ranges
+    )

@@ -28,7 +28,10 @@ wildcard_constraints:
     baseline=_alternatives(paths.BASELINES),
 
 
-ENV = "../../envs/prompt-recycling.yaml"
+ENV = {
+    "cpu": "../../envs/prompt-recycling.yaml",
+    "gpu": "../../envs/prompt-recycling-gpu.yaml",
+}[config["environment"]]
 EVAL_SPLIT = config["evaluation"]["split"]
 VALIDATION = config["evaluation"]["validation"]
 TABLES = list(paths.TABLES.values())
@@ -55,7 +58,7 @@ def eval_split(w):
     return paths.data_split(w.dataset, EVAL_SPLIT)
 
 
-def checkpoints(model_wildcard):
+def run_checkpoints(model_wildcard):
     """``{step: prompt file}`` of the run named by the wildcards (``model`` or ``source``)."""
     return lambda w: GRID.checkpoints(w.dataset, getattr(w, model_wildcard), w.seed)
 
@@ -72,7 +75,7 @@ def recycled_inputs(w):
         "target": paths.model_info(w.target),
         "data": eval_split(w),
         "prompts": sorted(
-            {i["prompt"] for i in items} | set(checkpoints("source")(w).values())
+            {i["prompt"] for i in items} | set(run_checkpoints("source")(w).values())
         ),
         "recyclers": sorted({i["recycler"] for i in items}),
     }

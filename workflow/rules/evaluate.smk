@@ -26,7 +26,7 @@ rule evaluate_recycled:
         reader=lambda w: GRID.reader(w.target, w.dataset),
         word_offset=GRID.word_offset(),
         recycled=recycled_items,
-        identity=checkpoints("source"),
+        identity=run_checkpoints("source"),
     script:
         "../scripts/evaluate_recycled.py"
 
@@ -55,7 +55,7 @@ rule evaluate_tuned:
     params:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.model, w.dataset),
-        checkpoints=checkpoints("model"),
+        checkpoints=run_checkpoints("model"),
     script:
         "../scripts/evaluate_tuned.py"
 

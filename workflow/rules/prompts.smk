@@ -23,7 +23,7 @@ rule train_prompts:
     params:
         tuning=lambda w: GRID.tuning(w.model),
         reader=lambda w: GRID.reader(w.model, w.dataset),
-        checkpoints=checkpoints("model"),
+        checkpoints=run_checkpoints("model"),
         state=lambda w: paths.resume_state(w.dataset, w.model, w.seed),
     script:
         "../scripts/train_prompts.py"
