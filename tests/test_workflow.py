@@ -47,6 +47,12 @@ def job_stats(output: str) -> dict[str, int]:
     return stats
 
 
+def dry_run(config: str, *targets: str, cwd: Path, **kwargs):
+    """``snakemake -n`` of a shipped config in ``cwd`` (an empty folder: the grid from nothing)."""
+    args = ["-n", *targets, "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / config)]
+    return smk(*args, cwd=cwd, **kwargs)
+
+
 def test_snakefmt_clean():
     done = subprocess.run(
         [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
@@ -63,15 +69,7 @@ def test_lint_clean():
 
 
 def test_default_config_dry_run_matches_the_grid(tmp_path):
-    # in an empty working directory: a dry-run there lists the grid from nothing
-    done = smk(
-        "-n",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config/config.yaml"),
-        cwd=tmp_path,
-    )
+    done = dry_run("config/config.yaml", cwd=tmp_path)
     # 1 data set, 2 models in 2 pairs, 3 recyclers, 3 seeds, zero-shot + random per target
     assert job_stats(done.stdout) == {
         "fetch_model": 2,
@@ -90,15 +88,7 @@ def test_default_config_dry_run_matches_the_grid(tmp_path):
         "total": 38,
     }
     # the report stage target: every job but the default target's own
-    report = smk(
-        "-n",
-        "report_all",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config/config.yaml"),
-        cwd=tmp_path,
-    )
+    report = dry_run("config/config.yaml", "report_all", cwd=tmp_path)
     stats = job_stats(report.stdout)
     assert stats.pop("report_all") == 1 and stats["total"] == 38 and "all" not in stats
 
@@ -113,29 +103,13 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocked), str(ROOT / "src")])}
     work = tmp_path / "work"
     work.mkdir()
-    done = smk(
-        "-n",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config/config.yaml"),
-        cwd=work,
-        env=env,
-        check=False,
-    )
+    done = dry_run("config/config.yaml", cwd=work, env=env, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert job_stats(done.stdout)["total"] == 38
 
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
-    done = smk(
-        "-n",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--configfile",
-        str(ROOT / "config/paper.yaml"),
-        cwd=tmp_path,
-    )
+    done = dry_run("config/paper.yaml", cwd=tmp_path)
     # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers = 6 fits
     stats = job_stats(done.stdout)
     assert stats["total"] == 61
