@@ -116,3 +116,56 @@ def test_the_schema_names_exactly_the_registered_recyclers():
 
     items = schema_node("grid", "recyclers")["items"]
     assert sorted(items["enum"]) == sorted(RECYCLERS)
+
+
+@pytest.mark.parametrize(("e_s", "e_t"), [(16, 24), (24, 16), (16, 16)])
+def test_procrustes_recovers_a_shifted_scaled_rotated_copy(e_s, e_t):
+    """Both tables are the same k-dimensional cloud z (k = the smaller width), isometrically
+    placed in each space, the target's scaled by 3 and shifted: Procrustes maps it exactly."""
+    rng = np.random.default_rng(3)
+    k = min(e_s, e_t)
+
+    def isometry(width):  # (k, width) with orthonormal rows
+        q, _ = np.linalg.qr(rng.normal(size=(width, width)))
+        return q[:k]
+
+    a, b = isometry(e_s), isometry(e_t)
+    z = rng.normal(size=(500, k))
+    vs, vt = z @ a + 2.0, z @ b * 3.0 + 5.0
+    rec = get_recycler("procrustes").fit(vs, vt)
+    assert rec.fit_error < 1e-12
+    zp = rng.normal(size=(7, k)) * 4  # a prompt far larger than the rows, in their span
+    expected = (zp - z.mean(axis=0)) @ b * 3.0 + vt.mean(axis=0)
+    np.testing.assert_allclose(rec(zp @ a + 2.0, dtype=np.float64), expected, atol=1e-9)
+    gram = rec.matrix.T @ rec.matrix if e_s >= e_t else rec.matrix @ rec.matrix.T
+    np.testing.assert_allclose(gram, np.eye(k), atol=1e-10)  # (semi-)orthogonal
+
+
+def test_ridge_is_v2v_lin_on_clean_data_and_shrinks_an_ill_posed_map():
+    vs, vt, y, prompt = planted(n=400)
+    ridge = get_recycler("ridge").fit(vs, vt)
+    assert np.abs(ridge.matrix - y).max() < 1e-2 and ridge.alpha[0] <= 1e-3
+    # nearly collinear source columns and noisy targets: least squares blows up, ridge does not
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(60, 1))
+    vs = base + 1e-4 * rng.normal(size=(60, 12))
+    vt = base @ rng.normal(size=(1, 8)) + 0.5 * rng.normal(size=(60, 8))
+    lin, ridge = get_recycler("v2v-lin").fit(vs, vt), get_recycler("ridge").fit(vs, vt)
+    assert np.linalg.norm(ridge.matrix) < 0.01 * np.linalg.norm(lin.matrix)
+    assert ridge.alpha[0] > 1e-4
+
+
+@pytest.mark.parametrize("base", ["v2v-lin", "procrustes"])
+def test_norm_match_keeps_the_base_direction_at_the_source_prompts_relative_norm(base):
+    vs, vt, _, prompt = planted(n=300, noise=0.1)
+    prompt = prompt * np.arange(1, 8)[:, None] * 10  # rows far larger than vocabulary rows
+    plain = get_recycler(base).fit(vs, vt)
+    rec = get_recycler("norm-match", base=base).fit(vs, vt)
+    out, direction = rec(prompt, np.float64), plain(prompt, np.float64)
+    m_s, m_t = np.median(np.linalg.norm(vs, axis=1)), np.median(np.linalg.norm(vt, axis=1))
+    wanted = np.linalg.norm(prompt, axis=1) / m_s * m_t
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), wanted, rtol=1e-10)
+    cos = (out * direction).sum(1) / np.linalg.norm(out, axis=1) / np.linalg.norm(direction, axis=1)
+    np.testing.assert_allclose(cos, 1.0, atol=1e-10)
+    with pytest.raises(RecyclingError, match="norm-match base must be one of"):
+        get_recycler("norm-match", base="norm-match")

@@ -11,8 +11,22 @@ import pandas as pd
 
 from prompt_recycling.analysis import gain
 
-COLORS = {"v2v-lin": "#1b9e77", "v2v-nn": "#d95f02", "lin-comb": "#7570b3"}
-MARKERS = {"v2v-lin": "o", "v2v-nn": "^", "lin-comb": "s"}
+COLORS = {
+    "v2v-lin": "#1b9e77",
+    "v2v-nn": "#d95f02",
+    "lin-comb": "#7570b3",
+    "procrustes": "#e7298a",
+    "ridge": "#66a61e",
+    "norm-match": "#a6761d",
+}
+MARKERS = {
+    "v2v-lin": "o",
+    "v2v-nn": "^",
+    "lin-comb": "s",
+    "procrustes": "D",
+    "ridge": "v",
+    "norm-match": "P",
+}
 STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
 SIZE_ORDER = ("same-size", "small->large", "large->small")
 LEGEND_WIDTH = 3.2  # inches of the longest legend entries
