@@ -300,6 +300,18 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
 
     check_html_report(work, config, grid)
 
+    # a smaller grid reruns exactly what it changes: one recycler fewer -> every
+    # evaluate_recycled job (its shape is a param) and the tables; no training, no fitting
+    fewer = yaml.safe_load(config.read_text())
+    fewer["grid"]["recyclers"] = ["v2v-lin", "v2v-nn"]
+    (root / "fewer.yaml").write_text(yaml.safe_dump(fewer))
+    done = smk(
+        "-n", "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "fewer.yaml"), cwd=work
+    )
+    stats = job_stats(done.stdout)
+    assert stats["evaluate_recycled"] == 3 and "train_prompts" not in stats, stats
+    assert "fit_recyclers" not in stats and stats["aggregate"] == 1
+
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"
     style.write_text(yaml.safe_dump({"figures": {"dpi": 90}}))

@@ -25,6 +25,10 @@ rule evaluate_recycled:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.target, w.dataset),
         word_offset=GRID.word_offset(),
+        # Snakemake compares only params that name no declared file, so the grid's shape is a
+        # param of its own: changing it reruns the job.
+        methods=list(GRID.recyclers),
+        cells=[list(cell) for cell in GRID.cells()],
         recycled=recycled_items,
         identity=run_checkpoints("source"),
     script:
@@ -55,6 +59,9 @@ rule evaluate_tuned:
     params:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.model, w.dataset),
+        # Snakemake compares only params that name no declared file, so the grid's shape is a
+        # param of its own: changing it reruns the job.
+        steps=list(GRID.steps),
         checkpoints=run_checkpoints("model"),
     script:
         "../scripts/evaluate_tuned.py"

@@ -23,6 +23,9 @@ rule train_prompts:
     params:
         tuning=lambda w: GRID.tuning(w.model),
         reader=lambda w: GRID.reader(w.model, w.dataset),
+        # Snakemake compares only params that name no declared file, so the grid's shape is a
+        # param of its own: changing it reruns the job.
+        steps=list(GRID.steps),
         checkpoints=run_checkpoints("model"),
         state=lambda w: paths.resume_state(w.dataset, w.model, w.seed),
     script:

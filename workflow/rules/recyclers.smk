@@ -45,6 +45,9 @@ rule fit_recyclers:
     params:
         settings=lambda w: GRID.recycler_settings(w.method),
         word_offset=GRID.word_offset(),
+        # Snakemake compares only params that name no declared file, so the grid's shape is a
+        # param of its own: changing it reruns the job.
+        sizes=GRID.sizes_used(),
         recyclers=lambda w: GRID.recyclers_of(w.source, w.target, w.method),
     script:
         "../scripts/fit_recyclers.py"

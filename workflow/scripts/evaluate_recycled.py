@@ -1,9 +1,8 @@
 """Recycle and evaluate every prompt of one dataset x pair x seed (one model load), and the
 source prompts as they are (identity control) when the pair's widths agree.
 
-input.source / target / data; params.evaluation, reader (the target's), word_offset, recycled (the
-recycled prompts, their source checkpoints and recyclers), identity ({step: source checkpoint});
-output.table.
+input.source / target / data; params.evaluation, reader (the target's), word_offset, methods,
+cells, recycled (prompts, source checkpoints, recyclers), identity ({step: source checkpoint}).
 """
 
 from prompt_recycling.jobs.scoring import evaluate_recycled
@@ -23,6 +22,7 @@ with logged(sm):
         EvalConfig(**p.evaluation),
         p.word_offset,
         list(p.recycled),
+        [(m, step, size) for m in p.methods for step, size in p.cells],
         dict(p.identity),
         sm.output.table,
         sm.threads,

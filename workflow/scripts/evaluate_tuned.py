@@ -1,7 +1,7 @@
 """Evaluate a model's own tuned prompts at every step (test, and validation for convergence).
 
 input.model / data / validation (empty when not asked for); params.evaluation, reader,
-checkpoints ({step: file}); output[0].
+steps, checkpoints ({step: file}); output[0].
 """
 
 from prompt_recycling.jobs.scoring import evaluate_tuned
@@ -19,7 +19,7 @@ with logged(sm):
         sm.input.validation or None,
         ReaderConfig(**p.reader),
         EvalConfig(**p.evaluation),
-        dict(p.checkpoints),
+        {step: p.checkpoints[step] for step in p.steps},
         sm.output[0],
         sm.threads,
     )

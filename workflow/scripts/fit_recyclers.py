@@ -1,7 +1,7 @@
 """Fit the recyclers of one pair and method, one per vocabulary size.
 
 input.source / target (model descriptions); params.settings (the method's), word_offset,
-recyclers ({size: file}, the declared outputs); threads.
+sizes, recyclers ({size: file}, the declared outputs); threads.
 """
 
 from prompt_recycling.jobs.fitting import fit_recyclers
@@ -15,6 +15,6 @@ with logged(sm):
         sm.wildcards.method,
         dict(sm.params.settings),
         sm.params.word_offset,
-        dict(sm.params.recyclers),
+        {size: sm.params.recyclers[size] for size in sm.params.sizes},
         sm.threads,
     )

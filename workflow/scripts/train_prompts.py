@@ -1,7 +1,7 @@
 """Tune one prompt run; writes every step checkpoint and the training history.
 
 input.model / train; params.tuning (the tuning block with the model's overrides), reader,
-checkpoints ({step: file}, the declared outputs), state (resume folder); output.history.
+steps, checkpoints ({step: file}, the declared outputs), state (resume folder); output.history.
 """
 
 from prompt_recycling.jobs.training import train_prompts
@@ -12,8 +12,8 @@ sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
     seed = int(w.seed)
-    steps = sorted(p.checkpoints)
-    tune = build(TuneConfig, p.tuning, steps=steps, seed=seed, init_seed=fold_seed(seed, w.model))
+    init_seed = fold_seed(seed, w.model)
+    tune = build(TuneConfig, p.tuning, steps=list(p.steps), seed=seed, init_seed=init_seed)
     train_prompts(
         w.dataset,
         sm.input.model,

@@ -41,6 +41,7 @@ def evaluate_recycled(
     evaluation: EvalConfig,
     word_offset: int,
     items: list[dict],
+    expected: list[tuple[str, int, int]],
     identity: dict[int, str],
     output: str,
     threads: int | None = None,
@@ -52,7 +53,8 @@ def evaluate_recycled(
     goes). ``identity``: ``{step: source checkpoint}``, scored as they are when source and
     target have the same width (the identity control). A recycled prompt numerically equal to
     one already scored in its cell (lin-comb and v2v-lin) reuses that prompt's predictions and
-    names it in ``same_as``.
+    names it in ``same_as``. ``expected``: the (method, step, size) cells the grid asks for;
+    the items must be exactly those.
     """
     import torch
 
@@ -61,6 +63,11 @@ def evaluate_recycled(
     from prompt_recycling.prompt_io import read_prompt, write_prompt
     from prompt_recycling.recyclers import load_recycler
 
+    cells = sorted((i["method"], i["step"], i["size"]) for i in items)
+    if cells != sorted(expected):
+        raise RecyclingError(
+            f"recycled prompts {cells} are not the grid's cells {sorted(expected)}"
+        )
     adapter, data = _setup(target_json, split_file, reader, evaluation, threads)
     src, tgt = model_info(source_json), model_info(target_json)
     batch = evaluation.batch_size
