@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,7 @@ import yaml
 from conftest import kill_group
 from tinygrid import make_tiny_grid, tiny_jobs
 
+from prompt_recycling import paths
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts
 
@@ -88,10 +89,10 @@ def outputs_of(work: Path, comment: str) -> list[Path]:
     (the tiny grid's names hold no ``_``); only the rules whose outputs the test compares."""
     rule, _, values = comment.removeprefix("rule_").partition("_wildcards_")
     parts = values.split("_")
-    if rule == "evaluate_zero_shot":
-        return [work / f"results/evaluations/{parts[0]}/zero-shot/{parts[1]}.csv"]
+    if rule == "evaluate_baseline":
+        return [work / paths.eval_baseline(*parts)]
     if rule == "describe_pair":
-        return [work / f"results/pairs/{parts[0]}__{parts[1]}.json"]
+        return [work / paths.pair(*parts)]
     if rule == "train_prompts":
         return sorted((work / f"results/prompts/{parts[0]}/{parts[1]}/seed{parts[2]}").glob("*"))
     return []
@@ -151,17 +152,23 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
     # (distinct rule/wildcards comments, over both runs) match the grid's job counts
     grid = Grid.from_config(yaml.safe_load(config.read_text()))
     jobs = sacct_jobs(since)
-    done_comments = {j["comment"] for j in jobs if j["state"] == "COMPLETED"}
-    per_rule = Counter(c.split("_wildcards_")[0].removeprefix("rule_") for c in done_comments)
+    states = defaultdict(set)  # comment -> the SLURM states its submissions ended in
+    for j in jobs:
+        states[j["comment"]].add(j["state"].split()[0])
+    per_rule = Counter(c.split("_wildcards_")[0].removeprefix("rule_") for c in states)
     local = {"all", "fetch_model", "prepare_data"}  # run by Snakemake itself (localrules)
     expected = {k: v for k, v in tiny_jobs().items() if k not in local}
-    assert dict(per_rule) == expected
-    assert completed <= done_comments
+    assert dict(per_rule) == expected, dict(states)
+    # a job that never COMPLETED in SLURM was cancelled by the kill after Snakemake had
+    # recorded its output as finished (so the rerun rightly kept it)
+    unfinished = {c: s for c, s in states.items() if "COMPLETED" not in s}
+    assert all("CANCELLED" in s for s in unfinished.values()), unfinished
+    assert completed <= set(states)
     table = pd.read_csv(work / "results/tables/evaluations.csv")
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}
     assert len(table) == sum(expected_counts(grid.expected_rows(), widths).values())
     print(
-        f"sacct: {len(jobs)} jobs, {len(done_comments)} distinct completed; "
+        f"sacct: {len(jobs)} jobs, {len(states)} distinct; unfinished {unfinished}; "
         f"states {Counter(j['state'] for j in jobs)}"
     )
 
