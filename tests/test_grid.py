@@ -43,14 +43,18 @@ def test_default_pairs_are_all_ordered_pairs_and_rows_add_up():
     g = Grid.from_config(config())
     assert len(g.pairs) == 6
     widths = {"a": 8, "b": 8, "c": 16}  # identity control for a->b and b->a only
+    # every evaluation is written as it is and calibrated (the default): two rows
     assert expected_counts(g.expected_rows(), widths) == {
-        "recycled": 1 * 6 * 2 * 2 * 6,
-        "identity": 1 * 2 * 2 * 4,
-        "tuned": 3 * 2 * 4 * 2,  # test and validation
-        "zero-shot": 3,
-        "random": 9,
+        "recycled": 2 * 1 * 6 * 2 * 2 * 6,
+        "identity": 2 * 1 * 2 * 2 * 4,
+        "tuned": 2 * 3 * 2 * 4 * 2,  # test and validation
+        "zero-shot": 2 * 3,
+        "random": 2 * 9,
     }
-    assert g.expected_rows(validation=False)["tuned"] == 3 * 2 * 4
+    assert g.expected_rows(validation=False)["tuned"] == 2 * 3 * 2 * 4
+    raw = config()
+    raw["evaluation"] = {"calibrate": False}
+    assert Grid.from_config(raw).expected_rows()["zero-shot"] == 3
     assert len(g.recycler_files()) == 6 * 2 * 3
 
 

@@ -104,6 +104,44 @@ def summarize(predictions, gold, labels: list[str]) -> dict:
     }
 
 
+def content_free_bias(
+    adapter: ModelAdapter, content_free: EncodedExamples, prompt: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Contextual calibration (Zhao et al. 2021): log of the mean label distribution (L,) that
+    the model gives, with ``prompt``, to content-free inputs ("N/A", "", ...). Subtracting it
+    from an example's scores is their W = diag(p_cf)^-1 rescaling of the label probabilities."""
+    with torch.inference_mode():
+        probs = adapter.score_ids(prompt, content_free.ids).cpu().float().softmax(-1)  # (C, L)
+    return probs.mean(0).clamp_min(1e-30).log()
+
+
+def encode_content_free(adapter: ModelAdapter, texts: Sequence[str]) -> EncodedExamples:
+    """Content-free inputs tokenized like every example (template applied); no labels."""
+    if not texts:
+        raise RecyclingError("calibration needs at least one content-free input")
+    return EncodedExamples(adapter.encode(list(texts)), np.zeros(len(texts), dtype=np.int64))
+
+
+def evaluate_calibrated(
+    adapter: ModelAdapter,
+    data: EncodedExamples | Sequence[Example],
+    prompt: torch.Tensor | None = None,
+    batch_size: int = 32,
+    content_free: EncodedExamples | None = None,
+) -> dict[bool, dict]:
+    """``{False: result}`` as :func:`evaluate` gives it and, with ``content_free`` inputs,
+    ``True``: the same scores after contextual calibration (one scoring pass for both). The
+    calibrated result also holds the content-free label distribution (``content_free``)."""
+    data = _encoded(adapter, data)
+    scores = score(adapter, data, prompt, batch_size, progress=False)
+    out = {False: summarize(scores.argmax(-1).numpy(), data.labels, adapter.labels)}
+    if content_free is not None:
+        bias = content_free_bias(adapter, content_free, prompt)
+        out[True] = summarize((scores - bias).argmax(-1).numpy(), data.labels, adapter.labels)
+        out[True]["content_free"] = dict(zip(adapter.labels, bias.exp().tolist(), strict=True))
+    return out
+
+
 def evaluate(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],

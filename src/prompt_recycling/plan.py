@@ -275,12 +275,13 @@ class Grid:
         ``identity_per_pair`` rows per such pair of ``pairs``
         (:func:`prompt_recycling.rows.expected_counts` resolves them)."""
         d, s = len(self.datasets), len(self.seeds)
+        c = 1 + EvalConfig(**self.blocks["evaluation"]).calibrate  # raw (and calibrated) rows
         return {
-            "recycled": d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
-            "tuned": d * len(self.tuned_models) * s * len(self.steps) * (2 if validation else 1),
-            "zero-shot": d * len(self.targets),
-            "random": d * len(self.targets) * self.random_prompts,
-            "identity_per_pair": d * s * len(self.steps),
+            "recycled": c * d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
+            "tuned": c * d * len(self.tuned_models) * s * len(self.steps) * (1 + validation),
+            "zero-shot": c * d * len(self.targets),
+            "random": c * d * len(self.targets) * self.random_prompts,
+            "identity_per_pair": c * d * s * len(self.steps),
             "pairs": [list(p) for p in self.pairs],
         }
 

@@ -9,6 +9,11 @@ Conditions: ``recycled`` (a source prompt mapped by a recycler), ``identity`` (t
 used on the target as is, for pairs of equal width), ``tuned`` (a prompt tuned on the model
 itself: the re-tuned baseline on a target, the source prompt's own accuracy on a source),
 ``zero-shot`` (no prompt) and ``random`` (prompts drawn the way tuned prompts start).
+
+Every condition is scored twice from the same scores when calibration is on: as it is
+(``calibrated`` false) and after contextual calibration on content-free inputs (``calibrated``
+true; :func:`prompt_recycling.evaluate.evaluate_calibrated`). A recycled row also carries the
+cheap ``features`` that the recyclability predictor reads (JSON; computed without scoring it).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ COLUMNS = [
     "source",
     "size_relation",
     "method",
+    "calibrated",
     "vocab_size",
     "word_offset",
     "step",
@@ -44,6 +50,7 @@ COLUMNS = [
     "same_as",
     "precision",
     "prompt",
+    "features",
     "predictions",
     "gold",
 ]
@@ -54,13 +61,24 @@ KEY = [
     "model",
     "source",
     "method",
+    "calibrated",
     "vocab_size",
     "step",
     "seed",
     "random_index",
 ]
 INT_COLUMNS = ["vocab_size", "word_offset", "step", "seed", "random_index", "n"]
-STR_COLUMNS = ["source", "size_relation", "method", "same_as", "prompt", "predictions", "gold"]
+STR_COLUMNS = [
+    "source",
+    "size_relation",
+    "method",
+    "same_as",
+    "prompt",
+    "features",
+    "predictions",
+    "gold",
+]
+TRUTH = {True: True, False: False, "True": True, "False": False, "true": True, "false": False}
 
 
 def encode_labels(values) -> str:
@@ -80,6 +98,8 @@ def decode_labels(text: str) -> np.ndarray:
 
 def row(result: dict, gold, **coords) -> dict:
     """An evaluation row from :func:`prompt_recycling.evaluate.evaluate`'s result."""
+    if "features" in coords and isinstance(coords["features"], dict):
+        coords["features"] = json.dumps(coords["features"], sort_keys=True)
     return {
         **coords,
         "accuracy": result["accuracy"],
@@ -89,6 +109,12 @@ def row(result: dict, gold, **coords) -> dict:
         "predictions": encode_labels(result["predictions"]),
         "gold": encode_labels(gold),
     }
+
+
+def rows_of(results: dict[bool, dict], gold, **coords) -> list[dict]:
+    """One row per calibration setting of :func:`prompt_recycling.evaluate.evaluate_calibrated`'s
+    results, the calibrated one flagged."""
+    return [row(r, gold, **coords, calibrated=cal) for cal, r in results.items()]
 
 
 def write_rows(rows: list[dict], path: str | os.PathLike) -> None:
@@ -107,12 +133,21 @@ def read_table(path: str | os.PathLike):
 
     path = Path(path)
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        return with_calibration(pd.read_parquet(path))
     dtypes = {c: "Int64" for c in INT_COLUMNS} | {c: str for c in STR_COLUMNS}
     table = pd.read_csv(path, dtype=dtypes)
     for c in STR_COLUMNS:
         if c in table:
             table[c] = table[c].fillna("")
+    return with_calibration(table)
+
+
+def with_calibration(table):
+    """``calibrated`` as booleans; a table written before calibration existed is all raw."""
+    if "calibrated" not in table:
+        table["calibrated"] = False
+    else:
+        table["calibrated"] = table["calibrated"].map(TRUTH).fillna(False).astype(bool)
     return table
 
 

@@ -161,8 +161,13 @@ class EvalConfig:
     max_length: int = _EVALUATION["max_length"]
     bf16: bool | str = _EVALUATION["bf16"]
     validation: bool = _EVALUATION["validation"]
+    calibrate: bool = _EVALUATION["calibrate"]
+    content_free: tuple[str, ...] = tuple(_EVALUATION["content_free"])
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "content_free", tuple(self.content_free))
+        if self.calibrate and not self.content_free:
+            raise RecyclingError("evaluation.calibrate needs at least one content_free input")
         _check(
             self,
             positive=("batch_size", "max_length"),

@@ -15,11 +15,25 @@ from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
     DEFAULT_NUM_WORDS,
     DEFAULT_WORD_OFFSET,
+    AlignedVocab,
     TokenSelection,
     align_vocabularies,
     select_tokens,
     tokenizer_vocab,
 )
+
+
+def align_pair(source: VocabTable, target: VocabTable) -> AlignedVocab:
+    """The two models' word pieces aligned by string."""
+    src_vocab, src_special = tokenizer_vocab(source.tokenizer)
+    tgt_vocab, tgt_special = tokenizer_vocab(target.tokenizer)
+    # Ids past the end of an embedding table (added tokens without rows) cannot be used.
+    src_vocab = {p: i for p, i in src_vocab.items() if i < len(source.embeddings)}
+    tgt_vocab = {p: i for p, i in tgt_vocab.items() if i < len(target.embeddings)}
+    return align_vocabularies(src_vocab, tgt_vocab, src_special, tgt_special)
+
+
+HELD_OUT = 500  # word pieces past the selection on which a recycler's held-out error is measured
 
 
 def select_for_pair(
@@ -29,13 +43,15 @@ def select_for_pair(
     word_offset: int = DEFAULT_WORD_OFFSET,
 ) -> TokenSelection:
     """Align two models' tokenizers by string and select the recycler's fitting tokens."""
-    src_vocab, src_special = tokenizer_vocab(source.tokenizer)
-    tgt_vocab, tgt_special = tokenizer_vocab(target.tokenizer)
-    # Ids past the end of an embedding table (added tokens without rows) cannot be used.
-    src_vocab = {p: i for p, i in src_vocab.items() if i < len(source.embeddings)}
-    tgt_vocab = {p: i for p, i in tgt_vocab.items() if i < len(target.embeddings)}
-    aligned = align_vocabularies(src_vocab, tgt_vocab, src_special, tgt_special)
-    return select_tokens(aligned, num_words=num_words, word_offset=word_offset)
+    return select_tokens(align_pair(source, target), num_words=num_words, word_offset=word_offset)
+
+
+def held_out(aligned: AlignedVocab, selection: TokenSelection, size: int = HELD_OUT):
+    """The (up to ``size``) word pieces that follow the selected ones in frequency order: rows
+    the recycler never saw, to measure how well its map generalises. None if there are none."""
+    offset = selection.word_offset + len(selection.pieces)
+    size = min(size, selection.n_filtered - offset)
+    return select_tokens(aligned, size, offset) if size > 0 else None
 
 
 def fit_recycler(
@@ -50,10 +66,17 @@ def fit_recycler(
     """Select tokens for the pair and fit a recycler on their paired embedding rows.
 
     ``settings`` go to recyclers that take any (v2v-nn: epochs, learning_rate, ...)."""
-    selection = select_for_pair(source, target, num_words, word_offset)
+    from prompt_recycling.recyclability import recycler_diagnostics
+
+    aligned = align_pair(source, target)
+    selection = select_tokens(aligned, num_words=num_words, word_offset=word_offset)
     config = {"seed": seed, **settings} if method == "v2v-nn" else {}
     recycler = get_recycler(method, **config)
-    recycler.fit(source.embeddings[selection.source_ids], target.embeddings[selection.target_ids])
+    vs, vt = source.embeddings[selection.source_ids], target.embeddings[selection.target_ids]
+    recycler.fit(vs, vt)
+    held = held_out(aligned, selection)
+    rows = (source.embeddings[held.source_ids], target.embeddings[held.target_ids]) if held else ()
+    recycler.diagnostics = recycler_diagnostics(recycler, vs, vt, *rows)
     return recycler, selection
 
 

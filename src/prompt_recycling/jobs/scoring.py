@@ -1,6 +1,8 @@
 """The evaluation jobs: recycled prompts (and the identity control), a model's own tuned
 prompts, and the zero-shot and random-prompt baselines. Each loads its model once, scores
-on ``evaluation.split`` and writes rows with all their coordinates."""
+on ``evaluation.split`` and writes rows with all their coordinates: one row per condition as
+it is and, with ``evaluation.calibrate``, one after contextual calibration (the same scores,
+the same content-free inputs for every condition)."""
 
 from __future__ import annotations
 
@@ -10,20 +12,35 @@ import numpy as np
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.jobs.common import load_model, model_info, precision, read_split
-from prompt_recycling.rows import row, write_rows
+from prompt_recycling.rows import rows_of, write_rows
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
 
 DUPLICATE_RTOL = 1e-5  # recycled prompts this close to another method's are the same prompt
 
 
 def _setup(model_json: str, split_file: str, reader: ReaderConfig, ev: EvalConfig, threads):
-    """What every evaluation job starts with: threads, the model, the encoded examples."""
+    """What every evaluation job starts with: threads, the model, the encoded examples, and
+    ``run(data, prompt)``: the raw and (``ev.calibrate``) calibrated results of one prompt."""
     from prompt_recycling.device import set_threads
-    from prompt_recycling.evaluate import encode_examples
+    from prompt_recycling.evaluate import (
+        encode_content_free,
+        encode_examples,
+        evaluate_calibrated,
+    )
 
     set_threads(threads)
     adapter = load_model(model_json, reader, bf16=ev.bf16)
-    return adapter, encode_examples(adapter, read_split(split_file, reader))
+    free = encode_content_free(adapter, ev.content_free) if ev.calibrate else None
+
+    def run(data, prompt):
+        return evaluate_calibrated(adapter, data, prompt, ev.batch_size, free)
+
+    return adapter, encode_examples(adapter, read_split(split_file, reader)), run
+
+
+def _accuracy(results: dict) -> str:
+    text = f"accuracy {results[False]['accuracy']:.4f}"
+    return text + (f", calibrated {results[True]['accuracy']:.4f}" if True in results else "")
 
 
 def _same_prompt(a: np.ndarray, b: np.ndarray) -> bool:
@@ -58,9 +75,9 @@ def evaluate_recycled(
     """
     import torch
 
-    from prompt_recycling.evaluate import evaluate
     from prompt_recycling.pairs import size_relation
     from prompt_recycling.prompt_io import read_prompt, write_prompt
+    from prompt_recycling.recyclability import prompt_features, unit_rows
     from prompt_recycling.recyclers import load_recycler
 
     cells = sorted((i["method"], i["step"], i["size"]) for i in items)
@@ -68,9 +85,9 @@ def evaluate_recycled(
         raise RecyclingError(
             f"recycled prompts {cells} are not the grid's cells {sorted(expected)}"
         )
-    adapter, data = _setup(target_json, split_file, reader, evaluation, threads)
+    adapter, data, run = _setup(target_json, split_file, reader, evaluation, threads)
+    units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
     src, tgt = model_info(source_json), model_info(target_json)
-    batch = evaluation.batch_size
     coords = {
         "dataset": dataset,
         "split": evaluation.split,
@@ -81,45 +98,45 @@ def evaluate_recycled(
         "precision": precision(adapter),
     }
     recyclers: dict[str, object] = {}
-    scored: dict[tuple, list] = {}  # (size, step) -> [(method, prompt, result)]
+    scored: dict[tuple, list] = {}  # (size, step) -> [(method, prompt, results)]
     rows = []
     for item in items:
         rec = recyclers.setdefault(item["recycler"], load_recycler(item["recycler"]))
-        recycled = rec(read_prompt(item["prompt"]))
+        source_prompt = read_prompt(item["prompt"])
+        recycled = rec(source_prompt)
         write_prompt(recycled, item["recycled"])
         cell = scored.setdefault((item["size"], item["step"]), [])
         same = next((m for m, p, _ in cell if _same_prompt(recycled, p)), "")
         if same:
-            result = next(r for m, _, r in cell if m == same)
+            results = next(r for m, _, r in cell if m == same)
         else:
-            result = evaluate(adapter, data, torch.from_numpy(recycled), batch, progress=False)
-            cell.append((item["method"], recycled, result))
-        rows.append(
-            row(
-                result,
-                data.labels,
-                **coords,
-                condition="recycled",
-                method=item["method"],
-                vocab_size=item["size"],
-                word_offset=word_offset,
-                step=item["step"],
-                same_as=same,
-                prompt=item["recycled"],
-            )
+            results = run(data, torch.from_numpy(recycled))
+            cell.append((item["method"], recycled, results))
+        features = prompt_features(source_prompt, recycled, rec.diagnostics, units, item["step"])
+        rows += rows_of(
+            results,
+            data.labels,
+            **coords,
+            condition="recycled",
+            method=item["method"],
+            vocab_size=item["size"],
+            word_offset=word_offset,
+            step=item["step"],
+            same_as=same,
+            prompt=item["recycled"],
+            features=features,
         )
         print(
-            f"{item['method']} n={item['size']} step={item['step']}: accuracy "
-            f"{result['accuracy']:.4f}" + (f" (same prompt as {same})" if same else "")
+            f"{item['method']} n={item['size']} step={item['step']}: {_accuracy(results)}"
+            + (f" (same prompt as {same})" if same else "")
         )
     if src["width"] == tgt["width"]:
         for step, prompt in identity.items():
-            tensor = torch.from_numpy(read_prompt(prompt))
-            result = evaluate(adapter, data, tensor, batch, progress=False)
-            rows.append(
-                row(result, data.labels, **coords, condition="identity", step=step, prompt=prompt)
+            results = run(data, torch.from_numpy(read_prompt(prompt)))
+            rows += rows_of(
+                results, data.labels, **coords, condition="identity", step=step, prompt=prompt
             )
-            print(f"identity step={step}: accuracy {result['accuracy']:.4f}")
+            print(f"identity step={step}: {_accuracy(results)}")
     write_rows(rows, output)
 
 
@@ -137,33 +154,30 @@ def evaluate_tuned(
 ) -> None:
     """Score a model's own tuned prompts (``{step: file}``) on the evaluation split and, given
     ``validation_file``, on the validation split too (the convergence check)."""
-    from prompt_recycling.evaluate import encode_examples, evaluate
+    from prompt_recycling.evaluate import encode_examples
     from prompt_recycling.tune import load_prompt_tensor
 
-    adapter, data = _setup(model_json, split_file, reader, evaluation, threads)
+    adapter, data, run = _setup(model_json, split_file, reader, evaluation, threads)
     splits = {evaluation.split: data}
     if validation_file and evaluation.split != "validation":
         splits["validation"] = encode_examples(adapter, read_split(validation_file, reader))
     name, rows = model_info(model_json)["name"], []
     for split, examples in splits.items():
         for step, prompt in checkpoints.items():
-            tensor = load_prompt_tensor(prompt)
-            result = evaluate(adapter, examples, tensor, evaluation.batch_size, progress=False)
-            rows.append(
-                row(
-                    result,
-                    examples.labels,
-                    dataset=dataset,
-                    condition="tuned",
-                    split=split,
-                    model=name,
-                    step=step,
-                    seed=seed,
-                    precision=precision(adapter),
-                    prompt=prompt,
-                )
+            results = run(examples, load_prompt_tensor(prompt))
+            rows += rows_of(
+                results,
+                examples.labels,
+                dataset=dataset,
+                condition="tuned",
+                split=split,
+                model=name,
+                step=step,
+                seed=seed,
+                precision=precision(adapter),
+                prompt=prompt,
             )
-            print(f"{split} step={step}: accuracy {result['accuracy']:.4f}")
+            print(f"{split} step={step}: {_accuracy(results)}")
     write_rows(rows, output)
 
 
@@ -181,10 +195,9 @@ def evaluate_baseline(
 ) -> None:
     """``zero-shot`` (no prompt) or ``random``: ``random_prompts`` prompts drawn the way the
     model's tuned prompts start (``tune``'s init), with seeds of their own."""
-    from prompt_recycling.evaluate import evaluate
     from prompt_recycling.tune import init_prompt
 
-    adapter, data = _setup(model_json, split_file, reader, evaluation, threads)
+    adapter, data, run = _setup(model_json, split_file, reader, evaluation, threads)
     name = model_info(model_json)["name"]
     coords = {
         "dataset": dataset,
@@ -193,16 +206,17 @@ def evaluate_baseline(
         "model": name,
         "precision": precision(adapter),
     }
-    batch, rows = evaluation.batch_size, []
+    rows = []
     if baseline == "zero-shot":
-        result = evaluate(adapter, data, None, batch, progress=False)
-        rows.append(row(result, data.labels, **coords))
+        results = run(data, None)
+        rows += rows_of(results, data.labels, **coords)
+        print(f"zero-shot: {_accuracy(results)}")
     elif baseline == "random":
         for k in range(random_prompts):
             draw = replace(tune, seed=k, init_seed=fold_seed(k, name, "random"))
-            result = evaluate(adapter, data, init_prompt(adapter, draw), batch, progress=False)
-            rows.append(row(result, data.labels, **coords, random_index=k))
-            print(f"random {k}: accuracy {result['accuracy']:.4f}")
+            results = run(data, init_prompt(adapter, draw))
+            rows += rows_of(results, data.labels, **coords, random_index=k)
+            print(f"random {k}: {_accuracy(results)}")
     else:
         raise RecyclingError(f"unknown baseline {baseline!r}")
     write_rows(rows, output)

@@ -65,4 +65,5 @@ def load_recycler(path: str | os.PathLike) -> Recycler:
     recycler.target_dim = int(meta["target_dim"])
     recycler._set_state(load_file(str(path)))
     recycler.fit_error = float(meta["fit_error"])
+    recycler.diagnostics = json.loads(meta.get("diagnostics") or "{}")
     return recycler

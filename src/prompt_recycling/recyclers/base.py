@@ -36,7 +36,9 @@ class Recycler(ABC):
 
     Subclasses set ``name`` and implement ``_fit``, ``_apply``, ``_state`` and ``_set_state``.
     After :meth:`fit`, ``fit_error`` is the relative Frobenius error ||f(Vs) - Vt|| / ||Vt|| on
-    the fitting rows and ``source_dim`` / ``target_dim`` are known.
+    the fitting rows and ``source_dim`` / ``target_dim`` are known. ``diagnostics`` holds what
+    :func:`prompt_recycling.recyclability.recycler_diagnostics` measured when it was fitted for a
+    grid (held-out error, vocabulary norms, pair similarity); saved with it.
     """
 
     name: str = ""
@@ -45,6 +47,7 @@ class Recycler(ABC):
         self.source_dim: int | None = None
         self.target_dim: int | None = None
         self.fit_error: float | None = None
+        self.diagnostics: dict = {}
 
     def fit(self, source_rows, target_rows) -> Recycler:
         """Fit on paired embedding rows: source_rows (N, E_s), target_rows (N, E_t)."""
@@ -73,6 +76,7 @@ class Recycler(ABC):
             "source_dim": str(self.source_dim),
             "target_dim": str(self.target_dim),
             "fit_error": repr(self.fit_error),
+            "diagnostics": json.dumps(self.diagnostics),
         }
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=meta)

@@ -1,0 +1,127 @@
+"""Contextual calibration: known answers with a scorer whose bias is set by hand, the rows it
+writes, and the calibrated baselines each calibrated recycled prompt is compared with."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from prompt_recycling.analysis import comparisons, pooled
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.evaluate import (
+    EncodedExamples,
+    content_free_bias,
+    encode_content_free,
+    evaluate_calibrated,
+)
+from prompt_recycling.rows import read_table, row, rows_of, write_rows
+from prompt_recycling.settings import EvalConfig
+
+
+class BiasedScorer:
+    """Label scores = (evidence for the gold label) + a bias towards 'positive' that the prompt
+    adds; a content-free input (id 0) carries no evidence, so it shows the bias alone."""
+
+    labels = ["negative", "positive"]
+
+    def __init__(self, bias: float):
+        self.bias = bias
+
+    def encode(self, texts):
+        return [[0] if t in ("", "N/A", "[MASK]") else [1 + len(t) % 2] for t in texts]
+
+    def score_ids(self, prompt, ids):
+        sign = torch.tensor([{0: 0.0, 1: -1.0, 2: 1.0}[x[0]] for x in ids])
+        shift = self.bias if prompt is not None else 0.0
+        return torch.stack([-sign, sign + shift], dim=1)
+
+
+TEXTS = ["ab", "a", "abcd", "abc"] * 25  # even length: negative (id 1), odd: positive (id 2)
+GOLD = np.array([len(t) % 2 for t in TEXTS])
+
+
+def data(adapter):
+    return EncodedExamples(adapter.encode(TEXTS), GOLD)
+
+
+def test_a_prompt_that_moves_every_example_to_one_label_is_recovered_by_calibration():
+    adapter = BiasedScorer(bias=5.0)
+    free = encode_content_free(adapter, ["", "N/A", "[MASK]"])
+    prompt = torch.zeros(2, 4)
+    out = evaluate_calibrated(adapter, data(adapter), prompt, batch_size=7, content_free=free)
+    assert out[False]["accuracy"] == 0.5  # every example 'positive'
+    assert out[False]["label_shares"]["positive"] == 1.0
+    assert out[True]["accuracy"] == 1.0  # the bias divided out: every example right
+    # the content-free distribution is the softmax of the bias: p(positive) = sigmoid(5)
+    assert out[True]["content_free"]["positive"] == pytest.approx(1 / (1 + np.exp(-5)))
+    bias = content_free_bias(adapter, free, prompt)
+    assert torch.allclose(bias.exp().sum(), torch.tensor(1.0))
+
+
+def test_without_a_bias_calibration_changes_nothing_and_without_inputs_it_is_off():
+    adapter = BiasedScorer(bias=0.0)
+    free = encode_content_free(adapter, ["N/A"])
+    out = evaluate_calibrated(adapter, data(adapter), None, 16, free)
+    assert (out[False]["predictions"] == out[True]["predictions"]).all()
+    assert list(evaluate_calibrated(adapter, data(adapter), None, 16, None)) == [False]
+    with pytest.raises(RecyclingError, match="content-free"):
+        encode_content_free(adapter, [])
+    with pytest.raises(RecyclingError, match="content_free"):
+        EvalConfig(calibrate=True, content_free=())
+    assert EvalConfig().calibrate and EvalConfig().content_free == ("", "N/A", "[MASK]")
+
+
+def test_rows_carry_the_calibration_flag_and_old_tables_read_as_raw(tmp_path):
+    adapter = BiasedScorer(bias=5.0)
+    free = encode_content_free(adapter, ["N/A"])
+    results = evaluate_calibrated(adapter, data(adapter), torch.zeros(1, 4), 16, free)
+    rows = rows_of(results, GOLD, dataset="d", condition="zero-shot", split="test", model="m")
+    write_rows(rows, tmp_path / "e.csv")
+    table = read_table(tmp_path / "e.csv")
+    assert table.calibrated.tolist() == [False, True]
+    assert table.accuracy.tolist() == [0.5, 1.0]
+    old = pd.read_csv(tmp_path / "e.csv").drop(columns=["calibrated"])
+    old.iloc[:1].to_csv(tmp_path / "old.csv", index=False)
+    assert read_table(tmp_path / "old.csv").calibrated.tolist() == [False]
+
+
+def _result(correct: np.ndarray) -> dict:
+    from prompt_recycling.evaluate import summarize
+
+    gold = np.arange(len(correct)) % 2
+    return summarize(np.where(correct, gold, 1 - gold), gold, ["negative", "positive"])
+
+
+def test_a_calibrated_recycled_prompt_is_compared_with_the_calibrated_baselines():
+    n = 200
+    gold = np.arange(n) % 2
+    base = {"dataset": "d", "split": "test", "model": "t"}
+    first = lambda k: np.arange(n) < k  # noqa: E731
+    rows = []
+    for cal, zs, rec in ((False, 120, 100), (True, 150, 170)):
+        rows.append(row(_result(first(zs)), gold, **base, condition="zero-shot", calibrated=cal))
+        rows.append(
+            row(
+                _result(first(rec)),
+                gold,
+                **base,
+                condition="recycled",
+                source="s",
+                size_relation="same-size",
+                method="v2v-lin",
+                vocab_size=10,
+                step=5,
+                seed=0,
+                same_as="",
+                calibrated=cal,
+            )
+        )
+    comp = comparisons(pd.DataFrame(rows)).set_index("method")
+    assert comp.loc["v2v-lin", "gain_zero_shot"] == pytest.approx(-0.1)  # raw vs raw zero-shot
+    assert comp.loc["v2v-lin+cal", "gain_zero_shot"] == pytest.approx(0.1)  # cal vs cal
+    assert comp.loc["v2v-lin+cal", "recycler"] == "v2v-lin"
+    assert comp.loc["v2v-lin+cal", "correct"].sum() == 170
+    comp = comp.reset_index()
+    assert pooled(comp).method.tolist() == ["v2v-lin"]  # the paper's findings: raw only
+    assert pooled(comp, calibrated=True).method.tolist() == ["v2v-lin+cal"]
+    assert len(pooled(comp, calibrated=None)) == 2
