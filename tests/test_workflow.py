@@ -1,6 +1,7 @@
 """The Snakemake workflow: formatting, lint, dry-runs of the shipped configs, and a tiny
 end-to-end grid that is killed mid-run and resumed (bad configs: test_config_errors.py)."""
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from conftest import kill_group
 from tinygrid import make_tiny_grid
 
 from prompt_recycling.plan import Grid
+from prompt_recycling.recyclability import FEATURES
 from prompt_recycling.rows import expected_counts, read_table
 
 pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
@@ -70,13 +72,13 @@ def test_lint_clean():
 
 def test_default_config_dry_run_matches_the_grid(tmp_path):
     done = dry_run("config/config.yaml", cwd=tmp_path)
-    # 1 data set, 2 models in 2 pairs, 3 recyclers, 3 seeds, zero-shot + random per target
+    # 1 data set, 2 models in 2 pairs, 6 recyclers, 3 seeds, zero-shot + random per target
     assert job_stats(done.stdout) == {
         "fetch_model": 2,
         "prepare_data": 1,
         "train_prompts": 6,
         "describe_pair": 2,
-        "fit_recyclers": 6,
+        "fit_recyclers": 12,
         "evaluate_recycled": 6,
         "evaluate_tuned": 6,
         "evaluate_baseline": 4,
@@ -85,12 +87,12 @@ def test_default_config_dry_run_matches_the_grid(tmp_path):
         "figures": 1,
         "write_report": 1,
         "all": 1,
-        "total": 38,
+        "total": 44,
     }
     # the report stage target: every job but the default target's own
     report = dry_run("config/config.yaml", "report_all", cwd=tmp_path)
     stats = job_stats(report.stdout)
-    assert stats.pop("report_all") == 1 and stats["total"] == 38 and "all" not in stats
+    assert stats.pop("report_all") == 1 and stats["total"] == 44 and "all" not in stats
 
 
 def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
@@ -105,7 +107,7 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
     work.mkdir()
     done = dry_run("config/config.yaml", cwd=work, env=env, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert job_stats(done.stdout)["total"] == 38
+    assert job_stats(done.stdout)["total"] == 44
 
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
@@ -260,7 +262,14 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     expected = expected_counts(grid.expected_rows(), widths)
     assert table.condition.value_counts().to_dict() == expected
     # 3 pairs x 3 methods x 4 cells; 1 pair x 3 steps; 3 models x 3 steps x 2 splits; ...
-    assert expected == {"recycled": 36, "identity": 3, "tuned": 18, "zero-shot": 3, "random": 6}
+    # each twice: as scored and after contextual calibration
+    assert expected == {"recycled": 72, "identity": 6, "tuned": 36, "zero-shot": 6, "random": 12}
+    assert (table.groupby("condition").calibrated.mean() == 0.5).all()
+    recycled = table[table.condition == "recycled"]
+    features = pd.DataFrame([json.loads(f) for f in recycled.features])
+    assert list(features.columns.sort_values()) == sorted(FEATURES)
+    assert features.notna().all().all() and (features.heldout_error > 0).all()
+    assert (table[table.condition != "recycled"].features == "").all()
     assert set(table.size_relation) - {""} == {"same-size", "small->large", "large->small"}
     test = table[table.split == "test"]
     assert test.gold.nunique() == 1 and len(test.gold.iat[0]) == 24  # one example set
@@ -279,6 +288,12 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         "convergence.csv",
         "pairs.csv",
         "training.csv",
+        "recyclers.csv",
+        "recyclers.md",
+        "recyclers.html",
+        "predictor.csv",
+        "predictor.md",
+        "predictor.html",
     ):
         assert (tables / name).stat().st_size > 0
     findings = pd.read_csv(tables / "findings.csv")
@@ -294,8 +309,18 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         for suffix in ("", "_by_size") if name != "label_bias" else ("",):
             for ext in ("png", "pdf"):
                 assert (work / f"results/figures/{name}{suffix}.{ext}").stat().st_size > 1000
+    for name in ("recyclers_by_size", "recyclability_predictor"):
+        for ext in ("png", "pdf"):
+            assert (work / f"results/figures/{name}.{ext}").stat().st_size > 1000
+    versus = pd.read_csv(tables / "recyclers.csv")
+    assert len(versus) == 3 * 3 * 2  # size relations x recyclers x (raw, calibrated)
+    assert set(versus.recycler) == {m + c for m in grid.recyclers for c in ("", "+cal")}
+    predicted = pd.read_csv(tables / "predictor.csv")
+    assert set(predicted.held_out) == {f"{a} → {b}" for a, b in grid.pairs} | {"pooled"}
     report = (work / "results/report.md").read_text()
     assert all(f"| F{i}" in report for i in range(1, 6))
+    assert "recyclers compared, raw and calibrated" in report and "most reliable is" in report
+    assert "can a recycled prompt's success be predicted?" in report
     assert "Warning: the test split has only 24 examples" in report
 
     check_html_report(work, config, grid)
@@ -336,20 +361,24 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
     caption (and the counts it pools over), the findings and reliability tables as HTML, the
     results table as a download and the workflow description."""
     import base64
-    import json
 
     out = work / "report.html"
     smk("-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--report", str(out), cwd=work)
     html = out.read_text()
     found = re.search(r'<script id="results">\s*var results = (\{.*?\});?\s*</script>', html, re.S)
     results = json.loads(found.group(1))
-    figures = {f"results/figures/{n}.png" for n in ("recyclability_vs_steps", "label_bias")}
+    figures = {
+        f"results/figures/{n}.png"
+        for n in ("label_bias", "recyclers_by_size", "recyclability_predictor")
+    }
     figures |= {
         f"results/figures/{n}{s}.png"
         for n in ("recyclability_vs_steps", "performance_vs_words")
         for s in ("", "_by_size")
     }
-    tables = {"results/tables/findings.html", "results/tables/reliability.html"}
+    tables = {
+        f"results/tables/{n}.html" for n in ("findings", "reliability", "recyclers", "predictor")
+    }
     data = {"results/tables/evaluations.csv", "results/report.md"}
     assert set(results) == figures | tables | data
     counts = grid.counts()

@@ -27,7 +27,7 @@ import pandas as pd
 
 from prompt_recycling import stats
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.rows import decode_labels
+from prompt_recycling.rows import decode_labels, with_calibration
 
 ALPHA = 0.05
 CONVERGENCE_TOLERANCE = 0.0225  # the paper: last step within 2.25% (relative) of the best
@@ -46,39 +46,45 @@ def top_label(shares_json: str) -> tuple[str, float]:
     return label, float(shares[label])
 
 
-ARRAYS = ["d_zero_shot", "d_random", "d_re_tuned"]
+ARRAYS = ["correct", "d_zero_shot", "d_random", "d_re_tuned"]
+CALIBRATED = "+cal"  # the method name of a calibrated recycled prompt: v2v-lin+cal
 
 
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:
     """One row per recycled or identity prompt (test split) with its paired comparisons and
     per-example differences (``ARRAYS``; :func:`comparisons_csv` leaves them out)."""
-    test = table[table.split == "test"]
+    test = with_calibration(table[table.split == "test"].copy())
     correct = {i: _correct(r).astype(np.int8) for i, r in test.iterrows()}
     zs = {
-        (r.dataset, r.model): correct[i] for i, r in test[test.condition == "zero-shot"].iterrows()
+        (r.dataset, r.model, r.calibrated): correct[i]
+        for i, r in test[test.condition == "zero-shot"].iterrows()
     }
     rnd: dict = {}
-    for (d, m), g in test[test.condition == "random"].groupby(["dataset", "model"]):
-        rnd[(d, m)] = np.mean([correct[i] for i in g.index], axis=0)  # per-example share
+    for k, g in test[test.condition == "random"].groupby(["dataset", "model", "calibrated"]):
+        rnd[k] = np.mean([correct[i] for i in g.index], axis=0)  # per-example share
     tuned = test[test.condition == "tuned"]
-    tuned_acc = {(r.dataset, r.model, r.seed, r.step): r.accuracy for r in tuned.itertuples()}
-    tuned_ok = {(r.dataset, r.model, r.seed, r.step): correct[i] for i, r in tuned.iterrows()}
+    tkey = ["dataset", "model", "seed", "step", "calibrated"]
+    tuned_acc = {tuple(k): a for k, a in zip(tuned[tkey].values, tuned.accuracy, strict=True)}
+    tuned_ok = {tuple(tuned.loc[i, tkey]): correct[i] for i in tuned.index}
     last = tuned.groupby(["dataset", "model", "seed"]).step.max().to_dict()
     out = []
     for i, r in test[test.condition.isin(["recycled", "identity"])].iterrows():
-        c, key = correct[i], (r.dataset, r.model)
+        c, key, cal = correct[i], (r.dataset, r.model, r.calibrated), r.calibrated
         if key not in zs:
             raise RecyclingError(f"no zero-shot row for {key}: cannot compare")
         label, share = top_label(r.label_shares)
         final = last.get((r.dataset, r.model, r.seed))
+        method = r.method if r.condition == "recycled" else "identity"
         rec = {
             "dataset": r.dataset,
             "condition": r.condition,
             "source": r.source,
             "target": r.model,
             "size_relation": r.size_relation,
-            "method": r.method if r.condition == "recycled" else "identity",
-            "same_as": r.same_as,
+            "method": method + (CALIBRATED if cal else ""),
+            "recycler": method,
+            "calibrated": cal,
+            "same_as": r.same_as + (CALIBRATED if cal and r.same_as else ""),
             "vocab_size": r.vocab_size,
             "step": int(r.step),
             "seed": int(r.seed),
@@ -89,15 +95,19 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
             "gain_zero_shot": r.accuracy - zs[key].mean(),
             "p_zero_shot": stats.mcnemar_exact(c, zs[key]),
             "random": rnd[key].mean() if key in rnd else math.nan,
-            "re_tuned": tuned_acc.get((r.dataset, r.model, r.seed, r.step), math.nan),
-            "re_tuned_final": tuned_acc.get((r.dataset, r.model, r.seed, final), math.nan),
-            "source_accuracy": tuned_acc.get((r.dataset, r.source, r.seed, r.step), math.nan),
+            "re_tuned": tuned_acc.get((r.dataset, r.model, r.seed, r.step, cal), math.nan),
+            "re_tuned_final": tuned_acc.get((r.dataset, r.model, r.seed, final, cal), math.nan),
+            "source_accuracy": tuned_acc.get(
+                (r.dataset, r.source, r.seed, r.step, False), math.nan
+            ),
             "cluster": f"{r.dataset}|{r.source}|{r.seed}|{r.step}",
+            "features": getattr(r, "features", ""),
         }
         rec["gain_random"] = rec["accuracy"] - rec["random"]
+        rec["correct"] = c
         rec["d_zero_shot"] = c.astype(float) - zs[key]
         rec["d_random"] = c - rnd[key] if key in rnd else None
-        own = tuned_ok.get((r.dataset, r.model, r.seed, r.step))
+        own = tuned_ok.get((r.dataset, r.model, r.seed, r.step, cal))
         rec["d_re_tuned"] = own.astype(float) - c if own is not None else None
         rec["beats_zero_shot"] = float(rec["gain_zero_shot"] > 0)
         rec["beats_random"] = float(rec["gain_random"] > 0) if key in rnd else math.nan
@@ -127,10 +137,15 @@ def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, 
     return stats.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
 
 
-def pooled(comp: pd.DataFrame, dedupe: bool = True, trained: bool = True) -> pd.DataFrame:
+def pooled(
+    comp: pd.DataFrame, dedupe: bool = True, trained: bool = True, calibrated: bool | None = False
+) -> pd.DataFrame:
     """Recycled prompts for pooled numbers: numerically identical duplicates counted once,
-    and (``trained``) the untrained step-0 controls left out."""
+    (``trained``) the untrained step-0 controls left out, and only the raw scores
+    (``calibrated`` False, the paper's findings), only the calibrated ones (True) or both."""
     rec = comp[comp.condition == "recycled"]
+    if calibrated is not None and len(rec):
+        rec = rec[rec.calibrated == calibrated]
     if dedupe:
         rec = rec[rec.same_as.fillna("") == ""]
     if trained:
@@ -141,13 +156,14 @@ def pooled(comp: pd.DataFrame, dedupe: bool = True, trained: bool = True) -> pd.
 def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per data set × pair × recycler, over its trained recycled prompts (steps > 0)."""
     rows = []
-    rec = pooled(comp, dedupe=False)
+    rec = pooled(comp, dedupe=False, calibrated=None)
     for (d, src, tgt, relation, method), g in rec.groupby(
         ["dataset", "source", "target", "size_relation", "method"], sort=True
     ):
         dup = sorted(set(g.same_as.dropna()) - {""})
         ident = comp[(comp.condition == "identity") & (comp.dataset == d) & (comp.source == src)]
         ident = ident[(ident.target == tgt) & (ident.step > 0)]
+        ident = ident[ident.calibrated == g.calibrated.iat[0]]
         beats = gain(g, share=True, seed=seed)
         mean_gain = gain(g, seed=seed)
         label, share = g.top_label.mode().iat[0], g.top_label_share.mean()

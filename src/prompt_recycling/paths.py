@@ -59,6 +59,12 @@ TABLES = {
     "findings_md": f"{TABLE_DIR}/findings.md",
     "findings_html": f"{TABLE_DIR}/findings.html",
     "convergence": f"{TABLE_DIR}/convergence.csv",
+    "recyclers": f"{TABLE_DIR}/recyclers.csv",
+    "recyclers_md": f"{TABLE_DIR}/recyclers.md",
+    "recyclers_html": f"{TABLE_DIR}/recyclers.html",
+    "predictor": f"{TABLE_DIR}/predictor.csv",
+    "predictor_md": f"{TABLE_DIR}/predictor.md",
+    "predictor_html": f"{TABLE_DIR}/predictor.html",
 }
 FIGURE_DIR = "results/figures"
 FIGURE_FORMATS = ("png", "pdf")
@@ -67,7 +73,17 @@ FIG_STEPS_BY_SIZE = "recyclability_vs_steps_by_size"
 FIG_WORDS = "performance_vs_words"
 FIG_WORDS_BY_SIZE = "performance_vs_words_by_size"
 FIG_LABEL_BIAS = "label_bias"
-FIGURE_NAMES = (FIG_STEPS, FIG_STEPS_BY_SIZE, FIG_WORDS, FIG_WORDS_BY_SIZE, FIG_LABEL_BIAS)
+FIG_RECYCLERS = "recyclers_by_size"
+FIG_PREDICTOR = "recyclability_predictor"
+FIGURE_NAMES = (
+    FIG_STEPS,
+    FIG_STEPS_BY_SIZE,
+    FIG_WORDS,
+    FIG_WORDS_BY_SIZE,
+    FIG_LABEL_BIAS,
+    FIG_RECYCLERS,
+    FIG_PREDICTOR,
+)
 REPORT = "results/report.md"
 
 

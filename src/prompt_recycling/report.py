@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.rows import decode_labels, read_table
+from prompt_recycling.rows import decode_labels, read_table, with_calibration
 from prompt_recycling.stats import se_of_accuracy
 from prompt_recycling.tables import pct
 
@@ -213,6 +213,30 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
     return ["## Caveats", ""] + [f"- {c}" for c in out] + [""]
 
 
+def _beyond(inputs: dict) -> list[str]:
+    """The recyclers compared (with calibration) and the predictor, when the run has them."""
+    lines = []
+    if "recyclers_md" in inputs:
+        lines += [
+            "## Beyond the paper: recyclers compared, raw and calibrated",
+            "",
+            "Contextual calibration (+cal) divides out the label distribution the target gives, "
+            "with the same prompt, to content-free inputs; every baseline is calibrated the same "
+            "way. Gains are over the zero-shot scored like the prompt (raw or calibrated).",
+            "",
+            Path(inputs["recyclers_md"]).read_text(),
+            "",
+        ]
+    if "predictor_md" in inputs:
+        lines += [
+            "## Beyond the paper: can a recycled prompt's success be predicted?",
+            "",
+            Path(inputs["predictor_md"]).read_text(),
+            "",
+        ]
+    return lines
+
+
 def write_report(
     inputs: dict,
     figures: list[str],
@@ -224,7 +248,8 @@ def write_report(
     """``inputs``: paths of table, comparisons, reliability (md), findings, convergence,
     pairs, training (the ``write_report`` rule's named inputs)."""
     table = read_table(inputs["table"])
-    comp = pd.read_csv(inputs["comparisons"])
+    comp = with_calibration(pd.read_csv(inputs["comparisons"]))
+    table, comp = table[~table.calibrated], comp[~comp.calibrated]  # the paper's: raw scores
     conv = pd.read_csv(inputs["convergence"])
     pairs = pd.read_csv(inputs["pairs"])
     training = pd.read_csv(inputs["training"])
@@ -246,6 +271,7 @@ def write_report(
     lines += _tuning(table, conv)
     lines += ["## Reliability", "", Path(inputs["reliability"]).read_text(), ""]
     lines += _conditions(table, comp)
+    lines += _beyond(inputs)
     lines += _caveats(table, comp, conv, pairs, training)
     lines += ["## Figures", ""]
     base = Path(out).parent

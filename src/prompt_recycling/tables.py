@@ -20,7 +20,7 @@ from prompt_recycling.analysis import (
 )
 from prompt_recycling.findings import Finding, findings, findings_table
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.rows import aggregate, expected_counts
+from prompt_recycling.rows import aggregate, expected_counts, with_calibration
 
 
 def _write_csv(frame: pd.DataFrame, path) -> None:
@@ -136,7 +136,9 @@ prompts start); *gain* = mean accuracy minus zero-shot, in points; *bias* = the 
 label and the share of test examples it is predicted for (mean over prompts); *identity* = the
 source prompt used on the target as is (pairs of equal width); *re-tuned* = a prompt tuned on
 the target with the same seed and step / its last step; *source* = the source prompt on its own
-model. A recycler marked (= other) gives numerically the same prompts as the other one.
+model. A recycler marked (= other) gives numerically the same prompts as the other one. A
+recycler named with *+cal* is scored after contextual calibration on content-free inputs, and so
+are its baselines in that row (zero-shot, random, identity, re-tuned).
 """
 
 
@@ -195,11 +197,16 @@ def html_page(frame: pd.DataFrame, title: str, note: str = "") -> str:
 
 
 def write_analysis(
-    table: pd.DataFrame, out: dict, seed: int = 0, convergence_tolerance: float = 0.0225
+    table: pd.DataFrame,
+    out: dict,
+    seed: int = 0,
+    convergence_tolerance: float = 0.0225,
+    comp: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Comparisons, reliability (CSV, markdown, LaTeX, HTML), convergence and findings (CSV,
-    markdown, HTML)."""
-    comp = comparisons(table)
+    markdown, HTML); ``comp``: :func:`~prompt_recycling.analysis.comparisons` of ``table``."""
+    comp = comparisons(table) if comp is None else comp
+    raw = table[~with_calibration(table).calibrated]  # the paper's findings: raw scores
     _write_csv(comparisons_csv(comp), out["comparisons"])
     rel = reliability(comp, seed)
     _write_csv(rel, out["reliability"])
@@ -212,9 +219,9 @@ def write_analysis(
     _write_text(
         tex + "\n% " + RELIABILITY_NOTE.replace("\n", "\n% ") + "\n", out["reliability_tex"]
     )
-    conv = convergence(table, convergence_tolerance)
+    conv = convergence(raw, convergence_tolerance)
     _write_csv(conv, out["convergence"])
-    found = findings(comp, table, seed, convergence_tolerance)
+    found = findings(comp, raw, seed, convergence_tolerance)
     _write_csv(findings_table(found), out["findings"])
     _write_text(markdown(findings_shown(found)), out["findings_md"])
     if "reliability_html" in out:

@@ -47,6 +47,20 @@ rule analyse:
             category="Tables",
         ),
         convergence=paths.TABLES["convergence"],
+        recyclers=paths.TABLES["recyclers"],
+        recyclers_md=paths.TABLES["recyclers_md"],
+        recyclers_html=report(
+            paths.TABLES["recyclers_html"],
+            caption="../report/recyclers.rst",
+            category="Tables",
+        ),
+        predictor=paths.TABLES["predictor"],
+        predictor_md=paths.TABLES["predictor_md"],
+        predictor_html=report(
+            paths.TABLES["predictor_html"],
+            caption="../report/predictor.rst",
+            category="Tables",
+        ),
     log:
         "logs/analyse.log",
     conda:
@@ -100,6 +114,8 @@ rule write_report:
         convergence=paths.TABLES["convergence"],
         pairs=paths.TABLES["pairs"],
         training=paths.TABLES["training"],
+        recyclers_md=paths.TABLES["recyclers_md"],
+        predictor_md=paths.TABLES["predictor_md"],
         figures=FIGURES,
     output:
         report(paths.REPORT, caption="../report/report_md.rst", category="Report"),

@@ -10,7 +10,13 @@
 - both again by size relation (columns), share / gain panels only;
 - ``label_bias``: every recycled prompt's accuracy (trained source prompts, steps > 0) against
   the share of test examples it predicts as the last label (e.g. "positive"), with the other
-  conditions, so a collapse onto one label shows at a glance.
+  conditions, so a collapse onto one label shows at a glance;
+- ``recyclers_by_size``: every recycler, raw and after contextual calibration (+cal, hollow
+  markers), per size relation: gain over its zero-shot and difference from v2v-lin, 95% CIs;
+- ``recyclability_predictor``: ROC curves of the recyclability predictor, each pair predicted
+  by a model fitted on the other pairs only.
+
+The paper's figures use the raw scores; calibrated rows appear only in the last two.
 
 Percent on every axis. Recyclers that give numerically the same prompts (lin-comb = v2v-lin)
 are drawn once, labelled with both names.

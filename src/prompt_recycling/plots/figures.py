@@ -12,6 +12,8 @@ import pandas as pd
 
 from prompt_recycling import paths
 from prompt_recycling.analysis import comparisons
+from prompt_recycling.compare import recycler_comparison
+from prompt_recycling.plots.beyond import predictor_figure, recyclers_figure
 from prompt_recycling.plots.panels import (
     COLORS,
     MARKERS,
@@ -25,6 +27,8 @@ from prompt_recycling.plots.panels import (
     _share_panel,
     _words_panel,
 )
+from prompt_recycling.recyclability import predictor_scores
+from prompt_recycling.rows import with_calibration
 
 
 def plot_all(
@@ -40,8 +44,10 @@ def plot_all(
     plt = _setup(style)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    comp = comparisons(table)
-    comp["same_as"] = comp.same_as.fillna("")
+    everything = comparisons(table)
+    everything["same_as"] = everything.same_as.fillna("")
+    table = with_calibration(table)
+    table, comp = table[~table.calibrated], everything[~everything.calibrated]  # raw scores
     datasets = sorted(comp.dataset.unique())
     relations = [k for k in SIZE_ORDER if k in set(comp.size_relation)]
     methods = _methods(comp)
@@ -110,6 +116,8 @@ def plot_all(
         written += _save(fig, plt, out_dir, name, dpi)
 
     written += _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir)
+    written += recyclers_figure(plt, recycler_comparison(everything, seed), style, out_dir)
+    written += predictor_figure(plt, predictor_scores(everything), style, out_dir)
     return written
 
 

@@ -1,0 +1,129 @@
+"""The tables beyond the paper, next to the paper's (:mod:`prompt_recycling.tables`): the
+recyclers compared per size relation, raw and calibrated (:mod:`prompt_recycling.compare`),
+and the recyclability predictor (:mod:`prompt_recycling.recyclability`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from prompt_recycling.analysis import comparisons
+from prompt_recycling.compare import recycler_comparison, summary
+from prompt_recycling.findings import Finding
+from prompt_recycling.recyclability import predictor_tables
+from prompt_recycling.tables import (
+    _write_csv,
+    _write_text,
+    html_page,
+    interval,
+    markdown,
+    pct,
+    write_analysis,
+)
+
+
+def analyse(
+    table: pd.DataFrame, out: dict, seed: int = 0, convergence_tolerance: float = 0.0225
+) -> list[Finding]:
+    """Everything the ``analyse`` rule writes: the paper's tables and findings, the recycler
+    comparison and the predictor (when ``out`` names them)."""
+    comp = comparisons(table)
+    found = write_analysis(table, out, seed, convergence_tolerance, comp=comp)
+    if "recyclers" in out:
+        write_beyond(comp, out, seed)
+    return found
+
+
+def write_beyond(comp: pd.DataFrame, out: dict, seed: int = 0) -> None:
+    """The recycler comparison (calibration, recyclers beyond the paper) and the predictor."""
+    versus = recycler_comparison(comp, seed)
+    _write_csv(versus, out["recyclers"])
+    shown = recyclers_shown(versus)
+    said = "\n".join(summary(comp, versus, seed))
+    _write_text(said + "\n\n" + markdown(shown) + "\n" + RECYCLERS_NOTE, out["recyclers_md"])
+    _write_text(html_page(shown, "Recyclers compared", RECYCLERS_NOTE), out["recyclers_html"])
+    pred = predictor_tables(comp, seed)
+    _write_csv(pred, out["predictor"])
+    shown = predictor_shown(pred)
+    _write_text(markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
+    title = "Recyclability predictor (leave-one-pair-out ROC AUC)"
+    _write_text(html_page(shown, title, PREDICTOR_NOTE), out["predictor_html"])
+
+
+def recyclers_shown(versus: pd.DataFrame) -> pd.DataFrame:
+    if versus.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "size relation": versus.size_relation,
+            "recycler": versus.recycler,
+            "n (prompts / seeds)": [
+                f"{n} ({c} / {s})"
+                for n, c, s in zip(versus.n, versus.source_prompts, versus.seeds, strict=True)
+            ],
+            "accuracy %": versus.accuracy.map(pct),
+            "its zero-shot %": versus.zero_shot.map(pct),
+            "beats ZS % [95% CI]": _intervals(versus, "beats_zero_shot"),
+            "gain over ZS, points [95% CI]": _intervals(versus, "gain", signed=True),
+            "vs v2v-lin, points [95% CI]": [
+                "reference" if r == "v2v-lin" else v
+                for r, v in zip(
+                    versus.recycler, _intervals(versus, "vs_v2v_lin", signed=True), strict=True
+                )
+            ],
+            "top label %": versus.top_label_share.map(lambda v: pct(v, 0)),
+        }
+    )
+
+
+def predictor_shown(pred: pd.DataFrame) -> pd.DataFrame:
+    if pred.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "prompts": pred.calibrated.map({True: "calibrated", False: "raw"}),
+            "features": pred.features,
+            "held-out pair": pred.held_out,
+            "n (source prompts)": [
+                f"{n} ({c})" for n, c in zip(pred.n, pred.source_prompts, strict=True)
+            ],
+            "beat ZS %": pred.beats_zero_shot.map(lambda v: pct(v, 0)),
+            "ROC AUC [95% CI]": [
+                _auc(*v)
+                for v in zip(pred.auc, pred.auc_low, pred.auc_high, pred.predicted, strict=True)
+            ],
+        }
+    )
+
+
+def _auc(value, low, high, predicted) -> str:
+    if predicted == 0:
+        return "n/a (the other pairs hold one outcome)"
+    if pd.isna(value):
+        return "n/a (one outcome)"
+    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _intervals(frame: pd.DataFrame, name: str, signed: bool = False) -> list[str]:
+    cols = zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)
+    return [interval(*v, signed=signed) for v in cols]
+
+
+RECYCLERS_NOTE = """\
+One row per size relation × recycler, over recycled prompts from trained source prompts (steps
+> 0), pooled over data sets, pairs, seeds, steps and word counts. *+cal*: the same recycled
+prompts after contextual calibration (Zhao et al. 2021: the label distribution the target gives,
+with the prompt, to content-free inputs is divided out); *its zero-shot* is scored the same way
+(calibrated for +cal rows). *vs v2v-lin*: accuracy minus v2v-lin's (raw, as the paper runs it)
+on the same source prompts and test examples. Intervals are 95% and resample source prompts and
+test examples together.
+"""
+PREDICTOR_NOTE = """\
+A logistic regression predicts whether a recycled prompt beats the target's zero-shot accuracy
+(raw prompts against raw zero-shot, calibrated against calibrated) from features known before
+it is scored. Each pair's prompts are predicted by a model fitted on the other pairs only;
+*pooled* is the AUC of all those held-out predictions together. One row per feature set (all
+features, then each alone). n/a: the held-out prompts are all on one side of zero-shot (no
+ranking to score), or the other pairs' are (no model to fit). 0.5 is chance. Intervals: 95%,
+resampling source prompts.
+"""

@@ -1,0 +1,142 @@
+"""Which recycler is most reliable, per size relation: the paper's three, the ones beyond it,
+and each of them after contextual calibration (``+cal``), with paired tests.
+
+For every recycler (and its calibrated variant) pooled over the data sets and pairs of one size
+relation, over recycled prompts from trained source prompts:
+
+- its gain over the target's zero-shot accuracy, *the zero-shot scored the same way* (raw for
+  raw prompts, calibrated for calibrated ones), and the share of prompts above it;
+- its paired difference from ``v2v-lin`` as the paper runs it (raw): the same source prompt,
+  step and word count under both, per test example;
+- which one is most reliable (largest share above its zero-shot, then largest mean gain), and
+  its paired lead over the runner-up.
+
+Intervals are 95% and resample source prompts and test examples together
+(:func:`prompt_recycling.stats.crossed_mean`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from prompt_recycling.analysis import pooled, rows_of
+from prompt_recycling.stats import Estimate, crossed_mean
+
+REFERENCE = "v2v-lin"  # the paper's recycler as it runs it: the baseline of every new one
+MATCH = ["dataset", "source", "target", "seed", "step", "vocab_size"]
+
+
+def paired(a: pd.DataFrame, b: pd.DataFrame, seed: int = 0) -> Estimate:
+    """Accuracy of A minus B on the same source prompts (matched on :data:`MATCH`) and the same
+    test examples, in points over the matched prompts."""
+    left = a.set_index(MATCH)
+    right = b.set_index(MATCH)
+    common = left.index.intersection(right.index)
+    if not len(common):
+        return crossed_mean(np.zeros((0, 0)), [])
+    da = rows_of(left.loc[common], "correct").astype(float)
+    db = rows_of(right.loc[common], "correct").astype(float)
+    return crossed_mean(da - db, left.loc[common].cluster, seed=seed)
+
+
+def _cells(e: Estimate, name: str) -> dict:
+    return {name: e.value, f"{name}_low": e.low, f"{name}_high": e.high}
+
+
+def recycler_comparison(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """One row per size relation × recycler variant (see the module docstring)."""
+    rec = pooled(comp, dedupe=False, calibrated=None)
+    rows = []
+    for relation, group in rec.groupby("size_relation", sort=True):
+        ref = group[(group.method == REFERENCE)]
+        for method, g in group.groupby("method", sort=False):
+            gain = crossed_mean(rows_of(g, "d_zero_shot"), g.cluster, seed=seed)
+            share = crossed_mean(rows_of(g, "d_zero_shot"), g.cluster, share=True, seed=seed)
+            versus = paired(g, ref, seed) if method != REFERENCE else None
+            rows.append(
+                {
+                    "size_relation": relation,
+                    "recycler": method,
+                    "calibrated": bool(g.calibrated.iat[0]),
+                    "pairs": g.source.str.cat(g.target, sep="→").nunique(),
+                    "n": len(g),
+                    "source_prompts": g.cluster.nunique(),
+                    "seeds": g.seed.nunique(),
+                    "accuracy": g.accuracy.mean(),
+                    "zero_shot": g.zero_shot.mean(),
+                    **_cells(share, "beats_zero_shot"),
+                    **_cells(gain, "gain"),
+                    **_cells(versus or Estimate(0.0, 0.0, 0.0, 0, ""), "vs_v2v_lin"),
+                    "top_label_share": g.top_label_share.mean(),
+                }
+            )
+    return _order(pd.DataFrame(rows))
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame.sort_values(
+        ["size_relation", "calibrated", "beats_zero_shot", "gain"],
+        ascending=[True, True, False, False],
+    ).reset_index(drop=True)
+
+
+def most_reliable(comp: pd.DataFrame, table: pd.DataFrame, seed: int = 0) -> list[dict]:
+    """Per size relation: the most reliable variant (``table``: :func:`recycler_comparison`),
+    the runner-up, and the best one's paired lead over it (accuracy points)."""
+    rec = pooled(comp, dedupe=True, calibrated=None)
+    out = []
+    for relation, t in table.groupby("size_relation", sort=True):
+        t = t.sort_values(["beats_zero_shot", "gain"], ascending=False)
+        best = t.iloc[0]
+        item = {"size_relation": relation, "best": best.to_dict(), "runner_up": None}
+        g = rec[rec.size_relation == relation]
+        distinct = [m for m in t.recycler if m in set(g.method)]
+        second = next((m for m in distinct if m != best.recycler), None)
+        if second is not None and best.recycler in set(g.method):
+            item["runner_up"] = t[t.recycler == second].iloc[0].to_dict()
+            item["lead"] = paired(g[g.method == best.recycler], g[g.method == second], seed)
+        out.append(item)
+    return out
+
+
+def _ci(value, low, high) -> str:
+    return f"{100 * value:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
+def _share(value, low, high) -> str:
+    return f"{100 * value:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
+
+
+def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str]:
+    """What the comparison says, per size relation, as markdown bullets with n and intervals."""
+    if versus.empty:
+        return []
+    lines = []
+    for item in most_reliable(comp, versus, seed):
+        b = item["best"]
+        text = (
+            f"**{item['size_relation']}**: most reliable is **{b['recycler']}**: "
+            f"{_share(b['beats_zero_shot'], b['beats_zero_shot_low'], b['beats_zero_shot_high'])}"
+            f" of {b['n']} prompts ({b['source_prompts']} source prompts, {b['seeds']} seeds) "
+            f"beat {'calibrated ' if b['calibrated'] else ''}zero-shot; mean gain "
+            f"{_ci(b['gain'], b['gain_low'], b['gain_high'])} points"
+        )
+        if item["runner_up"] is not None:
+            lead = item["lead"]
+            text += (
+                f"; ahead of {item['runner_up']['recycler']} by "
+                f"{_ci(lead.value, lead.low, lead.high)} points on the same prompts"
+            )
+        lines.append(f"- {text}.")
+    for label, col in (("v2v-lin (raw)", "vs_v2v_lin"), ("its zero-shot", "gain")):
+        wins = versus[(versus[f"{col}_low"] > 0) & (versus.recycler != REFERENCE)]
+        names = ", ".join(f"{r.recycler} ({r.size_relation})" for r in wins.itertuples())
+        lines.append(
+            f"- Beats {label} with a 95% interval above zero: {names or 'none'} "
+            f"({len(versus) - (col == 'vs_v2v_lin') * (versus.recycler == REFERENCE).sum()} "
+            f"recycler × size-relation rows tested)."
+        )
+    return lines

@@ -1,0 +1,106 @@
+"""The figures beyond the paper: every recycler raw and calibrated per size relation
+(``recyclers_by_size``), and the ROC curves of the recyclability predictor
+(``recyclability_predictor``). Both read the comparisons of the results table only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prompt_recycling import paths
+from prompt_recycling.analysis import CALIBRATED
+from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, _save
+
+
+def _variants(versus: pd.DataFrame) -> list[str]:
+    """Recyclers in the palette's order, each followed by its calibrated variant."""
+    bases = [m for m in COLORS if m in set(versus.recycler.str.removesuffix(CALIBRATED))]
+    bases += sorted(set(versus.recycler.str.removesuffix(CALIBRATED)) - set(bases))
+    present = set(versus.recycler)
+    return [v for m in bases for v in (m, m + CALIBRATED) if v in present]
+
+
+def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> list[Path]:
+    """Forest plot: gain over (same-way) zero-shot and difference from v2v-lin, 95% CIs."""
+    relations = [k for k in SIZE_ORDER if k in set(versus.size_relation)] or ["(none)"]
+    variants = _variants(versus) if len(versus) else []
+    w, h = style["width"], max(style["height"], 0.28 * len(variants) + 1.2)
+    fig, axes = plt.subplots(
+        len(relations), 2, squeeze=False, sharey=True, figsize=(2 * w, h * len(relations))
+    )
+    ys = {v: -i for i, v in enumerate(variants)}
+    for i, k in enumerate(relations):
+        t = versus[versus.size_relation == k] if len(versus) else versus
+        for j, (col, what) in enumerate(
+            (("gain", "gain over its zero-shot (points)"), ("vs_v2v_lin", "minus v2v-lin (points)"))
+        ):
+            ax = axes[i][j]
+            for r in t.itertuples():
+                base = r.recycler.removesuffix(CALIBRATED)
+                color = COLORS.get(base, "C0")
+                v, lo, hi = (100 * getattr(r, c) for c in (col, f"{col}_low", f"{col}_high"))
+                if j == 1 and r.recycler == "v2v-lin":
+                    continue  # the reference itself
+                ax.errorbar(
+                    v,
+                    ys[r.recycler],
+                    xerr=[[max(v - lo, 0)], [max(hi - v, 0)]] if np.isfinite(lo) else None,
+                    fmt=MARKERS.get(base, "o"),
+                    color=color,
+                    mfc="white" if r.calibrated else color,
+                    ms=5,
+                    capsize=2,
+                    lw=1.2,
+                )
+            ax.axvline(0, color="0.3", ls="--", lw=1)
+            ax.set_yticks(list(ys.values()), list(ys.keys()))
+            ax.set_xlabel(what)
+            n = f"{int(t.n.max())} prompts, {int(t.source_prompts.max())} source" if len(t) else ""
+            ax.set_title(f"{k} ({n})" if n else k, fontsize=style["font_size"])
+    fig.tight_layout()
+    return _save(fig, plt, out_dir, paths.FIG_RECYCLERS, style["dpi"])
+
+
+def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path]:
+    """Out-of-fold ROC curves per held-out pair, raw and calibrated prompts."""
+    from sklearn.metrics import roc_curve
+
+    from prompt_recycling.recyclability import auc
+
+    keys = sorted(scores) or [False]
+    w, h = style["width"], style["height"]
+    fig, axes = plt.subplots(1, len(keys), squeeze=False, figsize=(w * len(keys), h * 1.15))
+    for j, cal in enumerate(keys):
+        ax = axes[0][j]
+        frame = scores.get(cal)
+        parts = list(frame.groupby("pair")) if frame is not None else []
+        parts += [("pooled", frame)] if frame is not None and len(parts) > 1 else []
+        for n, (pair, g) in enumerate(parts):
+            y, s = g.beats_zero_shot.to_numpy(), g.score.to_numpy()
+            a = auc(y, s)
+            if np.isnan(a):
+                ax.plot([], [], color=f"C{n}", label=f"{pair}: one class, no AUC")
+                continue
+            ok = np.isfinite(s)
+            fpr, tpr, _ = roc_curve(y[ok], s[ok])
+            pooled = pair == "pooled"
+            ax.plot(
+                100 * fpr,
+                100 * tpr,
+                color="black" if pooled else f"C{n}",
+                lw=2 if pooled else 1.4,
+                ls="-" if pooled else "--",
+                label=f"{pair}: AUC {a:.2f} (n = {int(ok.sum())})",
+            )
+        ax.plot([0, 100], [0, 100], color="0.6", lw=0.8, ls=":")
+        ax.set_xlabel("false positive rate (%)")
+        ax.set_ylabel("true positive rate (%)")
+        ax.set_title(
+            f"{'calibrated' if cal else 'raw'} recycled prompts: beats zero-shot?",
+            fontsize=style["font_size"],
+        )
+        ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, plt, out_dir, paths.FIG_PREDICTOR, style["dpi"])
