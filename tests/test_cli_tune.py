@@ -57,6 +57,13 @@ def test_tune_then_evaluate(tiny_models, data, tmp_path, cli):
     assert result["n"] == 48 and 0.0 <= result["accuracy"] <= 1.0
     code, out, _ = cli(["evaluate", *common(model, data)])  # zero-shot
     assert code == 0 and json.loads(out)["n"] == 48
+    prompt = ["--prompt", str(tmp_path / "p" / "step-6.npy"), "--calibrate"]
+    code, out, err = cli(["evaluate", *common(model, data), *prompt, "--content-free", "N/A|"])
+    assert code == 0, err
+    both = json.loads(out)
+    assert both["accuracy"] == result["accuracy"]  # the raw readout is unchanged
+    calibrated = both["calibrated"]
+    assert calibrated["n"] == 48 and sum(calibrated["content_free"].values()) == pytest.approx(1)
 
 
 def test_labels_given_as_strings_in_the_data(tiny_models, tmp_path, cli):

@@ -113,6 +113,18 @@ def add_evaluate(sub) -> None:
     )
     _add_model_options(p)
     p.add_argument("--prompt", help="prompt file (.npy, .safetensors, PEFT dir); none = zero-shot")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also report the same scores after contextual calibration (Zhao et al. 2021) on "
+        "the content-free inputs of --content-free, under 'calibrated'",
+    )
+    p.add_argument(
+        "--content-free",
+        type=lambda text: text.split("|"),
+        default=list(EvalConfig.content_free),
+        help="content-free inputs separated by '|' (default: %(default)s)",
+    )
     p.set_defaults(run=_run_evaluate)
 
 
@@ -178,15 +190,20 @@ def _run_tune(args) -> None:
 def _run_evaluate(args) -> None:
     import json
 
-    from prompt_recycling.evaluate import evaluate
+    from prompt_recycling.evaluate import encode_content_free, evaluate, evaluate_calibrated
     from prompt_recycling.tune import load_prompt_tensor
 
     if args.prompt:
         check_input("--prompt", args.prompt, "any")
     labels, examples = _model_inputs(args)
     prompt = load_prompt_tensor(args.prompt) if args.prompt else None
-    result = evaluate(
-        _adapter(args, labels), examples, prompt, args.batch_size, progress=not args.no_progress
-    )
+    adapter = _adapter(args, labels)
+    if not args.calibrate:
+        result = evaluate(adapter, examples, prompt, args.batch_size, not args.no_progress)
+    else:
+        free = encode_content_free(adapter, args.content_free)
+        both = evaluate_calibrated(adapter, examples, prompt, args.batch_size, free)
+        result, result["calibrated"] = both[False], both[True]
+        result["calibrated"].pop("predictions")
     result.pop("predictions")
     print(json.dumps(result))
