@@ -20,6 +20,7 @@ from prompt_recycling.recyclability import (
     prompt_features,
     recycler_diagnostics,
     unit_rows,
+    within_auc,
 )
 from prompt_recycling.recyclers import get_recycler, load_recycler
 
@@ -68,16 +69,17 @@ def test_prompt_features_known_answers():
 
 
 def test_held_out_words_follow_the_selection_and_are_never_fitted_on(tiny_models):
-    from prompt_recycling.transfer import align_pair, held_out, select_tokens
+    from prompt_recycling.transfer import align_pair, held_out_words, select_tokens
 
     source, target = (load_vocab_table(p) for p in list(tiny_models.values())[:2])
     aligned = align_pair(source, target)
     sel = select_tokens(aligned, num_words=20, word_offset=5)
-    held = held_out(aligned, sel, size=15)
+    held = held_out_words(aligned, sel, size=15)
     assert not set(held.pieces) & set(sel.pieces)
     assert held.pieces == select_tokens(aligned, 15, 25).pieces
     everything = select_tokens(aligned, sel.n_filtered - 5, 5)
-    assert held_out(aligned, everything) is None
+    assert held_out_words(aligned, everything) is None
+    assert held_out_words(aligned, sel, size=0) is None
 
 
 def frame(n_per_pair=30, separable=True, seed=0):
@@ -114,6 +116,26 @@ def test_a_feature_that_decides_success_is_found_on_pairs_never_seen():
     assert 0.8 < low <= high <= 1.0
     noise = predictor(frame(separable=False, seed=3)).set_index(["features", "held_out"])
     assert 0.25 < noise.loc[("all features", "pooled"), "auc"] < 0.75
+
+
+def test_pooled_auc_ranks_within_pairs_so_base_rates_are_not_mistaken_for_skill():
+    rng = np.random.default_rng(4)
+    groups = np.repeat(["a", "b"], 200)
+    y = np.concatenate([rng.random(200) < 0.8, rng.random(200) < 0.3]).astype(int)
+    # held-out scores that carry only the other pair's base rate, plus noise
+    score = np.where(groups == "a", 0.3, 0.8) + 0.01 * rng.normal(size=400)
+    assert auc(y, score) < 0.35  # across pairs: the base rates, inverted
+    assert within_auc(y, score, groups) == pytest.approx(0.5, abs=0.08)
+    table = predictor(frame(separable=False, seed=5)).set_index(["features", "held_out"])
+    # a feature constant within every pair cannot rank anything
+    constant = frame().assign(
+        features=lambda f: f.source.map(lambda s: json.dumps({"log_step": 1}))
+    )
+    tied = predictor(constant).set_index(["features", "held_out"])
+    assert tied.loc[("log_step", "pooled"), "tied"] and np.isnan(
+        tied.loc[("log_step", "pooled"), "auc"]
+    )
+    assert table.loc[("all features", "pooled"), "predicted"] == 90
 
 
 def test_pairs_with_one_outcome_give_no_score_rather_than_a_guess():

@@ -66,6 +66,15 @@ def test_without_a_bias_calibration_changes_nothing_and_without_inputs_it_is_off
     assert list(evaluate_calibrated(adapter, data(adapter), None, 16, None)) == [False]
     with pytest.raises(RecyclingError, match="content-free"):
         encode_content_free(adapter, [])
+
+    class NoSpecialTokens(BiasedScorer):  # "" is no token at all: it cannot be scored
+        def encode(self, texts):
+            return [[] if t == "" else x for t, x in zip(texts, super().encode(texts), strict=True)]
+
+    bare = NoSpecialTokens(bias=1.0)
+    assert len(encode_content_free(bare, ["", "N/A"])) == 1
+    with pytest.raises(RecyclingError, match="with a token"):
+        encode_content_free(bare, [""])
     with pytest.raises(RecyclingError, match="content_free"):
         EvalConfig(calibrate=True, content_free=())
     assert EvalConfig().calibrate and EvalConfig().content_free == ("", "N/A", "[MASK]")

@@ -160,3 +160,19 @@ def test_aggregate_refuses_rows_scored_on_other_examples(tmp_path):
         aggregate([str(tmp_path / "a.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
     with pytest.raises(RecyclingError, match="zero-shot: expected 3 rows, found 2"):
         aggregate([str(tmp_path / "a.csv")], {"zero-shot": 3}, str(tmp_path / "t.csv"))
+
+
+def test_the_paper_findings_are_about_the_papers_recyclers_and_raw_scores():
+    t = table(paper_like)
+    comp = comparisons(t)
+    rec = comp[comp.condition == "recycled"]
+    others = [
+        rec[rec.method == "v2v-nn"].assign(
+            method="procrustes", d_zero_shot=lambda f: f.d_zero_shot + 1
+        ),
+        rec.assign(method=lambda f: f.method + "+cal", calibrated=True, beats_zero_shot=1.0),
+    ]
+    extended = pd.concat([comp, *others], ignore_index=True)
+    before = {f.id: (f.verdict, f.estimate) for f in findings(comp, t)}
+    after = {f.id: (f.verdict, f.estimate) for f in findings(extended, t)}
+    assert after == before

@@ -48,6 +48,7 @@ def top_label(shares_json: str) -> tuple[str, float]:
 
 ARRAYS = ["correct", "d_zero_shot", "d_random", "d_re_tuned"]
 CALIBRATED = "+cal"  # the method name of a calibrated recycled prompt: v2v-lin+cal
+PAPER_METHODS = ("v2v-lin", "v2v-nn", "lin-comb")  # the recyclers the paper's findings are about
 
 
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:

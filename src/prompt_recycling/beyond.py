@@ -90,15 +90,19 @@ def predictor_shown(pred: pd.DataFrame) -> pd.DataFrame:
             "beat ZS %": pred.beats_zero_shot.map(lambda v: pct(v, 0)),
             "ROC AUC [95% CI]": [
                 _auc(*v)
-                for v in zip(pred.auc, pred.auc_low, pred.auc_high, pred.predicted, strict=True)
+                for v in zip(
+                    pred.auc, pred.auc_low, pred.auc_high, pred.predicted, pred.tied, strict=True
+                )
             ],
         }
     )
 
 
-def _auc(value, low, high, predicted) -> str:
+def _auc(value, low, high, predicted, tied) -> str:
     if predicted == 0:
         return "n/a (the other pairs hold one outcome)"
+    if tied:
+        return "n/a (every score tied: no ranking)"
     if pd.isna(value):
         return "n/a (one outcome)"
     return f"{value:.2f} [{low:.2f}, {high:.2f}]"
@@ -121,9 +125,10 @@ test examples together.
 PREDICTOR_NOTE = """\
 A logistic regression predicts whether a recycled prompt beats the target's zero-shot accuracy
 (raw prompts against raw zero-shot, calibrated against calibrated) from features known before
-it is scored. Each pair's prompts are predicted by a model fitted on the other pairs only;
-*pooled* is the AUC of all those held-out predictions together. One row per feature set (all
-features, then each alone). n/a: the held-out prompts are all on one side of zero-shot (no
-ranking to score), or the other pairs' are (no model to fit). 0.5 is chance. Intervals: 95%,
-resampling source prompts.
+it is scored. Each ordered pair's prompts are predicted by a model fitted on the other pairs
+only (the reverse direction of the same two models may be among them); *pooled* ranks
+successes against failures of the same held-out pair only (pairs differ in base rate), over all
+pairs. One row per feature set (all features, then each alone). n/a: the held-out prompts are
+all on one side of zero-shot, the other pairs' are (no model to fit), or every score is tied (a
+feature constant within the pair). 0.5 is chance. Intervals: 95%, resampling source prompts.
 """

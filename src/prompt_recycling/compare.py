@@ -86,18 +86,20 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
 def most_reliable(comp: pd.DataFrame, table: pd.DataFrame, seed: int = 0) -> list[dict]:
     """Per size relation: the most reliable variant (``table``: :func:`recycler_comparison`),
     the runner-up, and the best one's paired lead over it (accuracy points)."""
-    rec = pooled(comp, dedupe=True, calibrated=None)
+    rec = pooled(comp, dedupe=True, calibrated=None)  # a recycler equal to another counts once
     out = []
     for relation, t in table.groupby("size_relation", sort=True):
-        t = t.sort_values(["beats_zero_shot", "gain"], ascending=False)
-        best = t.iloc[0]
-        item = {"size_relation": relation, "best": best.to_dict(), "runner_up": None}
         g = rec[rec.size_relation == relation]
-        distinct = [m for m in t.recycler if m in set(g.method)]
-        second = next((m for m in distinct if m != best.recycler), None)
-        if second is not None and best.recycler in set(g.method):
-            item["runner_up"] = t[t.recycler == second].iloc[0].to_dict()
-            item["lead"] = paired(g[g.method == best.recycler], g[g.method == second], seed)
+        t = t[t.recycler.isin(set(g.method))].sort_values(
+            ["beats_zero_shot", "gain"], ascending=False
+        )
+        if t.empty:
+            continue
+        item = {"size_relation": relation, "best": t.iloc[0].to_dict(), "runner_up": None}
+        if len(t) > 1:
+            best, second = t.recycler.iat[0], t.recycler.iat[1]
+            item["runner_up"] = t.iloc[1].to_dict()
+            item["lead"] = paired(g[g.method == best], g[g.method == second], seed)
         out.append(item)
     return out
 
@@ -127,16 +129,17 @@ def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str
         if item["runner_up"] is not None:
             lead = item["lead"]
             text += (
-                f"; ahead of {item['runner_up']['recycler']} by "
-                f"{_ci(lead.value, lead.low, lead.high)} points on the same prompts"
+                f"; runner-up {item['runner_up']['recycler']}; accuracy of the best minus the "
+                f"runner-up on the same prompts {_ci(lead.value, lead.low, lead.high)} points"
             )
         lines.append(f"- {text}.")
     for label, col in (("v2v-lin (raw)", "vs_v2v_lin"), ("its zero-shot", "gain")):
-        wins = versus[(versus[f"{col}_low"] > 0) & (versus.recycler != REFERENCE)]
+        tested = versus[versus.recycler != REFERENCE] if col == "vs_v2v_lin" else versus
+        wins = tested[tested[f"{col}_low"] > 0]
         names = ", ".join(f"{r.recycler} ({r.size_relation})" for r in wins.itertuples())
         lines.append(
-            f"- Beats {label} with a 95% interval above zero: {names or 'none'} "
-            f"({len(versus) - (col == 'vs_v2v_lin') * (versus.recycler == REFERENCE).sum()} "
-            f"recycler × size-relation rows tested)."
+            f"- Beats {label} with a 95% interval above zero: {names or 'none'} (of "
+            f"{len(tested)} recycler × size-relation rows; intervals not adjusted for the "
+            f"number of rows)."
         )
     return lines

@@ -116,10 +116,15 @@ def content_free_bias(
 
 
 def encode_content_free(adapter: ModelAdapter, texts: Sequence[str]) -> EncodedExamples:
-    """Content-free inputs tokenized like every example (template applied); no labels."""
-    if not texts:
-        raise RecyclingError("calibration needs at least one content-free input")
-    return EncodedExamples(adapter.encode(list(texts)), np.zeros(len(texts), dtype=np.int64))
+    """Content-free inputs tokenized like every example (template applied); no labels. An input
+    that is no token at all (``""`` with a template of only ``{text}`` and no special tokens)
+    cannot be scored and is left out."""
+    ids = [x for x in adapter.encode(list(texts)) if len(x)]
+    if not ids:
+        raise RecyclingError(
+            f"calibration needs at least one content-free input with a token, got {list(texts)}"
+        )
+    return EncodedExamples(ids, np.zeros(len(ids), dtype=np.int64))
 
 
 def evaluate_calibrated(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from prompt_recycling import stats
-from prompt_recycling.analysis import convergence, gain, pooled, rows_of
+from prompt_recycling.analysis import PAPER_METHODS, convergence, gain, pooled, rows_of
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,10 @@ def f5(rec: pd.DataFrame, seed: int) -> list[Finding]:
 def findings(
     comp: pd.DataFrame, table: pd.DataFrame, seed: int = 0, tolerance: float = 0.0225
 ) -> list[Finding]:
-    """F1-F5 for the run (pooled over data sets and pairs; see the module docstring)."""
+    """F1-F5 for the run (pooled over data sets and pairs; see the module docstring): the
+    paper's recyclers, raw scores (recyclers beyond the paper and calibration: :mod:`.compare`)."""
     rec = pooled(comp)
+    rec = rec[rec.method.isin(PAPER_METHODS)] if len(rec) else rec
     conv = convergence(table, tolerance)
     sources = set(rec.source) if len(rec) else set()
     conv = conv[conv.model.isin(sources)] if len(conv) else conv

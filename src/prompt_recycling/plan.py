@@ -138,6 +138,7 @@ class Grid:
             "evaluation": dict(config.get("evaluation") or {}),
             "recycling": dict(config.get("recycling") or {}),
             "word_offset": g["word_offset"],
+            "held_out_words": g.get("held_out_words", defaults("grid")["held_out_words"]),
         }
         return cls(
             datasets,
@@ -165,13 +166,8 @@ class Grid:
     def sizes_used(self) -> list[int]:
         return sorted({n for _, n in self.cells()})
 
-    @property
-    def sources(self) -> list[str]:
-        return sorted({s for s, _ in self.pairs})
-
-    @property
-    def targets(self) -> list[str]:
-        return sorted({t for _, t in self.pairs})
+    sources = property(lambda self: sorted({s for s, _ in self.pairs}))
+    targets = property(lambda self: sorted({t for _, t in self.pairs}))
 
     @property
     def tuned_models(self) -> list[str]:
@@ -192,8 +188,7 @@ class Grid:
         return {n: paths.recycler(source, target, method, n) for n in self.sizes_used()}
 
     def recycled_items(self, dataset: str, source: str, target: str, seed) -> list[dict]:
-        """evaluate_recycled: every recycled prompt one job makes and scores, with the source
-        checkpoint and the recycler it comes from."""
+        """evaluate_recycled: each prompt it recycles and scores, its checkpoint and recycler."""
         return [
             {
                 "method": m,
@@ -217,8 +212,7 @@ class Grid:
         return dict(self.blocks["evaluation"])
 
     def reader(self, model: str, dataset: str) -> dict:
-        """How ``model`` reads ``dataset`` (the fields of
-        :class:`~prompt_recycling.settings.ReaderConfig`)."""
+        """How ``model`` reads ``dataset`` (the fields of ``settings.ReaderConfig``)."""
         spec = self.blocks["models"][model]
         data = {**defaults("datasets", "*"), **self.blocks["datasets"][dataset]}
         max_length = spec.get("max_length") or EvalConfig(**self.blocks["evaluation"]).max_length
@@ -234,6 +228,9 @@ class Grid:
 
     def word_offset(self) -> int:
         return self.blocks["word_offset"]
+
+    def held_out_words(self) -> int:  # past the selection: each recycler's held-out error
+        return self.blocks["held_out_words"]
 
     # ---- stage targets ---------------------------------------------------------------------
     def prompt_files(self) -> list[str]:

@@ -34,6 +34,7 @@ FEATURES = (
     "log_step",
 )
 N_RESAMPLES = 1000
+HELD_OUT = 500  # word pieces past the selection on which a recycler's held-out error is measured
 
 
 def _row_norm(rows: np.ndarray) -> float:
@@ -130,8 +131,24 @@ def auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def auc_interval(y, score, clusters, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of the AUC, resampling whole source prompts (clusters)."""
+def within_auc(y: np.ndarray, score: np.ndarray, groups: np.ndarray) -> float:
+    """The AUC over positive-negative pairs *of the same group* only (each group's AUC weighted
+    by its positives x negatives). Held-out scores of different groups come from different
+    models, and groups differ in how often their prompts succeed: ranking across groups would
+    score those base rates, not the predictor."""
+    num = den = 0.0
+    for g in np.unique(groups):
+        m = groups == g
+        a = auc(y[m], score[m])
+        if not math.isnan(a):
+            ok = np.isfinite(score[m])
+            w = y[m][ok].sum() * (1 - y[m][ok]).sum()
+            num, den = num + a * w, den + w
+    return num / den if den else math.nan
+
+
+def auc_interval(y, score, groups, clusters, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of :func:`within_auc`, resampling whole source prompts."""
     clusters = np.asarray(clusters)
     names = np.unique(clusters)
     members = [np.flatnonzero(clusters == c) for c in names]
@@ -139,7 +156,7 @@ def auc_interval(y, score, clusters, seed: int = 0) -> tuple[float, float]:
     reps = []
     for _ in range(N_RESAMPLES):
         idx = np.concatenate([members[i] for i in rng.integers(len(names), size=len(names))])
-        reps.append(auc(y[idx], score[idx]))
+        reps.append(within_auc(y[idx], score[idx], groups[idx]))
     reps = np.array(reps)
     reps = reps[np.isfinite(reps)]
     if len(reps) < N_RESAMPLES // 2:
@@ -150,7 +167,9 @@ def auc_interval(y, score, clusters, seed: int = 0) -> tuple[float, float]:
 def predictor(rec: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Leave-one-pair-out evaluation of the predictor on recycled prompts (``rec``: comparisons
     of one calibration setting, trained prompts, duplicates removed): one row per held-out pair
-    and one pooled row, for all features together and for each feature alone."""
+    and one pooled row (:func:`within_auc`), for all features together and each one alone.
+    Pairs are ordered: the reverse direction of a held-out pair (the same two models, the other
+    target) may be among the pairs it is fitted on."""
     x_all = feature_frame(rec)
     y = rec.beats_zero_shot.to_numpy().astype(int)
     groups = (rec.source + " → " + rec.target).to_numpy()
@@ -161,19 +180,24 @@ def predictor(rec: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         score = out_of_fold(x_all[cols].to_numpy(), y, groups)
         for g in np.unique(groups):
             m = groups == g
-            rows.append(_auc_row(name, g, y[m], score[m], clusters[m], seed))
-        rows.append(_auc_row(name, "pooled", y, score, clusters, seed))
+            rows.append(_auc_row(name, g, y[m], score[m], groups[m], clusters[m], seed))
+        rows.append(_auc_row(name, "pooled", y, score, groups, clusters, seed))
     return pd.DataFrame(rows)
 
 
-def _auc_row(features: str, pair: str, y, score, clusters, seed) -> dict:
-    value = auc(y, score)
-    low, high = auc_interval(y, score, clusters, seed) if math.isfinite(value) else (math.nan,) * 2
+def _auc_row(features: str, pair: str, y, score, groups, clusters, seed) -> dict:
+    finite = score[np.isfinite(score)]
+    within = [score[(groups == g) & np.isfinite(score)] for g in set(groups)]
+    tied = len(finite) > 0 and all(len(set(w)) <= 1 for w in within)  # nothing ranked in a pair
+    value = math.nan if tied else within_auc(y, score, groups)
+    interval = auc_interval(y, score, groups, clusters, seed) if math.isfinite(value) else None
+    low, high = interval or (math.nan, math.nan)
     return {
         "features": features,
         "held_out": pair,
         "n": len(y),
-        "predicted": int(np.isfinite(score).sum()),
+        "predicted": len(finite),
+        "tied": tied,
         "source_prompts": len(set(clusters)),
         "beats_zero_shot": float(np.mean(y)) if len(y) else math.nan,
         "auc": value,

@@ -221,8 +221,9 @@ def _beyond(inputs: dict) -> list[str]:
             "## Beyond the paper: recyclers compared, raw and calibrated",
             "",
             "Contextual calibration (+cal) divides out the label distribution the target gives, "
-            "with the same prompt, to content-free inputs; every baseline is calibrated the same "
-            "way. Gains are over the zero-shot scored like the prompt (raw or calibrated).",
+            "with the same prompt, to content-free inputs. Gains are over the zero-shot scored "
+            "like the prompt (raw or calibrated); the difference from v2v-lin is from v2v-lin as "
+            "the paper runs it (raw).",
             "",
             Path(inputs["recyclers_md"]).read_text(),
             "",

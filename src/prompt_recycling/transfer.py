@@ -11,6 +11,7 @@ import numpy as np
 from prompt_recycling.embeddings import VocabTable, load_vocab_table
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.prompt_io import check_output, read_prompt, write_prompt
+from prompt_recycling.recyclability import HELD_OUT
 from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
     DEFAULT_NUM_WORDS,
@@ -33,9 +34,6 @@ def align_pair(source: VocabTable, target: VocabTable) -> AlignedVocab:
     return align_vocabularies(src_vocab, tgt_vocab, src_special, tgt_special)
 
 
-HELD_OUT = 500  # word pieces past the selection on which a recycler's held-out error is measured
-
-
 def select_for_pair(
     source: VocabTable,
     target: VocabTable,
@@ -46,7 +44,7 @@ def select_for_pair(
     return select_tokens(align_pair(source, target), num_words=num_words, word_offset=word_offset)
 
 
-def held_out(aligned: AlignedVocab, selection: TokenSelection, size: int = HELD_OUT):
+def held_out_words(aligned: AlignedVocab, selection: TokenSelection, size: int = HELD_OUT):
     """The (up to ``size``) word pieces that follow the selected ones in frequency order: rows
     the recycler never saw, to measure how well its map generalises. None if there are none."""
     offset = selection.word_offset + len(selection.pieces)
@@ -61,9 +59,11 @@ def fit_recycler(
     num_words: int = DEFAULT_NUM_WORDS,
     word_offset: int = DEFAULT_WORD_OFFSET,
     seed: int = 0,
+    held_out: int = HELD_OUT,
     **settings,
 ) -> tuple[Recycler, TokenSelection]:
-    """Select tokens for the pair and fit a recycler on their paired embedding rows.
+    """Select tokens for the pair and fit a recycler on their paired embedding rows; its
+    ``diagnostics`` hold its error on the ``held_out`` words after the selection.
 
     ``settings`` go to recyclers that take any (v2v-nn: epochs, learning_rate, ...)."""
     from prompt_recycling.recyclability import recycler_diagnostics
@@ -74,7 +74,7 @@ def fit_recycler(
     recycler = get_recycler(method, **config)
     vs, vt = source.embeddings[selection.source_ids], target.embeddings[selection.target_ids]
     recycler.fit(vs, vt)
-    held = held_out(aligned, selection)
+    held = held_out_words(aligned, selection, held_out)
     rows = (source.embeddings[held.source_ids], target.embeddings[held.target_ids]) if held else ()
     recycler.diagnostics = recycler_diagnostics(recycler, vs, vt, *rows)
     return recycler, selection

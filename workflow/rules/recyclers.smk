@@ -45,6 +45,7 @@ rule fit_recyclers:
     params:
         settings=lambda w: GRID.recycler_settings(w.method),
         word_offset=GRID.word_offset(),
+        held_out=GRID.held_out_words(),
         # Snakemake compares only params that name no declared file, so the grid's shape is a
         # param of its own: changing it reruns the job.
         sizes=GRID.sizes_used(),

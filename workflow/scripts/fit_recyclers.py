@@ -1,7 +1,8 @@
 """Fit the recyclers of one pair and method, one per vocabulary size.
 
 input.source / target (model descriptions); params.settings (the method's), word_offset,
-sizes, recyclers ({size: file}, the declared outputs); threads.
+held_out (words for the held-out error), sizes, recyclers ({size: file}, the declared outputs);
+threads.
 """
 
 from prompt_recycling.jobs.fitting import fit_recyclers
@@ -17,4 +18,5 @@ with logged(sm):
         sm.params.word_offset,
         {size: sm.params.recyclers[size] for size in sm.params.sizes},
         sm.threads,
+        held_out=sm.params.held_out,
     )

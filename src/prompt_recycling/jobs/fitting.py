@@ -11,6 +11,7 @@ import numpy as np
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.jobs.common import model_info
+from prompt_recycling.recyclability import HELD_OUT
 
 
 def fit_recyclers(
@@ -21,9 +22,11 @@ def fit_recyclers(
     word_offset: int,
     outputs: dict[int, str],
     threads: int | None = None,
+    held_out: int = HELD_OUT,
 ) -> None:
     """Fit one recycler per vocabulary size (``outputs``: ``{size: file}``) for a pair and
-    method, the two tables loaded once; ``settings`` go to recyclers that take any (v2v-nn)."""
+    method, the two tables loaded once; ``settings`` go to recyclers that take any (v2v-nn).
+    Each carries its error on the ``held_out`` words after its selection (its diagnostics)."""
     from prompt_recycling.device import set_threads
     from prompt_recycling.embeddings import load_vocab_table
     from prompt_recycling.transfer import fit_recycler
@@ -33,11 +36,12 @@ def fit_recyclers(
     tables = load_vocab_table(src["location"]), load_vocab_table(tgt["location"])
     for size, output in outputs.items():
         recycler, selection = fit_recycler(
-            *tables, method, num_words=size, word_offset=word_offset, **settings
+            *tables, method, num_words=size, word_offset=word_offset, held_out=held_out, **settings
         )
         print(
             f"{src['name']} -> {tgt['name']} {method} n={size}: {selection.summary()}; "
-            f"fit error {recycler.fit_error:.4f}"
+            f"fit error {recycler.fit_error:.4f}, on {recycler.diagnostics['heldout_words']} "
+            f"held-out words {recycler.diagnostics['heldout_error']:.4f}"
         )
         recycler.save(output)
 

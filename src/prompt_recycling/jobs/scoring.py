@@ -102,6 +102,11 @@ def evaluate_recycled(
     rows = []
     for item in items:
         rec = recyclers.setdefault(item["recycler"], load_recycler(item["recycler"]))
+        if not rec.diagnostics:
+            raise RecyclingError(
+                f"{item['recycler']} carries no diagnostics (fitted by an older version): "
+                f"refit it with `snakemake -R fit_recyclers`"
+            )
         source_prompt = read_prompt(item["prompt"])
         recycled = rec(source_prompt)
         write_prompt(recycled, item["recycled"])

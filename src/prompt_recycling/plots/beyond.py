@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ def _variants(versus: pd.DataFrame) -> list[str]:
 
 def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> list[Path]:
     """Forest plot: gain over (same-way) zero-shot and difference from v2v-lin, 95% CIs."""
-    relations = [k for k in SIZE_ORDER if k in set(versus.size_relation)] or ["(none)"]
+    relations = [k for k in SIZE_ORDER if len(versus) and k in set(versus.size_relation)]
+    relations = relations or ["(no trained recycled prompts)"]
     variants = _variants(versus) if len(versus) else []
     w, h = style["width"], max(style["height"], 0.28 * len(variants) + 1.2)
     fig, axes = plt.subplots(
@@ -67,7 +69,7 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
     """Out-of-fold ROC curves per held-out pair, raw and calibrated prompts."""
     from sklearn.metrics import roc_curve
 
-    from prompt_recycling.recyclability import auc
+    from prompt_recycling.recyclability import auc, within_auc
 
     keys = sorted(scores) or [False]
     w, h = style["width"], style["height"]
@@ -75,30 +77,33 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
     for j, cal in enumerate(keys):
         ax = axes[0][j]
         frame = scores.get(cal)
-        parts = list(frame.groupby("pair")) if frame is not None else []
-        parts += [("pooled", frame)] if frame is not None and len(parts) > 1 else []
-        for n, (pair, g) in enumerate(parts):
+        pooled = math.nan
+        for n, (pair, g) in enumerate(frame.groupby("pair") if frame is not None else []):
             y, s = g.beats_zero_shot.to_numpy(), g.score.to_numpy()
+            ok = np.isfinite(s)
             a = auc(y, s)
             if np.isnan(a):
-                ax.plot([], [], color=f"C{n}", label=f"{pair}: one class, no AUC")
+                ax.plot([], [], color=f"C{n}", label=f"{pair}: no AUC (one outcome or no model)")
                 continue
-            ok = np.isfinite(s)
             fpr, tpr, _ = roc_curve(y[ok], s[ok])
-            pooled = pair == "pooled"
             ax.plot(
                 100 * fpr,
                 100 * tpr,
-                color="black" if pooled else f"C{n}",
-                lw=2 if pooled else 1.4,
-                ls="-" if pooled else "--",
-                label=f"{pair}: AUC {a:.2f} (n = {int(ok.sum())})",
+                color=f"C{n}",
+                lw=1.6,
+                label=f"{pair}: AUC {a:.2f} (n = {ok.sum()})",
+            )
+        if frame is not None:
+            pooled = within_auc(
+                *(frame[c].to_numpy() for c in ("beats_zero_shot", "score", "pair"))
             )
         ax.plot([0, 100], [0, 100], color="0.6", lw=0.8, ls=":")
         ax.set_xlabel("false positive rate (%)")
         ax.set_ylabel("true positive rate (%)")
+        what = "calibrated" if cal else "raw"
+        shown = "n/a" if math.isnan(pooled) else f"{pooled:.2f}"
         ax.set_title(
-            f"{'calibrated' if cal else 'raw'} recycled prompts: beats zero-shot?",
+            f"{what} recycled prompts: beats zero-shot?\n(pooled within-pair AUC {shown})",
             fontsize=style["font_size"],
         )
         ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
