@@ -32,7 +32,8 @@ SETS = {
     "N/A": ["N/A"],
     "empty": [""],
     "[MASK]": ["[MASK]"],
-    "all three (default)": ["", "N/A", "[MASK]"],
+    "all three (Zhao et al.)": ["", "N/A", "[MASK]"],
+    "random words (default)": "random-words",  # vocab.random_word_texts: 20 x 10 words
 }
 
 
@@ -87,7 +88,7 @@ def main() -> None:
                         "top_label_share": float(shares.max()),
                     }
                 )
-        print(f"{model}: {sum(r['model'] == model for r in rows) // len(SETS) - 1} prompts")
+        print(f"{model}: {sum(r['model'] == model for r in rows) // (len(SETS) + 1)} prompts")
     table = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)

@@ -77,7 +77,11 @@ def test_without_a_bias_calibration_changes_nothing_and_without_inputs_it_is_off
         encode_content_free(bare, [""])
     with pytest.raises(RecyclingError, match="content_free"):
         EvalConfig(calibrate=True, content_free=())
-    assert EvalConfig().calibrate and EvalConfig().content_free == ("", "N/A", "[MASK]")
+    assert EvalConfig().calibrate and EvalConfig().content_free == "random-words"
+    with pytest.raises(RecyclingError, match="random-words"):
+        EvalConfig(content_free="N/A")  # one string: a list was meant
+    with pytest.raises(RecyclingError, match="is not"):
+        encode_content_free(adapter, "N/A")
 
 
 def test_rows_carry_the_calibration_flag_and_old_tables_read_as_raw(tmp_path):
@@ -134,3 +138,21 @@ def test_a_calibrated_recycled_prompt_is_compared_with_the_calibrated_baselines(
     assert pooled(comp).method.tolist() == ["v2v-lin"]  # the paper's findings: raw only
     assert pooled(comp, calibrated=True).method.tolist() == ["v2v-lin+cal"]
     assert len(pooled(comp, calibrated=None)) == 2
+
+
+def test_random_words_are_whole_common_words_of_the_models_own_vocabulary(tiny_models):
+    from transformers import AutoTokenizer
+
+    from prompt_recycling.vocab import random_word_texts
+
+    for kind in ("seq2seq", "causal", "encoder"):
+        tok = AutoTokenizer.from_pretrained(tiny_models[kind])
+        texts = random_word_texts(tok, count=5, length=4, seed=1)
+        assert len(texts) == 5 and all(len(t.split()) == 4 for t in texts)
+        words = {w for t in texts for w in t.split()}
+        assert all(w.isalpha() and w.isascii() and len(w) >= 3 for w in words)
+        assert texts == random_word_texts(tok, count=5, length=4, seed=1)  # seeded
+        assert texts != random_word_texts(tok, count=5, length=4, seed=2)
+        # each word is one whole-word piece of the vocabulary: it reads back as itself
+        for w in words:
+            assert tok.decode(tok(w, add_special_tokens=False).input_ids).strip() == w

@@ -133,6 +133,17 @@ def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str
                 f"runner-up on the same prompts {_ci(lead.value, lead.low, lead.high)} points"
             )
         lines.append(f"- {text}.")
+    for relation, t in versus.groupby("size_relation", sort=True):
+        raw, cal = t[~t.calibrated.astype(bool)], t[t.calibrated.astype(bool)]
+        if len(raw) and len(cal):
+            lines.append(
+                f"- {relation}: calibration moves the target's zero-shot accuracy from "
+                f"{100 * raw.zero_shot.mean():.1f}% to {100 * cal.zero_shot.mean():.1f}%, "
+                f"recycled prompts' mean accuracy from {100 * raw.accuracy.mean():.1f}% to "
+                f"{100 * cal.accuracy.mean():.1f}%, and the share of examples they give their "
+                f"most-predicted label from {100 * raw.top_label_share.mean():.0f}% to "
+                f"{100 * cal.top_label_share.mean():.0f}% (means over recyclers)."
+            )
     for label, col in (("v2v-lin (raw)", "vs_v2v_lin"), ("its zero-shot", "gain")):
         tested = versus[versus.recycler != REFERENCE] if col == "vs_v2v_lin" else versus
         wins = tested[tested[f"{col}_low"] > 0]

@@ -115,10 +115,18 @@ def content_free_bias(
     return probs.mean(0).clamp_min(1e-30).log()
 
 
-def encode_content_free(adapter: ModelAdapter, texts: Sequence[str]) -> EncodedExamples:
-    """Content-free inputs tokenized like every example (template applied); no labels. An input
-    that is no token at all (``""`` with a template of only ``{text}`` and no special tokens)
-    cannot be scored and is left out."""
+def encode_content_free(adapter: ModelAdapter, texts: str | Sequence[str]) -> EncodedExamples:
+    """Content-free inputs tokenized like every example (template applied); no labels.
+    ``"random-words"``: :func:`prompt_recycling.vocab.random_word_texts` of the model's
+    tokenizer. An input that is no token at all (``""`` with a template of only ``{text}`` and
+    no special tokens) cannot be scored and is left out."""
+    from prompt_recycling.settings import RANDOM_WORDS
+    from prompt_recycling.vocab import random_word_texts
+
+    if isinstance(texts, str):
+        if texts != RANDOM_WORDS:
+            raise RecyclingError(f"content-free inputs: {texts!r} is not {RANDOM_WORDS!r}")
+        texts = random_word_texts(adapter.tokenizer)
     ids = [x for x in adapter.encode(list(texts)) if len(x)]
     if not ids:
         raise RecyclingError(

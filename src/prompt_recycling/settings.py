@@ -87,6 +87,8 @@ ARCHITECTURES = tuple(
 )
 _TUNING = defaults("tuning")
 _EVALUATION = defaults("evaluation")
+RANDOM_WORDS = "random-words"  # content-free inputs drawn from the model's own vocabulary
+CONTENT_FREE_WHY = f"must be {RANDOM_WORDS!r} or a list of strings"
 _MLP = defaults("recycling", "v2v-nn")
 PAPER_STEPS = (2000, 5000, 10000, 20000)  # the authors' checkpoints
 
@@ -162,10 +164,13 @@ class EvalConfig:
     bf16: bool | str = _EVALUATION["bf16"]
     validation: bool = _EVALUATION["validation"]
     calibrate: bool = _EVALUATION["calibrate"]
-    content_free: tuple[str, ...] = tuple(_EVALUATION["content_free"])
+    content_free: str | tuple[str, ...] = _EVALUATION["content_free"]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "content_free", tuple(self.content_free))
+        if not isinstance(self.content_free, str):
+            object.__setattr__(self, "content_free", tuple(self.content_free))
+        elif self.content_free != RANDOM_WORDS:
+            raise _named("EvalConfig", "content_free", self.content_free, CONTENT_FREE_WHY)
         if self.calibrate and not self.content_free:
             raise RecyclingError("evaluation.calibrate needs at least one content_free input")
         _check(

@@ -209,3 +209,24 @@ def tokenizer_vocab(tokenizer) -> tuple[dict[str, int], set[str]]:
         if getattr(token, "special", False):
             special.add(str(token))
     return vocab, special
+
+
+def random_word_texts(
+    tokenizer, count: int = 20, length: int = 10, seed: int = 0, ranks: tuple = (1000, 5000)
+) -> list[str]:
+    """``count`` texts of ``length`` random words from the model's own vocabulary: whole-word
+    English pieces of at least three letters at frequency ranks ``ranks`` (id order), uniform.
+    Content-free inputs for calibration that look like text but carry no task (no task data
+    is read; cf. domain-context calibration, Fei et al. 2023)."""
+    vocab, special = tokenizer_vocab(tokenizer)
+    family = detect_family(vocab)
+    words = []
+    for piece, _ in sorted(vocab.items(), key=lambda kv: kv[1]):
+        start, surface = canonical(piece, family)
+        if piece not in special and start and len(surface) >= 3 and is_english_word(surface):
+            words.append(surface)
+    chosen = words[ranks[0] : ranks[1]] or words
+    if not chosen:
+        raise RecyclingError("the tokenizer has no English word pieces to draw content-free text")
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(chosen, size=length)) for _ in range(count)]

@@ -14,7 +14,13 @@ from prompt_recycling.cli.inputs import (
     steps_list,
     template_arg,
 )
-from prompt_recycling.settings import ARCHITECTURES, EvalConfig, TuneConfig, choices
+from prompt_recycling.settings import (
+    ARCHITECTURES,
+    RANDOM_WORDS,
+    EvalConfig,
+    TuneConfig,
+    choices,
+)
 
 
 def _add_model_options(p) -> None:
@@ -121,9 +127,10 @@ def add_evaluate(sub) -> None:
     )
     p.add_argument(
         "--content-free",
-        type=lambda text: text.split("|"),
-        default=list(EvalConfig.content_free),
-        help="content-free inputs separated by '|' (default: %(default)s)",
+        type=lambda text: text if text == RANDOM_WORDS else text.split("|"),
+        default=EvalConfig.content_free,
+        help=f"content-free inputs separated by '|', or {RANDOM_WORDS} (20 texts of random "
+        "words of the model's own vocabulary; default: %(default)s)",
     )
     p.set_defaults(run=_run_evaluate)
 
