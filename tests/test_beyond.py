@@ -114,7 +114,9 @@ def test_a_feature_that_decides_success_is_found_on_pairs_never_seen():
     assert table.loc[("all features", "pooled"), "auc"] > 0.85
     low, high = table.loc[("prompt_norm", "pooled"), ["auc_low", "auc_high"]]
     assert 0.8 < low <= high <= 1.0
-    noise = predictor(frame(separable=False, seed=3)).set_index(["features", "held_out"])
+    noise = predictor(frame(separable=False, seed=3), n_resamples=100).set_index(
+        ["features", "held_out"]
+    )
     assert 0.25 < noise.loc[("all features", "pooled"), "auc"] < 0.75
 
 
@@ -126,12 +128,14 @@ def test_pooled_auc_ranks_within_pairs_so_base_rates_are_not_mistaken_for_skill(
     score = np.where(groups == "a", 0.3, 0.8) + 0.01 * rng.normal(size=400)
     assert auc(y, score) < 0.35  # across pairs: the base rates, inverted
     assert within_auc(y, score, groups) == pytest.approx(0.5, abs=0.08)
-    table = predictor(frame(separable=False, seed=5)).set_index(["features", "held_out"])
+    table = predictor(frame(separable=False, seed=5), n_resamples=50).set_index(
+        ["features", "held_out"]
+    )
     # a feature constant within every pair cannot rank anything
     constant = frame().assign(
         features=lambda f: f.source.map(lambda s: json.dumps({"log_step": 1}))
     )
-    tied = predictor(constant).set_index(["features", "held_out"])
+    tied = predictor(constant, n_resamples=50).set_index(["features", "held_out"])
     assert tied.loc[("log_step", "pooled"), "tied"] and np.isnan(
         tied.loc[("log_step", "pooled"), "auc"]
     )
@@ -146,7 +150,10 @@ def test_pairs_with_one_outcome_give_no_score_rather_than_a_guess():
     # holding out b leaves a and c (all positive): no model, no score
     assert np.isnan(scores[2:4]).all() and np.isfinite(scores[[0, 1, 4, 5]]).all()
     both = frame().assign(calibrated=True)
-    assert set(predictor_tables(pd.concat([frame(), both])).calibrated) == {False, True}
+    assert set(predictor_tables(pd.concat([frame(), both]), n_resamples=50).calibrated) == {
+        False,
+        True,
+    }
 
 
 def comp_frame():

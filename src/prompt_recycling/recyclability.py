@@ -147,24 +147,26 @@ def within_auc(y: np.ndarray, score: np.ndarray, groups: np.ndarray) -> float:
     return num / den if den else math.nan
 
 
-def auc_interval(y, score, groups, clusters, seed: int = 0) -> tuple[float, float]:
+def auc_interval(
+    y, score, groups, clusters, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> tuple[float, float]:
     """95% percentile interval of :func:`within_auc`, resampling whole source prompts."""
     clusters = np.asarray(clusters)
     names = np.unique(clusters)
     members = [np.flatnonzero(clusters == c) for c in names]
     rng = np.random.default_rng(seed)
     reps = []
-    for _ in range(N_RESAMPLES):
+    for _ in range(n_resamples):
         idx = np.concatenate([members[i] for i in rng.integers(len(names), size=len(names))])
         reps.append(within_auc(y[idx], score[idx], groups[idx]))
     reps = np.array(reps)
     reps = reps[np.isfinite(reps)]
-    if len(reps) < N_RESAMPLES // 2:
+    if len(reps) < n_resamples // 2:
         return math.nan, math.nan
     return float(np.percentile(reps, 2.5)), float(np.percentile(reps, 97.5))
 
 
-def predictor(rec: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def predictor(rec: pd.DataFrame, seed: int = 0, n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
     """Leave-one-pair-out evaluation of the predictor on recycled prompts (``rec``: comparisons
     of one calibration setting, trained prompts, duplicates removed): one row per held-out pair
     and one pooled row (:func:`within_auc`), for all features together and each one alone.
@@ -180,17 +182,20 @@ def predictor(rec: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         score = out_of_fold(x_all[cols].to_numpy(), y, groups)
         for g in np.unique(groups):
             m = groups == g
-            rows.append(_auc_row(name, g, y[m], score[m], groups[m], clusters[m], seed))
-        rows.append(_auc_row(name, "pooled", y, score, groups, clusters, seed))
+            rows.append(
+                _auc_row(name, g, y[m], score[m], groups[m], clusters[m], seed, n_resamples)
+            )
+        rows.append(_auc_row(name, "pooled", y, score, groups, clusters, seed, n_resamples))
     return pd.DataFrame(rows)
 
 
-def _auc_row(features: str, pair: str, y, score, groups, clusters, seed) -> dict:
+def _auc_row(features: str, pair: str, y, score, groups, clusters, seed, n_resamples) -> dict:
     finite = score[np.isfinite(score)]
     within = [score[(groups == g) & np.isfinite(score)] for g in set(groups)]
     tied = len(finite) > 0 and all(len(set(w)) <= 1 for w in within)  # nothing ranked in a pair
     value = math.nan if tied else within_auc(y, score, groups)
-    interval = auc_interval(y, score, groups, clusters, seed) if math.isfinite(value) else None
+    ok = math.isfinite(value)
+    interval = auc_interval(y, score, groups, clusters, seed, n_resamples) if ok else None
     low, high = interval or (math.nan, math.nan)
     return {
         "features": features,
@@ -215,13 +220,15 @@ def _recycled(comp: pd.DataFrame, calibrated: bool) -> pd.DataFrame:
     return rec
 
 
-def predictor_tables(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def predictor_tables(
+    comp: pd.DataFrame, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> pd.DataFrame:
     """:func:`predictor`'s table for raw and for calibrated recycled prompts (``calibrated``)."""
     frames = []
     for calibrated in (False, True):
         rec = _recycled(comp, calibrated)
         if len(rec):
-            table = predictor(rec, seed)
+            table = predictor(rec, seed, n_resamples)
             frames.append(table.assign(calibrated=calibrated))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
