@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from prompt_recycling.beyond import predictor_summary
 from prompt_recycling.compare import most_reliable, paired, recycler_comparison, summary
 from prompt_recycling.embeddings import load_vocab_table
 from prompt_recycling.recyclability import (
@@ -114,6 +115,8 @@ def test_a_feature_that_decides_success_is_found_on_pairs_never_seen():
     assert table.loc[("all features", "pooled"), "auc"] > 0.85
     low, high = table.loc[("prompt_norm", "pooled"), ["auc_low", "auc_high"]]
     assert 0.8 < low <= high <= 1.0
+    said = predictor_summary(table.reset_index().assign(calibrated=False))
+    assert len(said) == 1 and "best single feature prompt_norm 1.00 [1.00, 1.00]" in said[0]
     noise = predictor(frame(separable=False, seed=3), n_resamples=100).set_index(
         ["features", "held_out"]
     )

@@ -45,9 +45,31 @@ def write_beyond(comp: pd.DataFrame, out: dict, seed: int = 0) -> None:
     pred = predictor_tables(comp, seed)
     _write_csv(pred, out["predictor"])
     shown = predictor_shown(pred)
-    _write_text(markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
+    said = "\n".join(predictor_summary(pred))
+    _write_text(said + "\n\n" + markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
     title = "Recyclability predictor (leave-one-pair-out ROC AUC)"
     _write_text(html_page(shown, title, PREDICTOR_NOTE), out["predictor_html"])
+
+
+def predictor_summary(pred: pd.DataFrame) -> list[str]:
+    """One bullet per calibration setting: the pooled AUC of all features and the best feature."""
+    lines = []
+    for cal, t in pred.groupby("calibrated", sort=True) if len(pred) else []:
+        pooled = t[t.held_out == "pooled"].set_index("features")
+        every = pooled.loc["all features"]
+        single = pooled.drop(index="all features").dropna(subset=["auc"])
+        best = single.auc.idxmax() if len(single) else None
+        auc = _auc(every.auc, every.auc_low, every.auc_high, every.predicted, every.tied)
+        text = (
+            f"- {'Calibrated' if cal else 'Raw'} recycled prompts ({int(every.n)}, "
+            f"{100 * every.beats_zero_shot:.0f}% beat zero-shot): all features, pooled "
+            f"leave-one-pair-out AUC {auc}"
+        )
+        if best is not None:
+            b = single.loc[best]
+            text += f"; best single feature {best} {_auc(b.auc, b.auc_low, b.auc_high, 1, False)}"
+        lines.append(text + " (0.5 = chance).")
+    return lines
 
 
 def recyclers_shown(versus: pd.DataFrame) -> pd.DataFrame:
