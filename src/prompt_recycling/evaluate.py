@@ -141,12 +141,13 @@ def evaluate_calibrated(
     prompt: torch.Tensor | None = None,
     batch_size: int = 32,
     content_free: EncodedExamples | None = None,
+    progress: bool = False,
 ) -> dict[bool, dict]:
     """``{False: result}`` as :func:`evaluate` gives it and, with ``content_free`` inputs,
     ``True``: the same scores after contextual calibration (one scoring pass for both). The
     calibrated result also holds the content-free label distribution (``content_free``)."""
     data = _encoded(adapter, data)
-    scores = score(adapter, data, prompt, batch_size, progress=False)
+    scores = score(adapter, data, prompt, batch_size, progress)
     out = {False: summarize(scores.argmax(-1).numpy(), data.labels, adapter.labels)}
     if content_free is not None:
         bias = content_free_bias(adapter, content_free, prompt)
@@ -163,6 +164,4 @@ def evaluate(
     progress: bool = True,
 ) -> dict:
     """Accuracy, n, per-class accuracy, label shares (keyed by verbalizer) and predictions."""
-    data = _encoded(adapter, data)
-    preds = predict(adapter, data, prompt, batch_size, progress).numpy()
-    return summarize(preds, data.labels, adapter.labels)
+    return evaluate_calibrated(adapter, data, prompt, batch_size, None, progress)[False]

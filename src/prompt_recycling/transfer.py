@@ -11,7 +11,7 @@ import numpy as np
 from prompt_recycling.embeddings import VocabTable, load_vocab_table
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.prompt_io import check_output, read_prompt, write_prompt
-from prompt_recycling.recyclability import HELD_OUT
+from prompt_recycling.recyclability import HELD_OUT, recycler_diagnostics
 from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
     DEFAULT_NUM_WORDS,
@@ -66,8 +66,6 @@ def fit_recycler(
     ``diagnostics`` hold its error on the ``held_out`` words after the selection.
 
     ``settings`` go to recyclers that take any (v2v-nn: epochs, learning_rate, ...)."""
-    from prompt_recycling.recyclability import recycler_diagnostics
-
     aligned = align_pair(source, target)
     selection = select_tokens(aligned, num_words=num_words, word_offset=word_offset)
     config = {"seed": seed, **settings} if method == "v2v-nn" else {}
