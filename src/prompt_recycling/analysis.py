@@ -101,7 +101,10 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
             "source_accuracy": tuned_acc.get(
                 (r.dataset, r.source, r.seed, r.step, False), math.nan
             ),
-            "cluster": f"{r.dataset}|{r.source}|{r.seed}|{r.step}",
+            # the independent unit: the source prompt's training run (its checkpoints are not)
+            "run": f"{r.dataset}|{r.source}|{r.seed}",
+            "source_prompt": f"{r.dataset}|{r.source}|{r.seed}|{r.step}",
+            "cluster": f"{r.dataset}|{r.source}|{r.seed}",
             "features": getattr(r, "features", ""),
         }
         rec["gain_random"] = rec["accuracy"] - rec["random"]
