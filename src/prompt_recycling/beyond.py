@@ -1,6 +1,7 @@
 """The tables beyond the paper, next to the paper's (:mod:`prompt_recycling.tables`): the
 recyclers compared per size relation, raw and calibrated (:mod:`prompt_recycling.compare`),
-and the recyclability predictor (:mod:`prompt_recycling.recyclability`).
+and the recyclability predictor (:mod:`prompt_recycling.recyclability`), which is exploratory
+and shown as such (never among the findings F1–F5).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pandas as pd
 from prompt_recycling.analysis import comparisons
 from prompt_recycling.compare import recycler_comparison, summary
 from prompt_recycling.findings import Finding
-from prompt_recycling.recyclability import predictor_tables
+from prompt_recycling.recyclability import N_RESAMPLES, design_caveat, predictor_tables
 from prompt_recycling.tables import (
     _write_csv,
     _write_text,
@@ -42,32 +43,51 @@ def write_beyond(comp: pd.DataFrame, out: dict, seed: int = 0) -> None:
     said = "\n".join(summary(comp, versus, seed))
     _write_text(said + "\n\n" + markdown(shown) + "\n" + RECYCLERS_NOTE, out["recyclers_md"])
     _write_text(html_page(shown, "Recyclers compared", RECYCLERS_NOTE), out["recyclers_html"])
-    pred = predictor_tables(comp, seed)
+    write_predictor(comp, out, seed)
+
+
+PREDICTOR_TITLE = (
+    "Recyclability predictor — exploratory, not a finding (leave-one-pair-out ROC AUC)"
+)
+
+
+def write_predictor(
+    comp: pd.DataFrame, out: dict, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> None:
+    """The predictor's CSV, markdown and HTML, labelled exploratory with what its design allows."""
+    pred = predictor_tables(comp, seed, n_resamples)
     _write_csv(pred, out["predictor"])
     shown = predictor_shown(pred)
     said = "\n".join(predictor_summary(pred))
     _write_text(said + "\n\n" + markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
-    title = "Recyclability predictor (leave-one-pair-out ROC AUC)"
-    _write_text(html_page(shown, title, PREDICTOR_NOTE), out["predictor_html"])
+    _write_text(
+        html_page(shown, PREDICTOR_TITLE, said + "\n\n" + PREDICTOR_NOTE), out["predictor_html"]
+    )
 
 
 def predictor_summary(pred: pd.DataFrame) -> list[str]:
-    """One bullet per calibration setting: the pooled AUC of all features and the best feature."""
-    lines = []
+    """A line saying the predictor is exploratory, then one bullet per calibration setting: its
+    runs and pairs (and what leave-one-pair-out means with them), the pooled AUC of all features
+    and the best feature."""
+    lines = [
+        "**Exploratory, not a finding** (the findings are F1–F5): whether cheap features tell "
+        "a recycled prompt's success in advance, on the few pairs and training runs of this grid."
+    ]
     for cal, t in pred.groupby("calibrated", sort=True) if len(pred) else []:
         pooled = t[t.held_out == "pooled"].set_index("features")
         every = pooled.loc["all features"]
         single = pooled.drop(index="all features").dropna(subset=["auc"])
         best = single.auc.idxmax() if len(single) else None
-        auc = _auc(every.auc, every.auc_low, every.auc_high, every.predicted, every.tied)
+        caveat = design_caveat(
+            *(int(every[c]) for c in ("runs", "ordered_pairs", "model_pairs", "reverse_held_out"))
+        )
         text = (
-            f"- {'Calibrated' if cal else 'Raw'} recycled prompts ({int(every.n)}, "
-            f"{100 * every.beats_zero_shot:.0f}% beat zero-shot): all features, pooled "
-            f"leave-one-pair-out AUC {auc}"
+            f"- {'Calibrated' if cal else 'Raw'} recycled prompts: {int(every.n)}, "
+            f"{100 * every.beats_zero_shot:.0f}% beat zero-shot; {caveat} All features, pooled "
+            f"leave-one-pair-out AUC {_auc_of(every)}"
         )
         if best is not None:
-            b = single.loc[best]
-            text += f"; best single feature {best} {_auc(b.auc, b.auc_low, b.auc_high, 1, False)}"
+            text += f"; best single feature {best} {_auc_of(single.loc[best])}"
         lines.append(text + " (0.5 = chance).")
     return lines
 
@@ -106,28 +126,26 @@ def predictor_shown(pred: pd.DataFrame) -> pd.DataFrame:
             "prompts": pred.calibrated.map({True: "calibrated", False: "raw"}),
             "features": pred.features,
             "held-out pair": pred.held_out,
-            "n (source prompts)": [
-                f"{n} ({c})" for n, c in zip(pred.n, pred.source_prompts, strict=True)
+            "n (runs / source prompts)": [
+                f"{n} ({r} / {c})"
+                for n, r, c in zip(pred.n, pred.runs, pred.source_prompts, strict=True)
             ],
             "beat ZS %": pred.beats_zero_shot.map(lambda v: pct(v, 0)),
-            "ROC AUC [95% CI]": [
-                _auc(*v)
-                for v in zip(
-                    pred.auc, pred.auc_low, pred.auc_high, pred.predicted, pred.tied, strict=True
-                )
-            ],
+            "ROC AUC [95% CI over runs, refitted]": [_auc_of(r) for r in pred.itertuples()],
         }
     )
 
 
-def _auc(value, low, high, predicted, tied) -> str:
-    if predicted == 0:
+def _auc_of(row) -> str:
+    if row.predicted == 0:
         return "n/a (the other pairs hold one outcome)"
-    if tied:
+    if row.tied:
         return "n/a (every score tied: no ranking)"
-    if pd.isna(value):
+    if pd.isna(row.auc):
         return "n/a (one outcome)"
-    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    if pd.isna(row.auc_low):
+        return f"{row.auc:.2f} [no interval: {row.interval_note}]"
+    return f"{row.auc:.2f} [{row.auc_low:.2f}, {row.auc_high:.2f}]"
 
 
 def _intervals(frame: pd.DataFrame, name: str, signed: bool = False) -> list[str]:
@@ -145,12 +163,18 @@ on the same source prompts and test examples. Intervals are 95% and resample sou
 test examples together.
 """
 PREDICTOR_NOTE = """\
-A logistic regression predicts whether a recycled prompt beats the target's zero-shot accuracy
-(raw prompts against raw zero-shot, calibrated against calibrated) from features known before
-it is scored. Each ordered pair's prompts are predicted by a model fitted on the other pairs
-only (the reverse direction of the same two models may be among them); *pooled* ranks
-successes against failures of the same held-out pair only (pairs differ in base rate), over all
-pairs. One row per feature set (all features, then each alone). n/a: the held-out prompts are
-all on one side of zero-shot, the other pairs' are (no model to fit), or every score is tied (a
-feature constant within the pair). 0.5 is chance. Intervals: 95%, resampling source prompts.
+Exploratory, not a finding. A logistic regression predicts whether a recycled prompt beats the
+target's zero-shot accuracy (raw prompts against raw zero-shot, calibrated against calibrated)
+from features known before it is scored. Each ordered pair's prompts are predicted by a model
+fitted on the other pairs only (the reverse direction of the same two models may be among them);
+*pooled* ranks successes against failures of the same held-out pair only (pairs differ in base
+rate), over all pairs. One row per feature set (all features, then each alone). n/a: the held-
+out prompts are all on one side of zero-shot, the other pairs' are (no model to fit), or every
+score is tied (a feature constant within the pair). 0.5 is chance. n counts recycled prompts;
+runs are the source prompts' training runs (data set, source model, seed), the independent unit:
+the checkpoints of one run are not. Intervals: 95% percentile, over resamples of whole runs
+(with replacement) with every leave-one-pair-out model refitted on each; resamples with one
+outcome or no model are skipped (more than half skipped: no interval), and with fewer than 4
+runs there is none. With only a few ordered pairs, and the reverse of the held-out pair among
+those fitted on, the AUC says little about how the predictor carries to a pair never seen.
 """

@@ -66,7 +66,8 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
 
 
 def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path]:
-    """Out-of-fold ROC curves per held-out pair, raw and calibrated prompts."""
+    """Out-of-fold ROC curves per held-out pair, raw and calibrated prompts (exploratory: with
+    few ordered pairs each is predicted from little more than its reverse direction)."""
     from sklearn.metrics import roc_curve
 
     from prompt_recycling.recyclability import auc, within_auc
@@ -103,7 +104,8 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
         what = "calibrated" if cal else "raw"
         shown = "n/a" if math.isnan(pooled) else f"{pooled:.2f}"
         ax.set_title(
-            f"{what} recycled prompts: beats zero-shot?\n(pooled within-pair AUC {shown})",
+            f"{what} recycled prompts: beats zero-shot? (exploratory)\n"
+            f"(pooled within-pair AUC {shown})",
             fontsize=style["font_size"],
         )
         ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
