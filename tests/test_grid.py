@@ -132,6 +132,7 @@ def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
     conf = config()
     conf["models"]["a"]["tuning"] = {"learning_rate": 0.5}
     conf["models"]["a"]["max_length"] = 40
+    conf["models"]["a"]["placement"] = "after-cls"
     conf["datasets"]["d"]["template"] = "Review: {text}"
     conf["tuning"] = {"learning_rate": 0.1, "prompt_length": 7}
     g = Grid.from_config(conf)
@@ -142,5 +143,7 @@ def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
         "template": "Review: {text}",
         "architecture": None,
         "max_length": 40,
+        "placement": "after-cls",
     }
+    assert g.reader("b", "d")["placement"] is None  # the encoder's default
     assert g.reader("b", "d")["max_length"] == 128  # evaluation.max_length's schema default

@@ -221,6 +221,7 @@ class Grid:
             "template": data.get("template") or spec.get("template"),
             "architecture": spec.get("architecture"),
             "max_length": max_length,
+            "placement": spec.get("placement"),
         }
 
     def recycler_settings(self, method: str) -> dict:

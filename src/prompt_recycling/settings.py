@@ -85,6 +85,7 @@ def _check(obj, positive=(), members=None) -> None:
 ARCHITECTURES = tuple(
     schema_node("models")["additionalProperties"]["properties"]["architecture"]["enum"]
 )
+PLACEMENTS = tuple(schema_node("models")["additionalProperties"]["properties"]["placement"]["enum"])
 _TUNING = defaults("tuning")
 _EVALUATION = defaults("evaluation")
 RANDOM_WORDS = "random-words"  # content-free inputs drawn from the model's own vocabulary
@@ -184,19 +185,24 @@ class EvalConfig:
 class ReaderConfig:
     """How one model reads one data set: its verbalizers (label order), the input template
     (data set's, else model's, else the architecture's default), the architecture (None =
-    detected) and the text budget in tokens (the prompt comes on top)."""
+    detected), the text budget in tokens (the prompt comes on top) and, for encoders, where the
+    prompt goes (None = the encoder's default, :data:`models.encoder.DEFAULT_PLACEMENT`)."""
 
     labels: tuple[str, ...]
     max_length: int
     template: str | None = None
     architecture: str | None = None
+    placement: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise _named("ReaderConfig", "labels", list(self.labels), "need 2+ distinct labels")
         _check(self, positive=("max_length",))
-        _check(self, members={"architecture": (None, *ARCHITECTURES)})
+        _check(
+            self,
+            members={"architecture": (None, *ARCHITECTURES), "placement": (None, *PLACEMENTS)},
+        )
         problem = None if self.template is None else template_problem(self.template)
         if problem:
             raise RecyclingError(f"ReaderConfig.template: {problem}")

@@ -28,6 +28,7 @@ def load_model(model_json: str, reader: ReaderConfig, bf16: bool | str = False):
         template=reader.template,
         max_length=reader.max_length,
         bf16=bf16,
+        placement=reader.placement,  # None: the encoder's default (other architectures: none)
     )
     print(f"timing: model load {time.perf_counter() - start:.2f} s")
     return adapter

@@ -68,7 +68,10 @@ def load_adapter(
     bf16: bool | str = False,
     **options,
 ) -> ModelAdapter:
-    """Load a frozen model as a label-scoring adapter (``architecture`` detected if not given)."""
+    """Load a frozen model as a label-scoring adapter (``architecture`` detected if not given).
+
+    ``options``: the adapter's own settings, e.g. ``temperature`` and ``placement`` (encoders).
+    """
     from transformers import AutoConfig, AutoTokenizer
 
     from prompt_recycling.embeddings import resolve_model_dir
@@ -80,6 +83,14 @@ def load_adapter(
         raise RecyclingError(
             f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}"
         )
+    placement = options.pop("placement", None)  # None: the encoder's default
+    if placement is not None:
+        if architecture != "encoder":
+            raise RecyclingError(
+                f"placement {placement!r} applies to encoder models only; "
+                f"{architecture} models put the prompt first"
+            )
+        options["placement"] = placement
     net = auto_class(architecture).from_pretrained(Path(model_dir))
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     return ADAPTERS[architecture](
