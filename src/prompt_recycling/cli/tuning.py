@@ -16,6 +16,7 @@ from prompt_recycling.cli.inputs import (
 )
 from prompt_recycling.settings import (
     ARCHITECTURES,
+    PLACEMENTS,
     RANDOM_WORDS,
     EvalConfig,
     TuneConfig,
@@ -36,6 +37,12 @@ def _add_model_options(p) -> None:
         "--template",
         type=template_arg,
         help="input template with {text} (default per architecture; causal: '{text}\\nSentiment:')",
+    )
+    p.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        help="encoders: where the prompt goes (default after-cls-fixed: after [CLS], the text "
+        "keeps its zero-shot positions; after-cls: the placement before issue 20)",
     )
     p.add_argument(
         "--max-length",
@@ -158,6 +165,7 @@ def _adapter(args, labels):
             labels,
             architecture=args.architecture,
             template=args.template,
+            placement=args.placement,
             max_length=args.max_length,
             device=args.device,
             bf16=args.bf16,
