@@ -12,7 +12,7 @@ Each comparison keeps its per-example differences (``d_zero_shot``, ``d_random``
 ``d_re_tuned``: arrays over the test examples, in memory only), so pooled numbers get 95%
 intervals that resample both distinct *source prompts* (data set, source model, seed, step;
 prompts recycled from one source prompt with several vocabulary sizes are not independent) and
-test examples (:func:`prompt_recycling.stats.crossed_mean`). Recycled prompts that are
+test examples (:func:`prompt_recycling.clustered.crossed_mean`). Recycled prompts that are
 numerically the same as another method's (``same_as``: lin-comb equals v2v-lin) are counted
 once in pooled numbers.
 """
@@ -25,12 +25,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from prompt_recycling import stats
+from prompt_recycling import clustered, stats
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.rows import decode_labels, with_calibration
 
 ALPHA = 0.05
-CONVERGENCE_TOLERANCE = 0.0225  # the paper: last step within 2.25% (relative) of the best
+CONVERGENCE_TOLERANCE = 0.0225  # the paper: within 2.25% of the best by the first checkpoint
 
 
 def _correct(row) -> np.ndarray:
@@ -138,7 +138,7 @@ def rows_of(frame: pd.DataFrame, column: str) -> np.ndarray:
 def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, seed: int = 0):
     """Pooled mean gain (or share above 0) of ``column`` with its crossed-bootstrap interval."""
     sel = frame[frame[column].notna()] if len(frame) else frame
-    return stats.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
+    return clustered.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
 
 
 def pooled(
@@ -206,24 +206,66 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 
 
 def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -> pd.DataFrame:
-    """Per tuned prompt run (data set, model, seed): validation accuracy by step, the best, the
-    last, and whether the run converged (last within ``tolerance`` of the best, relative)."""
+    """Per tuned prompt run (data set, model, seed): validation accuracy by step, and the paper's
+    premise for F3: the run ``converged`` when its *first* trained checkpoint is within
+    ``tolerance`` (relative) of the best validation accuracy the run reaches, and it was
+    trained past the last checkpoint recycled from it (``trained_past``), so that the best is
+    known and the step axis is about training after convergence."""
     val = table[(table.condition == "tuned") & (table.split == "validation") & (table.step > 0)]
+    rec = table[table.condition == "recycled"]
+    recycled_last = rec.groupby(["dataset", "source", "seed"]).step.max().to_dict()
     rows = []
     for (d, m, s), g in val.groupby(["dataset", "model", "seed"]):
         g = g.sort_values("step")
-        best, last = g.accuracy.max(), g.accuracy.iat[-1]
+        acc = g.accuracy.to_numpy()
+        best, first, last_step = acc.max(), acc[0], int(g.step.iat[-1])
+        past = (d, m, s) in recycled_last and last_step > recycled_last[(d, m, s)]
         rows.append(
             {
                 "dataset": d,
                 "model": m,
                 "seed": int(s),
                 "by_step": {int(k): float(v) for k, v in zip(g.step, g.accuracy, strict=True)},
+                "first_step": int(g.step.iat[0]),
+                "first": first,
                 "best": best,
-                "best_step": int(g.step.iat[int(np.argmax(g.accuracy.to_numpy()))]),
-                "last": last,
-                "last_step": int(g.step.iat[-1]),
-                "converged": bool(last >= best * (1 - tolerance)),
+                "best_step": int(g.step.iat[int(np.argmax(acc))]),
+                "last": acc[-1],
+                "last_step": last_step,
+                "trained_past": bool(past),
+                "converged": bool(past and first >= best * (1 - tolerance)),
             }
         )
     return pd.DataFrame(rows)
+
+
+def headroom(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per data set x model (raw scores, test split): does the prompt tuned on the model, at
+    its last step, beat the model's zero-shot? Mean gain over the seeds' runs and the test
+    examples (:func:`prompt_recycling.clustered.crossed_mean`); ``headroom`` when its interval
+    is above 0."""
+    test = with_calibration(table[table.split == "test"].copy())
+    test = test[~test.calibrated]
+    rows = []
+    for (d, m), g in test[test.condition == "tuned"].groupby(["dataset", "model"]):
+        zs = test[(test.condition == "zero-shot") & (test.dataset == d) & (test.model == m)]
+        if zs.empty:
+            continue
+        z = _correct(zs.iloc[0]).astype(float)
+        last = g[g.step == g.step.max()]
+        diffs = np.stack([_correct(r) - z for _, r in last.iterrows()])
+        e = clustered.crossed_mean(diffs, [f"{d}|{m}|{s}" for s in last.seed], seed=seed)
+        rows.append(
+            {
+                "dataset": d,
+                "model": m,
+                "step": int(last.step.iat[0]),
+                "runs": e.n,
+                "gain": e.value,
+                "low": e.low,
+                "high": e.high,
+                "headroom": bool(e.low > 0),
+            }
+        )
+    cols = ["dataset", "model", "step", "runs", "gain", "low", "high", "headroom"]
+    return pd.DataFrame(rows, columns=cols)

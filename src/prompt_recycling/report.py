@@ -72,14 +72,16 @@ def _tuning(table, conv) -> list[str]:
     if tuned.empty:
         return []
     steps = sorted(int(s) for s in tuned.step.unique())
-    head = ["dataset", "model", "zero-shot", "random"] + [f"step {s}" for s in steps]
-    head += ["converged runs"]
+    head = ["dataset", "model", "zero-shot", "null prompt", "random"]
+    head += [f"step {s}" for s in steps] + ["converged runs"]
     lines = [
         "## Do the prompts learn?",
         "",
         "Test accuracy (%) of prompts tuned on each model, mean over seeds [min, max]; "
-        "zero-shot with its label bias. A run converged when its last validation accuracy "
-        "is within 2.25% (relative) of its best.",
+        "zero-shot with its label bias; *null prompt*: the prompt's slots present but masked "
+        "out (what placement alone costs; step 0 is the untrained prompt). A run converged "
+        "(the paper's premise for F3) when its first checkpoint's validation accuracy is within "
+        "2.25% (relative) of the best the run reaches, trained past its last recycled step.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -92,7 +94,9 @@ def _tuning(table, conv) -> list[str]:
             shares = json.loads(zs.label_shares.iat[0])
             top = max(shares, key=shares.get)
             zs_txt = f"{pct(zs.accuracy.iat[0])} ({top} {100 * shares[top]:.0f}%)"
-        cells = [d, m, zs_txt, pct(rnd.accuracy.mean()) if len(rnd) else "n/a"]
+        null = test[(test.condition == "null-prompt") & (test.dataset == d) & (test.model == m)]
+        cells = [d, m, zs_txt, pct(null.accuracy.mean()) if len(null) else "n/a"]
+        cells.append(pct(rnd.accuracy.mean()) if len(rnd) else "n/a")
         for s in steps:
             a = g[g.step == s].accuracy
             cells.append(f"{pct(a.mean())} [{pct(a.min())}, {pct(a.max())}]" if len(a) else "")
@@ -190,9 +194,9 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
     if len(conv):
         k = int(conv.converged.sum())
         out.append(
-            f"{k} of {len(conv)} tuned runs converged by the paper's criterion (last validation "
-            f"accuracy within 2.25% of the best); F3 is tested on recycled prompts of converged "
-            f"source runs only."
+            f"{k} of {len(conv)} tuned runs converged by the paper's premise (first checkpoint's "
+            f"validation accuracy within 2.25% of the best the run reaches, trained past its "
+            f"last recycled step); F3 is decided on recycled prompts of those runs only."
         )
     rec = comp[(comp.condition == "recycled") & (comp.same_as.fillna("") == "")]
     if len(rec):
@@ -261,14 +265,20 @@ def write_report(
     lines += [
         "## Findings",
         "",
-        "Each finding is one paired difference whose sign the paper predicts, with a 95% "
-        "interval: *supported* when the interval excludes zero on the paper's side, "
-        "*contradicted* on the other side, *inconclusive* otherwise.",
+        "Each finding is the paper's claim (`paper.md` §4 of the project notes: its measure, its "
+        "direction), estimated with a 95% interval whose independent unit is the training run "
+        "(data set × source model × seed), crossed with the test examples: *reproduced* when "
+        "the interval excludes the null on the paper's side, *not reproduced* when it excludes "
+        "the paper's claim, *inconclusive* otherwise, *not testable* when the run lacks what "
+        "it needs. The Holm-adjusted column keeps a decisive verdict only when it survives "
+        "Holm's adjustment over the testable findings.",
         "",
     ]
     lines.append(Path(inputs["findings_md"]).read_text() if "findings_md" in inputs else "")
-    counts = found.verdict.value_counts().to_dict()
-    lines += ["Verdicts: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".", ""]
+    for col, name in (("verdict", "Verdicts"), ("verdict_holm", "Holm-adjusted")):
+        counts = found[col].value_counts().to_dict() if col in found else {}
+        said = ", ".join(f"{v} {k}" for k, v in counts.items())
+        lines += [f"{name}: {said}.", ""]
     lines += _tuning(table, conv)
     lines += ["## Reliability", "", Path(inputs["reliability"]).read_text(), ""]
     lines += _conditions(table, comp)

@@ -1,30 +1,24 @@
-"""Paired comparisons, cluster-bootstrap intervals, trends and verdicts (scipy does the work).
+"""Paired comparisons, trends, multiplicity and verdicts (scipy does the work).
 
-Every finding of the report is a difference whose sign the paper predicts. An estimate comes
+Every finding of the report is a quantity whose direction the paper states. An estimate comes
 with a 95% confidence interval, and the verdict reads only the interval:
 
-- ``supported``: the interval excludes zero on the paper's side;
-- ``contradicted``: it excludes zero on the other side;
-- ``inconclusive``: it contains zero (or could not be computed).
+- ``reproduced``: the interval excludes the null on the paper's side;
+- ``not reproduced``: the interval excludes the paper's claim (lies on the other side);
+- ``inconclusive``: it contains the null (or could not be computed);
+- ``not testable``: the run lacks what the finding needs (decided by the caller).
 
-Four kinds of interval, each over the units that actually vary:
+Intervals here:
 
 - two conditions scored on the same test examples: exact McNemar test
   (:func:`scipy.stats.binomtest` on the discordant pairs) and a paired bootstrap over examples
   (:func:`paired_difference`);
-- pooled gains and shares of many recycled prompts compared on the same test examples: both
-  the prompts and the examples are samples, so :func:`crossed_mean` and
-  :func:`crossed_difference` resample whole *source prompts* (prompts recycled from one source
-  prompt with several vocabulary sizes are not independent) and test examples at once (Owen's
-  "pigeonhole" bootstrap for crossed designs, Owen 2007; scipy has no crossed resampling). A
-  consistent 0.5-point gain over zero-shot on 1,000 examples is then inconclusive, as it should
-  be, however many prompts show it. A bootstrap cannot show uncertainty when every cluster
-  agrees (0 of 15 prompts beat zero-shot gives [0, 0]), so the interval of a share is never
-  narrower than the Wilson score interval that counts each source prompt as one observation
-  (0 of 15: [0, 20.4%]), nor that of a difference of shares narrower than Newcombe's hybrid
-  score interval built from those;
-- trends over steps or word counts: one slope per unit (a seed's prompt on one pair), then a
-  t interval across units (:func:`trend`).
+- pooled gains and shares of many prompts over independent training runs and test examples:
+  :mod:`prompt_recycling.clustered` (cluster-robust t, coverage checked by simulation);
+- trends over steps or word counts: one slope per series, averaged within its training run,
+  then a t interval across runs (:func:`trend`);
+- the best of k settings: Clopper-Pearson with Bonferroni over the settings
+  (:func:`best_of_k_share`); several findings: Holm's step-down adjustment (:func:`holm`).
 """
 
 from __future__ import annotations
@@ -39,7 +33,7 @@ from scipy import stats
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
-VERDICTS = ("supported", "contradicted", "inconclusive", "not testable")
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not testable")
 
 
 @dataclass(frozen=True)
@@ -52,10 +46,11 @@ class Estimate:
     n: int
     unit: str
     p_value: float = math.nan
+    df: float = math.nan  # degrees of freedom of a t interval
 
-    def verdict(self, direction: int) -> str:
-        """``direction`` +1: the paper predicts a positive difference; -1: negative."""
-        return verdict(self.low, self.high, direction)
+    def verdict(self, direction: int, null: float = 0.0) -> str:
+        """``direction`` +1: the paper predicts a value above ``null``; -1: below."""
+        return verdict(self.low, self.high, direction, null)
 
     def format(self, scale: float = 100.0, digits: int = 1, suffix: str = "") -> str:
         """``+3.1 [+0.4, +5.8]`` (scaled; signs shown)."""
@@ -67,15 +62,18 @@ class Estimate:
         return f"{v:+.{digits}f}{suffix} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
 
 
-def verdict(low: float, high: float, direction: int) -> str:
+def verdict(low: float, high: float, direction: int, null: float = 0.0) -> str:
+    """``direction`` +1: the paper claims a value above ``null``; -1: below. Reproduced when
+    the interval excludes ``null`` on the paper's side, not reproduced when it excludes the
+    paper's claim (lies wholly on the other side), inconclusive otherwise."""
     if direction not in (1, -1):
         raise ValueError(f"direction must be +1 or -1, got {direction}")
     if math.isnan(low) or math.isnan(high):
         return "inconclusive"
-    if (direction > 0 and low > 0) or (direction < 0 and high < 0):
-        return "supported"
-    if (direction > 0 and high < 0) or (direction < 0 and low > 0):
-        return "contradicted"
+    if (direction > 0 and low > null) or (direction < 0 and high < null):
+        return "reproduced"
+    if (direction > 0 and high < null) or (direction < 0 and low > null):
+        return "not reproduced"
     return "inconclusive"
 
 
@@ -135,141 +133,79 @@ def wilson(share: float, n: int) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def _cluster_weights(clusters, n_resamples: int, rng) -> tuple[np.ndarray, int]:
-    """W (B, items): each item weighted by its cluster's multinomial resampling count."""
-    codes, index = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
-    counts = rng.multinomial(len(codes), np.full(len(codes), 1 / len(codes)), size=n_resamples)
-    return counts[:, index].astype(float), len(codes)
-
-
-def _example_weights(n_examples: int, n_resamples: int, rng) -> np.ndarray:
-    """U (B, examples): multinomial resampling counts of the test examples."""
-    p = np.full(n_examples, 1 / n_examples)
-    return rng.multinomial(n_examples, p, size=n_resamples).astype(float)
-
-
-def _item_means(rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Per-replicate mean of every item over the resampled examples: (B, items)."""
-    return (u @ rows.T) / u.sum(1, keepdims=True)
-
-
-def _statistic(means: np.ndarray, w: np.ndarray, share: bool) -> np.ndarray:
-    values = (means > 0).astype(float) if share else means
-    return (w * values).sum(-1) / w.sum(-1)
-
-
-def _as_rows(rows) -> np.ndarray:
-    rows = np.asarray(rows, float)
-    if rows.ndim != 2:
-        raise ValueError(f"expected an (items, examples) array, got shape {rows.shape}")
-    return rows
-
-
-def _percentile(reps: np.ndarray) -> tuple[float, float]:
-    tail = 100 * (1 - CONFIDENCE) / 2
-    reps = reps[np.isfinite(reps)]
-    if len(reps) == 0:
-        return math.nan, math.nan
-    low, high = np.percentile(reps, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def crossed_mean(
-    rows,
-    clusters,
-    share: bool = False,
-    seed: int = 0,
-    n_resamples: int = N_RESAMPLES,
-    unit: str = "source prompts",
-) -> Estimate:
-    """The mean over items of their mean over examples (``share``: the share of items whose
-    example mean is above 0), with a bootstrap interval resampling clusters of items and test
-    examples together. ``rows``: (items, examples) per-example paired differences, e.g.
-    correct(recycled) - correct(zero-shot). Shares are never given an interval narrower than
-    the cluster-level Wilson interval."""
-    rows = _as_rows(rows)
-    if len(rows) == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0, unit)
-    means = rows.mean(1)
-    value = float(((means > 0).mean()) if share else means.mean())
-    rng = np.random.default_rng(seed)
-    w, n_clusters = _cluster_weights(clusters, n_resamples, rng)
-    u = _example_weights(rows.shape[1], n_resamples, rng)
-    low, high = _percentile(_statistic(_item_means(rows, u), w, share))
-    if n_clusters < 2:
-        low = high = math.nan
-    if share and n_clusters >= 1:
-        w_low, w_high = wilson(value, n_clusters)
-        low, high = np.fmin(low, w_low), np.fmax(high, w_high)
-    return Estimate(value, float(low), float(high), n_clusters, unit)
-
-
-def crossed_difference(
-    rows_a,
-    clusters_a,
-    rows_b,
-    clusters_b,
-    share: bool = False,
-    seed: int = 0,
-    n_resamples: int = N_RESAMPLES,
-    unit: str = "source prompts",
-) -> Estimate:
-    """:func:`crossed_mean` of A minus that of B: two groups of prompts scored on the same
-    test examples (the examples are resampled once for both, the clusters of each group on
-    their own). Shares are never given an interval narrower than Newcombe's."""
-    rows_a, rows_b = _as_rows(rows_a), _as_rows(rows_b)
-    if len(rows_a) == 0 or len(rows_b) == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0, unit)
-    if rows_a.shape[1] != rows_b.shape[1]:
-        raise ValueError("the two groups were scored on different example sets")
-    ma, mb = rows_a.mean(1), rows_b.mean(1)
-    pa_ = float((ma > 0).mean() if share else ma.mean())
-    pb_ = float((mb > 0).mean() if share else mb.mean())
-    value = pa_ - pb_
-    rng = np.random.default_rng(seed)
-    wa, na = _cluster_weights(clusters_a, n_resamples, rng)
-    wb, nb = _cluster_weights(clusters_b, n_resamples, rng)
-    u = _example_weights(rows_a.shape[1], n_resamples, rng)  # the same examples for both
-    reps = _statistic(_item_means(rows_a, u), wa, share)
-    reps = reps - _statistic(_item_means(rows_b, u), wb, share)
-    low, high = _percentile(reps)
-    if na < 2 or nb < 2:
-        low = high = math.nan
-    if share:
-        la, ua = wilson(pa_, na)
-        lb, ub = wilson(pb_, nb)
-        low = np.fmin(low, value - math.sqrt((pa_ - la) ** 2 + (ub - pb_) ** 2))
-        high = np.fmax(high, value + math.sqrt((ua - pa_) ** 2 + (pb_ - lb) ** 2))
-    n = len(set(map(str, clusters_a)) | set(map(str, clusters_b)))  # shared prompts count once
-    return Estimate(value, float(low), float(high), n, unit)
-
-
 def trend(
-    x, y, units, log2: bool = True, unit: str = "seeds x pairs", min_points: int = 2
+    x,
+    y,
+    units,
+    log2: bool = True,
+    unit: str = "runs",
+    min_points: int = 2,
+    clusters=None,
 ) -> Estimate:
     """Mean per-unit slope of ``y`` on ``x`` (on log2 x: change per doubling), with a t
-    interval across units; ``p_value`` is the one-sample t test against 0.
+    interval across independent units; ``p_value`` is the one-sample t test against 0.
 
+    ``units``: the series a slope is fitted to (e.g. one run's prompts on one pair);
+    ``clusters``: the independent unit of each point (its training run; default the series).
+    Slopes of one cluster are averaged first, so a run recycled to two targets counts once.
     Units with fewer than ``min_points`` distinct x values are left out."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     units = np.asarray(units, dtype=object).astype(str)
-    slopes = []
+    clusters = units if clusters is None else np.asarray(clusters, dtype=object).astype(str)
+    per_cluster: dict[str, list[float]] = {}
     for u in np.unique(units):
         sel = units == u
         xu = np.log2(x[sel]) if log2 else x[sel]
         if len(np.unique(xu)) >= min_points:
-            slopes.append(stats.linregress(xu, y[sel]).slope)
-    slopes = np.asarray(slopes)
+            per_cluster.setdefault(clusters[sel][0], []).append(stats.linregress(xu, y[sel]).slope)
+    slopes = np.asarray([np.mean(v) for v in per_cluster.values()])
     if len(slopes) == 0:
         return Estimate(math.nan, math.nan, math.nan, 0, unit)
     value = float(slopes.mean())
     if len(slopes) < 2:
         return Estimate(value, math.nan, math.nan, 1, unit)
     if np.allclose(slopes, value):
-        return Estimate(value, value, value, len(slopes), unit, 1.0 if value == 0 else 0.0)
+        p = 1.0 if value == 0 else 0.0
+        return Estimate(value, value, value, len(slopes), unit, p, len(slopes) - 1)
     test = stats.ttest_1samp(slopes, 0.0)
     ci = test.confidence_interval(CONFIDENCE)
-    return Estimate(value, float(ci.low), float(ci.high), len(slopes), unit, float(test.pvalue))
+    return Estimate(
+        value, float(ci.low), float(ci.high), len(slopes), unit, float(test.pvalue), len(slopes) - 1
+    )
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN entries stay NaN and are not counted)."""
+    p = np.asarray(p_values, float)
+    out = np.full(p.shape, math.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m, running = len(order), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def best_of_k_share(k: int, n: int, settings: int) -> tuple[float, float]:
+    """Clopper-Pearson interval of the share ``k``/``n`` of the setting picked as the best of
+    ``settings``: Bonferroni over the settings (level 1 - 0.05/settings), so it covers the
+    picked setting's share whichever one the data picked."""
+    if n == 0:
+        return math.nan, math.nan
+    level = 1 - (1 - CONFIDENCE) / max(settings, 1)
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def best_of_k_p(k: int, n: int, settings: int, null: float, above: bool) -> float:
+    """Bonferroni-adjusted two-sided-equivalent p-value that the picked setting's share is
+    above (``above``) or below ``null``: consistent with :func:`best_of_k_share`'s interval."""
+    if n == 0:
+        return math.nan
+    alt = "greater" if above else "less"
+    p = stats.binomtest(int(k), int(n), null, alternative=alt).pvalue
+    return float(min(1.0, 2 * max(settings, 1) * p))
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:

@@ -18,9 +18,10 @@ from prompt_recycling.analysis import (
     convergence,
     reliability,
 )
-from prompt_recycling.findings import Finding, findings, findings_table
+from prompt_recycling.findings import findings
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.rows import aggregate, expected_counts, with_calibration
+from prompt_recycling.verdicts import Finding, findings_table, stand_in
 
 
 def _write_csv(frame: pd.DataFrame, path) -> None:
@@ -142,25 +143,35 @@ are its baselines in that row (zero-shot, random, identity, re-tuned).
 """
 
 
-def findings_shown(items: list[Finding]) -> pd.DataFrame:
+def findings_shown(items: list[Finding], stand_ins: bool = True) -> pd.DataFrame:
+    """The findings as shown: the paper's claim, this run's measure and interval with its n,
+    and the verdicts before and after Holm's adjustment (said to be on stand-in models)."""
     rows = []
+    on = " (stand-in models)" if stand_ins else ""
     for f in items:
         e = f.estimate
         if e is None:
             estimate = "—"
         else:
-            estimate = f"{e.format()} (n = {e.n} {e.unit})"
+            shown = _share(e) if f.id == "F1" else e.format()
+            estimate = f"{shown} (n = {e.n} {e.unit})"
+        verdict = f.verdict + (f": {f.reason}" if f.reason else "")
         rows.append(
             {
                 "finding": f.id,
-                "claim": f.claim,
-                "the paper": f.paper,
-                "this run: estimate [95% CI]": estimate,
-                "verdict": f.verdict + (f" ({f.reason})" if f.reason else ""),
-                "what is measured": f.detail,
+                "the paper claims": f.claim,
+                "this run measures": f.measure,
+                "estimate [95% CI]": estimate,
+                "verdict": verdict + (on if f.estimate is not None else ""),
+                "Holm-adjusted": f.verdict_holm if f.estimate is not None else "—",
+                "detail": f.detail,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _share(e) -> str:
+    return f"{100 * e.value:.1f}% [{100 * e.low:.1f}, {100 * e.high:.1f}]"
 
 
 def markdown(frame: pd.DataFrame) -> str:
@@ -222,18 +233,23 @@ def write_analysis(
     conv = convergence(raw, convergence_tolerance)
     _write_csv(conv, out["convergence"])
     found = findings(comp, raw, seed, convergence_tolerance)
+    standing = stand_in(raw)
     _write_csv(findings_table(found), out["findings"])
-    _write_text(markdown(findings_shown(found)), out["findings_md"])
+    _write_text(markdown(findings_shown(found, standing)), out["findings_md"])
     if "reliability_html" in out:
         title = "Reliability of recycled prompts (accuracy in %)"
         _write_text(html_page(shown, title, RELIABILITY_NOTE), out["reliability_html"])
     if "findings_html" in out:
-        title = "The paper's findings: paired differences with 95% intervals"
-        _write_text(html_page(findings_shown(found), title, FINDINGS_NOTE), out["findings_html"])
+        title = "The paper's findings: its measures, 95% intervals over training runs"
+        shown = findings_shown(found, standing)
+        _write_text(html_page(shown, title, FINDINGS_NOTE), out["findings_html"])
     return found
 
 
-FINDINGS_NOTE = """Each finding is one paired difference on the same test examples whose sign
-the paper predicts: supported when the 95% interval excludes zero on the paper's side,
-contradicted when it excludes zero on the other side, inconclusive otherwise, not testable when
-the run lacks what the finding needs."""
+FINDINGS_NOTE = """Each finding is the paper's claim on the paper's own measure, in its direction,
+with a 95% interval whose independent unit is the training run (data set x source model x
+seed; its checkpoints, recyclers and word counts move together), crossed with the test
+examples: reproduced when the interval excludes the null on the paper's side, not reproduced
+when it excludes the paper's claim, inconclusive otherwise, not testable when the run lacks what
+the finding needs. Holm-adjusted: the verdict kept only if its Holm-adjusted p-value over the
+testable findings is below 0.05."""
