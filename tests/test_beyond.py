@@ -317,7 +317,8 @@ def comp_frame():
                             "accuracy": correct.mean(),
                             "zero_shot": zs.mean(),
                             "top_label_share": 0.6,
-                            "cluster": f"{relation}|{seed}|{step}",
+                            "run": f"d|{relation[:4]}|{seed}",
+                            "cluster": f"d|{relation[:4]}|{seed}",
                             "correct": correct,
                             "d_zero_shot": correct - zs,
                         }
@@ -334,7 +335,7 @@ def test_the_comparison_pairs_recyclers_on_the_same_prompts():
     assert versus.loc[("same-size", "v2v-lin+cal")].vs_v2v_lin == pytest.approx(0.05)
     assert versus.loc[("same-size", "v2v-lin")].vs_v2v_lin == 0
     assert good.beats_zero_shot == 1.0 and good.gain == pytest.approx(0.06)
-    assert good.n == 6 and good.source_prompts == 6 and good.seeds == 3
+    assert good.n == 6 and good.runs == 3 and good.seeds == 3
     e = paired(comp[comp.method == "good"], comp[comp.method == "v2v-lin"])
     assert e.value == pytest.approx(0.10)
     best = most_reliable(comp, recycler_comparison(comp))

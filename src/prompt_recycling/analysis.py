@@ -10,8 +10,8 @@ compared with its baselines *on the same test examples*:
 
 Each comparison keeps its per-example differences (``d_zero_shot``, ``d_random``,
 ``d_re_tuned``: arrays over the test examples, in memory only), so pooled numbers get 95%
-intervals that resample both distinct *source prompts* (data set, source model, seed, step;
-prompts recycled from one source prompt with several vocabulary sizes are not independent) and
+intervals over the independent *training runs* (data set, source model, seed: a run's
+checkpoints, recyclers and vocabulary sizes are not independent) and
 test examples (:func:`prompt_recycling.clustered.crossed_mean`). Recycled prompts that are
 numerically the same as another method's (``same_as``: lin-comb equals v2v-lin) are counted
 once in pooled numbers.
@@ -180,7 +180,7 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 "recycler": method,
                 "same_as": ",".join(dup),
                 "n": len(g),
-                "source_prompts": g.cluster.nunique(),
+                "runs": g.run.nunique(),
                 "seeds": g.seed.nunique(),
                 "beats_zero_shot": beats.value,
                 "beats_zero_shot_low": beats.low,

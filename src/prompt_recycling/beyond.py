@@ -99,9 +99,8 @@ def recyclers_shown(versus: pd.DataFrame) -> pd.DataFrame:
         {
             "size relation": versus.size_relation,
             "recycler": versus.recycler,
-            "n (prompts / seeds)": [
-                f"{n} ({c} / {s})"
-                for n, c, s in zip(versus.n, versus.source_prompts, versus.seeds, strict=True)
+            "n (prompts / runs)": [
+                f"{n} / {c}" for n, c in zip(versus.n, versus.runs, strict=True)
             ],
             "accuracy %": versus.accuracy.map(pct),
             "its zero-shot %": versus.zero_shot.map(pct),

@@ -11,7 +11,7 @@ relation, over recycled prompts from trained source prompts:
 - which one is most reliable (largest share above its zero-shot, then largest mean gain), and
   its paired lead over the runner-up.
 
-Intervals are 95% and resample source prompts and test examples together
+Intervals are 95%, over training runs and test examples
 (:func:`prompt_recycling.clustered.crossed_mean`).
 """
 
@@ -62,7 +62,7 @@ def recycler_comparison(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                     "calibrated": bool(g.calibrated.iat[0]),
                     "pairs": g.source.str.cat(g.target, sep="→").nunique(),
                     "n": len(g),
-                    "source_prompts": g.cluster.nunique(),
+                    "runs": g.run.nunique(),
                     "seeds": g.seed.nunique(),
                     "accuracy": g.accuracy.mean(),
                     "zero_shot": g.zero_shot.mean(),
@@ -123,7 +123,7 @@ def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str
         text = (
             f"**{item['size_relation']}**: most reliable is **{b['recycler']}**: "
             f"{_share(b['beats_zero_shot'], b['beats_zero_shot_low'], b['beats_zero_shot_high'])}"
-            f" of {b['n']} prompts ({b['source_prompts']} source prompts, {b['seeds']} seeds) "
+            f" of {b['n']} prompts ({b['runs']} runs, {b['seeds']} seeds) "
             f"beat {'calibrated ' if b['calibrated'] else ''}zero-shot; mean gain "
             f"{_ci(b['gain'], b['gain_low'], b['gain_high'])} points"
         )

@@ -87,10 +87,7 @@ def reliability_shown(rel: pd.DataFrame) -> pd.DataFrame:
             "pair": rel.source + " → " + rel.target,
             "size relation": rel.size_relation,
             "recycler": method,
-            "n (prompts / seeds)": [
-                f"{n} ({c} / {s})"
-                for n, c, s in zip(rel.n, rel.source_prompts, rel.seeds, strict=True)
-            ],
+            "n (prompts / runs)": [f"{n} / {c}" for n, c in zip(rel.n, rel.runs, strict=True)],
             "beats ZS % [95% CI]": [
                 interval(*v)
                 for v in zip(
@@ -128,9 +125,9 @@ def reliability_shown(rel: pd.DataFrame) -> pd.DataFrame:
 RELIABILITY_NOTE = """\
 One row per data set × ordered pair × recycler, over its recycled prompts from trained source
 prompts (steps > 0; every seed, step and vocabulary size). n = recycled prompts (distinct
-source prompts / seeds). *beats ZS* = share whose test accuracy on the target is above the
-target's zero-shot accuracy; intervals are 95% and resample source prompts and test examples
-together (prompts recycled from one source prompt move as one); *sig.
+independent training runs they come from). *beats ZS* = share whose test accuracy on the target
+is above the target's zero-shot accuracy; intervals are 95%, over training runs (a run's
+checkpoints and word counts move as one) and test examples; *sig.
 above / below* = share significantly above / below zero-shot (exact McNemar, p < 0.05, same
 test examples); *beats random* = share above the mean of the K random prompts (drawn as tuned
 prompts start); *gain* = mean accuracy minus zero-shot, in points; *bias* = the most-predicted

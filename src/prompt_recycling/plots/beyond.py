@@ -59,7 +59,7 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
             ax.axvline(0, color="0.3", ls="--", lw=1)
             ax.set_yticks(list(ys.values()), list(ys.keys()))
             ax.set_xlabel(what)
-            n = f"{int(t.n.max())} prompts, {int(t.source_prompts.max())} source" if len(t) else ""
+            n = f"{int(t.n.max())} prompts, {int(t.runs.max())} runs" if len(t) else ""
             ax.set_title(f"{k} ({n})" if n else k, fontsize=style["font_size"])
     fig.tight_layout()
     return _save(fig, plt, out_dir, paths.FIG_RECYCLERS, style["dpi"])
