@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.learning import learning_section
 from prompt_recycling.rows import decode_labels, read_table, with_calibration
 from prompt_recycling.stats import se_of_accuracy
 from prompt_recycling.tables import pct
@@ -62,47 +63,6 @@ def _setup(table, pairs, titles, models) -> list[str]:
                 f"| {p.source} → {p.target} | {relation} | {cos} | {p.knn_overlap:.2f} | "
                 f"{p.n_selected} |"
             )
-    return lines + [""]
-
-
-def _tuning(table, conv) -> list[str]:
-    """Zero-shot -> tuned accuracy per data set and model (test, mean over seeds)."""
-    test = table[table.split == "test"]
-    tuned = test[test.condition == "tuned"]
-    if tuned.empty:
-        return []
-    steps = sorted(int(s) for s in tuned.step.unique())
-    head = ["dataset", "model", "zero-shot", "null prompt", "random"]
-    head += [f"step {s}" for s in steps] + ["converged runs"]
-    lines = [
-        "## Do the prompts learn?",
-        "",
-        "Test accuracy (%) of prompts tuned on each model, mean over seeds [min, max]; "
-        "zero-shot with its label bias; *null prompt*: the prompt's slots present but masked "
-        "out (what placement alone costs; step 0 is the untrained prompt). A run converged "
-        "(the paper's premise for F3) when its first checkpoint's validation accuracy is within "
-        "2.25% (relative) of the best the run reaches, trained past its last recycled step.",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-    ]
-    for (d, m), g in tuned.groupby(["dataset", "model"]):
-        zs = test[(test.condition == "zero-shot") & (test.dataset == d) & (test.model == m)]
-        rnd = test[(test.condition == "random") & (test.dataset == d) & (test.model == m)]
-        zs_txt = "n/a"
-        if len(zs):
-            shares = json.loads(zs.label_shares.iat[0])
-            top = max(shares, key=shares.get)
-            zs_txt = f"{pct(zs.accuracy.iat[0])} ({top} {100 * shares[top]:.0f}%)"
-        null = test[(test.condition == "null-prompt") & (test.dataset == d) & (test.model == m)]
-        cells = [d, m, zs_txt, pct(null.accuracy.mean()) if len(null) else "n/a"]
-        cells.append(pct(rnd.accuracy.mean()) if len(rnd) else "n/a")
-        for s in steps:
-            a = g[g.step == s].accuracy
-            cells.append(f"{pct(a.mean())} [{pct(a.min())}, {pct(a.max())}]" if len(a) else "")
-        c = conv[(conv.dataset == d) & (conv.model == m)] if len(conv) else conv
-        cells.append(f"{int(c.converged.sum())} / {len(c)}" if len(c) else "n/a")
-        lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -279,7 +239,7 @@ def write_report(
         counts = found[col].value_counts().to_dict() if col in found else {}
         said = ", ".join(f"{v} {k}" for k, v in counts.items())
         lines += [f"{name}: {said}.", ""]
-    lines += _tuning(table, conv)
+    lines += learning_section(table, conv)
     lines += ["## Reliability", "", Path(inputs["reliability"]).read_text(), ""]
     lines += _conditions(table, comp)
     lines += _beyond(inputs)

@@ -2,9 +2,9 @@
 
 - ``recyclability_vs_steps``: per data set, (a) the share of recycled prompts that beat the
   target's zero-shot accuracy (the measure F3 is decided on), by source training step, per
-  recycler, with a 95% band over training runs and test examples; (b) their accuracy, with zero-shot, random prompts,
-  prompts re-tuned on the target and the identity control as references. Step 0 is the
-  untrained initial prompt (a control).
+  recycler, with a 95% band over training runs and test examples; (b) their accuracy, with
+  zero-shot, random prompts, prompts re-tuned on the target and the identity control as
+  references. Step 0 is the untrained initial prompt (a control).
 - ``performance_vs_words``: mean gain over zero-shot (points) by the number of words fitting the
   recycler, at the last step, with 95% bands.
 - both again by size relation (columns), share / gain panels only;
