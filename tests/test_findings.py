@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prompt_recycling.analysis import comparisons, convergence, pooled, reliability
+from prompt_recycling.analysis import comparisons, pooled, reliability
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import summarize
 from prompt_recycling.findings import findings
+from prompt_recycling.rows import aggregate, row, write_rows
 from prompt_recycling.stats import Estimate
 from prompt_recycling.verdicts import Finding, with_holm
-from prompt_recycling.rows import aggregate, row, write_rows
 
 N = 400
 GOLD = np.arange(N) % 2
