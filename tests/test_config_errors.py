@@ -122,6 +122,8 @@ CASES = [
     ("no seeds", setter("grid", "seeds", value=0), "grid.seeds", "less than the minimum of 1"),
     ("unknown sweep", setter("grid", "sweep", value="everything"), "grid.sweep", "is not one of"),
     ("grid steps missing", deleter("grid", "steps"), "grid.steps", "required, but missing"),
+    ("validation step before the last step", setter("grid", "validation_steps", value=[3]), "grid.validation_steps", "after the last of grid.steps (4)"),
+    ("validation step zero", setter("grid", "validation_steps", value=[0]), "grid.validation_steps.0", "less than the minimum of 1"),
     # values
     ("lr zero", setter("tuning", "learning_rate", value=0), "tuning.learning_rate", "less than or equal to the minimum of 0"),
     ("lr negative", setter("tuning", "learning_rate", value=-0.3), "tuning.learning_rate", "minimum of 0"),

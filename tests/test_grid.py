@@ -50,6 +50,7 @@ def test_default_pairs_are_all_ordered_pairs_and_rows_add_up():
         "tuned": 2 * 3 * 2 * 4 * 2,  # test and validation
         "zero-shot": 2 * 3,
         "random": 2 * 9,
+        "null-prompt": 2 * 3,  # the models' architecture is unset: encoders until fetched
     }
     assert g.expected_rows(validation=False)["tuned"] == 2 * 3 * 2 * 4
     raw = config()
@@ -105,6 +106,9 @@ def test_size_relation(source, target, kind):
         ({"random_prompts": -2}, "grid.random_prompts"),
         ({"steps": [0]}, "grid.steps"),
         ({"steps": [-5, 10]}, "grid.steps"),
+        ({"validation_steps": [40]}, "grid.validation_steps"),  # not after the last step
+        ({"validation_steps": [80, 60]}, "grid.validation_steps"),
+        ({"validation_steps": [80, 80]}, "grid.validation_steps"),
     ],
 )
 def test_grid_errors_name_the_key(edit, key):
@@ -147,3 +151,46 @@ def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
     }
     assert g.reader("b", "d")["placement"] is None  # the encoder's default
     assert g.reader("b", "d")["max_length"] == 128  # evaluation.max_length's schema default
+
+
+def test_validation_steps_are_trained_and_scored_on_validation_only():
+    g = Grid.from_config(config(validation_steps=[60, 80]))
+    assert g.steps == (0, 10, 20, 40) and g.trained_steps == (0, 10, 20, 40, 60, 80)
+    # training writes them; nothing recycles them or scores them on the test split
+    assert g.trained_checkpoints("d", "a", 0) == {
+        s: paths.prompt("d", "a", 0, s) for s in g.trained_steps
+    }
+    assert g.validation_checkpoints("d", "a", 0) == {
+        s: paths.prompt("d", "a", 0, s) for s in (60, 80)
+    }
+    assert set(g.checkpoints("d", "a", 0)) == {0, 10, 20, 40}
+    assert {i["step"] for i in g.recycled_items("d", "a", "b", 0)} == {0, 10, 20, 40}
+    assert max(s for s, _ in g.cells()) == 40
+    assert paths.prompt("d", "a", 0, 80) in g.prompt_files()
+    assert len(g.prompt_files()) == 3 * 2 * 6
+    # per run: 4 steps on test and validation, 2 on validation only; raw and calibrated
+    assert g.expected_rows()["tuned"] == 2 * 3 * 2 * (4 * 2 + 2)
+    assert g.expected_rows(validation=False)["tuned"] == 2 * 3 * 2 * 4
+    assert g.counts() == Grid.from_config(config()).counts()  # what the findings pool over
+    # without validation scoring nothing would read them: not trained either
+    off = config(validation_steps=[60, 80])
+    off["evaluation"] = {"validation": False}
+    assert Grid.from_config(off).trained_steps == (0, 10, 20, 40)
+    assert Grid.from_config(config()).validation_steps == ()  # the schema's default: none
+
+
+def test_null_prompt_is_planned_for_encoder_targets_only():
+    conf = config(pairs=[["a", "b"], ["b", "c"]])
+    conf["models"]["c"]["architecture"] = "causal"
+    conf["models"]["b"]["architecture"] = "encoder"
+    conf["models"]["b"]["tuning"] = {"prompt_length": 7}
+    g = Grid.from_config(conf)
+    assert g.baselines("b") == ["zero-shot", "random", "null-prompt"]
+    assert g.baselines("c") == ["zero-shot", "random"]
+    assert g.null_prompt_targets == ["b"]
+    files = g.evaluation_files()
+    assert paths.eval_baseline("d", "null-prompt", "b") in files
+    assert not any("null-prompt" in f and f.endswith("/c.csv") for f in files)
+    assert g.expected_rows()["null-prompt"] == 2 * 1  # raw and calibrated, one target
+    assert g.prompt_length("b") == 7
+    assert Grid.from_config(config(random_prompts=0)).baselines("a") == ["zero-shot", "null-prompt"]

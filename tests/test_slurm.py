@@ -180,6 +180,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
 
     base = yaml.safe_load(make_tiny_grid(tmp_path).read_text())
     base["grid"]["steps"] = [0, 5, 1500]
+    base["grid"]["validation_steps"] = []
     base["tuning"]["save_every"] = 50
     config = tmp_path / "resume.yaml"
     config.write_text(yaml.safe_dump(base))

@@ -72,7 +72,8 @@ def test_lint_clean():
 
 def test_default_config_dry_run_matches_the_grid(tmp_path):
     done = dry_run("config/config.yaml", cwd=tmp_path)
-    # 1 data set, 2 models in 2 pairs, 6 recyclers, 3 seeds, zero-shot + random per target
+    # 1 data set, 2 models in 2 pairs, 6 recyclers, 3 seeds, zero-shot + random + null-prompt
+    # per target
     assert job_stats(done.stdout) == {
         "fetch_model": 2,
         "prepare_data": 1,
@@ -81,18 +82,18 @@ def test_default_config_dry_run_matches_the_grid(tmp_path):
         "fit_recyclers": 12,
         "evaluate_recycled": 6,
         "evaluate_tuned": 6,
-        "evaluate_baseline": 4,
+        "evaluate_baseline": 6,
         "aggregate": 1,
         "analyse": 1,
         "figures": 1,
         "write_report": 1,
         "all": 1,
-        "total": 44,
+        "total": 46,
     }
     # the report stage target: every job but the default target's own
     report = dry_run("config/config.yaml", "report_all", cwd=tmp_path)
     stats = job_stats(report.stdout)
-    assert stats.pop("report_all") == 1 and stats["total"] == 44 and "all" not in stats
+    assert stats.pop("report_all") == 1 and stats["total"] == 46 and "all" not in stats
 
 
 def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
@@ -107,12 +108,13 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
     work.mkdir()
     done = dry_run("config/config.yaml", cwd=work, env=env, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert job_stats(done.stdout)["total"] == 44
+    assert job_stats(done.stdout)["total"] == 46
 
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
     done = dry_run("config/paper.yaml", cwd=tmp_path)
-    # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers = 6 fits
+    # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers = 6 fits; T5 is
+    # declared seq2seq: zero-shot and random only (no null-prompt control)
     stats = job_stats(done.stdout)
     assert stats["total"] == 61
     assert stats["train_prompts"] == stats["evaluate_recycled"] == 12
@@ -129,6 +131,7 @@ def resume_config(root: Path, base: Path) -> Path:
     """The tiny grid with one long training run: checkpoints at 0, 5 and 1500, state every 50."""
     config = yaml.safe_load(base.read_text())
     config["grid"]["steps"] = [0, 5, 1500]
+    config["grid"]["validation_steps"] = []
     config["tuning"]["save_every"] = 50
     path = root / "resume.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -261,10 +264,28 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}  # identity only for tiny-a -> tiny-b
     expected = expected_counts(grid.expected_rows(), widths)
     assert table.condition.value_counts().to_dict() == expected
-    # 3 pairs x 3 methods x 4 cells; 1 pair x 3 steps; 3 models x 3 steps x 2 splits; ...
-    # each twice: as scored and after contextual calibration
-    assert expected == {"recycled": 72, "identity": 6, "tuned": 36, "zero-shot": 6, "random": 12}
+    # 3 pairs x 3 methods x 4 cells; 1 pair x 3 steps; 3 models x (3 steps x 2 splits + 1
+    # validation step); ...; each twice: as scored and after contextual calibration
+    assert expected == {
+        "recycled": 72,
+        "identity": 6,
+        "tuned": 42,
+        "zero-shot": 6,
+        "random": 12,
+        "null-prompt": 6,
+    }
     assert (table.groupby("condition").calibrated.mean() == 0.5).all()
+    # the step trained past the last recycled one: validation rows only, what convergence reads
+    past = table[(table.condition == "tuned") & (table.step == 6)]
+    assert len(past) == 3 * 2 and set(past.split) == {"validation"}
+    assert set(table[table.condition == "recycled"].step) == {0, 2, 4}
+    assert set(table[(table.condition == "tuned") & (table.split == "test")].step) == {0, 2, 4}
+    # the null prompt per target on the test split; with the default placement, zero-shot
+    null = table[table.condition == "null-prompt"].set_index(["model", "calibrated"])
+    zero = table[table.condition == "zero-shot"].set_index(["model", "calibrated"])
+    assert set(null.split) == {"test"} and len(null) == 6
+    assert (null.predictions == zero.predictions.reindex(null.index)).all()
+    assert set(table.placement) == {"after-cls-fixed"}  # every row: tiny BERT encoders
     recycled = table[table.condition == "recycled"]
     features = pd.DataFrame([json.loads(f) for f in recycled.features])
     assert list(features.columns.sort_values()) == sorted(FEATURES)
@@ -337,6 +358,18 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     stats = job_stats(done.stdout)
     assert stats["evaluate_recycled"] == 3 and "train_prompts" not in stats, stats
     assert "fit_recyclers" not in stats and stats["aggregate"] == 1
+
+    # one more validation step: every training run (a new checkpoint file) and what reads
+    # them; the recyclers and baselines stay
+    longer = yaml.safe_load(config.read_text())
+    longer["grid"]["validation_steps"] = [6, 8]
+    (root / "longer.yaml").write_text(yaml.safe_dump(longer))
+    done = smk(
+        "-n", "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "longer.yaml"), cwd=work
+    )
+    stats = job_stats(done.stdout)
+    assert stats["train_prompts"] == 3 and stats["evaluate_tuned"] == 3, stats
+    assert "fit_recyclers" not in stats and "evaluate_baseline" not in stats
 
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"

@@ -24,7 +24,7 @@ def tiny_jobs(seeds: int = 1) -> dict[str, int]:
         "fit_recyclers": 9,
         "evaluate_recycled": 3 * seeds,
         "evaluate_tuned": 3 * seeds,
-        "evaluate_baseline": 6,  # zero-shot and random, 3 targets
+        "evaluate_baseline": 9,  # zero-shot, random and null-prompt, 3 encoder targets
         "aggregate": 1,
         "analyse": 1,
         "figures": 1,
@@ -81,6 +81,7 @@ def make_tiny_grid(root: str | os.PathLike, seeds: int = 1) -> Path:
             "pairs": [["tiny-a", "tiny-b"], ["tiny-b", "tiny-big"], ["tiny-big", "tiny-a"]],
             "recyclers": ["v2v-lin", "v2v-nn", "lin-comb"],
             "steps": [0, 2, 4],
+            "validation_steps": [6],  # trained on, scored on validation only
             "vocab_sizes": [50, 100],
             "default_vocab_size": 100,
             "word_offset": 20,

@@ -19,7 +19,10 @@ results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv               dataset
 results/evaluations/{dataset}/{baseline}/{model}.csv                     dataset, baseline, model
 =======================================================================  =========================
 
-A fitted recycler depends on neither data set nor step, so one fit serves all of them. The
+A fitted recycler depends on neither data set nor step, so one fit serves all of them. A run's
+checkpoints past the last recycled step (``grid.validation_steps``) are prompt files like the
+others: they depend on the same values. The baselines are ``zero-shot``, ``random`` and
+``null-prompt``. The
 functions below fill a pattern; given ``"{seed}"``-style strings they return the pattern itself
 with the other values filled in, which is how the rules declare wildcard outputs.
 """
@@ -27,7 +30,7 @@ with the other values filled in, which is how the rules declare wildcard outputs
 from __future__ import annotations
 
 SPLITS = ("train", "validation", "test")
-BASELINES = ("zero-shot", "random")
+BASELINES = ("zero-shot", "random", "null-prompt")
 
 MODEL_INFO = "resources/models/{model}.json"
 DATA_SPLIT = "resources/data/{dataset}/{split}.jsonl"

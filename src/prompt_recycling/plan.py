@@ -4,10 +4,14 @@ Built once from the validated config (torch-free: a Snakefile parse imports neit
 transformers). One method per rule gives that rule's items, so the Snakefile declares exactly
 what the job's script is handed; file names come from :mod:`prompt_recycling.paths`.
 
-Step 0 is the untrained initial prompt (a control, recycled like the others). Evaluation jobs
-are grouped by the model they load: one job per data set × pair × seed scores every recycled
-prompt of that group, and the source prompts as they are (the identity control) for pairs of
-equal width.
+Step 0 is the untrained initial prompt (a control, recycled like the others). Training goes on
+past the last recycled step to ``grid.validation_steps``: those prompts are scored on the
+validation split only (never recycled, never on the test split), so that each run's best
+validation accuracy, and thus whether it converged, is known. Evaluation jobs are grouped by
+the model they load: one job per data set × pair × seed scores every recycled prompt of that
+group, and the source prompts as they are (the identity control) for pairs of equal width.
+Baselines are per target: zero-shot, random prompts and, for encoders, the null prompt (the
+prompt's slots masked out). The axes are read and checked in :mod:`prompt_recycling.axes`.
 """
 
 from __future__ import annotations
@@ -15,84 +19,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from prompt_recycling import paths
-from prompt_recycling.errors import RecyclingError
-from prompt_recycling.settings import EvalConfig, defaults
+from prompt_recycling import axes, paths
+from prompt_recycling.axes import key_error
+from prompt_recycling.settings import EvalConfig, TuneConfig, defaults
 
 SWEEPS = ("paper", "full")
-
-
-def key_error(key: str, message: str) -> RecyclingError:
-    return RecyclingError(f"config key '{key}': {message}")
-
-
-def _no_repeats(key: str, values) -> None:
-    """A repeated grid value would name the same output twice (or silently count once)."""
-    seen = set()
-    for v in values:
-        v = tuple(v) if isinstance(v, list) else v
-        if v in seen:
-            shown = list(v) if isinstance(v, tuple) else v
-            raise key_error(key, f"{shown!r} is listed twice")
-        seen.add(v)
-
-
-def _pairs(raw, models: tuple, defined: set) -> tuple[tuple[str, str], ...]:
-    """``grid.pairs`` checked against ``grid.models``; ``None`` = every ordered pair."""
-    if raw is None:
-        pairs = tuple(itertools.permutations(models, 2))
-    else:
-        pairs = []
-        for pair in raw:
-            if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise key_error("grid.pairs", f"each pair is [source, target], got {pair!r}")
-            for m in pair:
-                if m not in defined:
-                    raise key_error("grid.pairs", f"model {m!r} is not defined under models")
-                if m not in models:
-                    raise key_error("grid.pairs", f"model {m!r} is not in grid.models")
-            if pair[0] == pair[1]:
-                raise key_error("grid.pairs", f"pair {list(pair)} recycles a model to itself")
-            pairs.append((pair[0], pair[1]))
-        pairs = tuple(pairs)
-        _no_repeats("grid.pairs", pairs)
-        unpaired = [m for m in models if not any(m in p for p in pairs)]
-        if unpaired:
-            raise key_error("grid.models", f"{unpaired[0]!r} is in no pair of grid.pairs")
-    if not pairs:
-        raise key_error("grid.pairs", "the grid has no model pair")
-    return pairs
-
-
-def _defined(config: dict, section: str, key: str, names, noun: str) -> tuple:
-    names = tuple(names or ())
-    for n in names:
-        if n not in (config.get(section) or {}):
-            raise key_error(key, f"{noun} {n!r} is not defined under {section}")
-    _no_repeats(key, names)
-    return names
-
-
-def _steps(steps) -> tuple[int, ...]:
-    steps = tuple(steps or ())
-    if not steps or any(not isinstance(s, int) or s < 0 for s in steps) or steps[-1] <= 0:
-        raise key_error(
-            "grid.steps", f"must be integers >= 0 with a positive last one, got {list(steps)}"
-        )
-    if any(b <= a for a, b in itertools.pairwise(steps)):
-        raise key_error("grid.steps", f"must be strictly increasing, got {list(steps)}")
-    return steps
-
-
-def _sizes(g: dict) -> tuple[tuple[int, ...], int]:
-    sizes = tuple(g.get("vocab_sizes") or ())
-    if not sizes or any(not isinstance(s, int) or s <= 0 for s in sizes):
-        raise key_error("grid.vocab_sizes", f"must be positive integers, got {list(sizes)}")
-    _no_repeats("grid.vocab_sizes", sizes)
-    default = g.get("default_vocab_size", max(sizes))
-    if default not in sizes:
-        raise key_error("grid.default_vocab_size", f"{default} is not in vocab_sizes")
-    return tuple(sorted(sizes)), default
 
 
 @dataclass(frozen=True)
@@ -107,6 +38,8 @@ class Grid:
     seeds: tuple[int, ...]
     sweep: str
     random_prompts: int
+    # trained past steps[-1] and scored on the validation split only (empty without validation)
+    validation_steps: tuple[int, ...] = ()
     # The settings blocks the jobs take (a model's and a data set's entries, tuning, evaluation,
     # recycling); absent keys take the schema's defaults in the settings objects.
     blocks: dict = field(default_factory=dict, compare=False, repr=False)
@@ -116,12 +49,12 @@ class Grid:
         """Build and check the grid; errors name the offending config key. Keys left out take
         the schema's defaults (the Snakefile validates first; tests may not)."""
         g = {**defaults("grid"), **(config.get("grid") or {})}
-        datasets = _defined(config, "datasets", "grid.datasets", g.get("datasets"), "data set")
-        models = _defined(config, "models", "grid.models", g.get("models"), "model")
-        pairs = _pairs(g.get("pairs"), models, set(config.get("models") or {}))
+        datasets = axes.defined(config, "datasets", "grid.datasets", g.get("datasets"), "data set")
+        models = axes.defined(config, "models", "grid.models", g.get("models"), "model")
+        pairs = axes.pairs(g.get("pairs"), models, set(config.get("models") or {}))
         recyclers = tuple(g["recyclers"])
-        _no_repeats("grid.recyclers", recyclers)
-        sizes, default = _sizes(g)
+        axes.no_repeats("grid.recyclers", recyclers)
+        sizes, default = axes.sizes(g)
         n_seeds = g["seeds"]
         if not isinstance(n_seeds, int) or n_seeds < 1:
             raise key_error("grid.seeds", f"the number of seeds must be >= 1, got {n_seeds!r}")
@@ -131,6 +64,10 @@ class Grid:
         k = g["random_prompts"]
         if not isinstance(k, int) or k < 0:
             raise key_error("grid.random_prompts", f"must be >= 0, got {k!r}")
+        steps = axes.steps(g.get("steps"))
+        extra = axes.validation_steps(g.get("validation_steps"), steps)
+        if not EvalConfig(**(config.get("evaluation") or {})).validation:
+            extra = ()  # nothing would score them
         blocks = {
             "models": {m: config["models"][m] for m in config.get("models") or {}},
             "datasets": {d: config["datasets"][d] for d in datasets},
@@ -145,12 +82,13 @@ class Grid:
             models,
             pairs,
             recyclers,
-            _steps(g.get("steps")),
+            steps,
             sizes,
             default,
             tuple(range(n_seeds)),
             sweep,
             k,
+            extra,
             blocks,
         )
 
@@ -175,13 +113,41 @@ class Grid:
         return sorted(set(self.sources) | set(self.targets))
 
     @property
-    def baselines(self) -> list[str]:
-        return [b for b in paths.BASELINES if b != "random" or self.random_prompts]
+    def trained_steps(self) -> tuple[int, ...]:
+        """Every checkpoint a training run writes: the recycled steps, then the validation ones."""
+        return self.steps + self.validation_steps
+
+    def is_encoder(self, model: str) -> bool:
+        """Whether ``model`` is an encoder as far as the config says: its ``architecture``, or
+        unset (detected when it is fetched; the null-prompt job stops on a non-encoder and asks
+        for the key to be set)."""
+        return self.blocks["models"][model].get("architecture") in (None, "encoder")
+
+    def baselines(self, model: str) -> list[str]:
+        """The baselines of one target: zero-shot, random (if any) and null-prompt (encoders)."""
+        return [
+            b
+            for b in paths.BASELINES
+            if (b != "random" or self.random_prompts)
+            and (b != "null-prompt" or self.is_encoder(model))
+        ]
+
+    @property
+    def null_prompt_targets(self) -> list[str]:
+        return [m for m in self.targets if "null-prompt" in self.baselines(m)]
 
     # ---- one method per rule: the files a job reads and writes -----------------------------
     def checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
-        """train_prompts / evaluate_tuned: ``{step: prompt file}`` of one run."""
+        """evaluate_tuned, identity control: ``{step: prompt file}`` of a run's recycled steps."""
         return {step: paths.prompt(dataset, model, seed, step) for step in self.steps}
+
+    def validation_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+        """evaluate_tuned: ``{step: prompt file}`` past the last recycled step (validation only)."""
+        return {step: paths.prompt(dataset, model, seed, step) for step in self.validation_steps}
+
+    def trained_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+        """train_prompts: ``{step: prompt file}`` of every checkpoint the run writes."""
+        return {step: paths.prompt(dataset, model, seed, step) for step in self.trained_steps}
 
     def recyclers_of(self, source: str, target: str, method: str) -> dict[int, str]:
         """fit_recyclers: ``{vocabulary size: recycler file}`` of one pair and method."""
@@ -207,6 +173,9 @@ class Grid:
         """The ``tuning`` block with the model's own overrides."""
         overrides = self.blocks["models"][model].get("tuning") or {}
         return {**self.blocks["tuning"], **overrides}
+
+    def prompt_length(self, model: str) -> int:
+        return TuneConfig(**self.tuning(model)).prompt_length
 
     def evaluation(self) -> dict:  # the fields of settings.EvalConfig
         return dict(self.blocks["evaluation"])
@@ -240,7 +209,7 @@ class Grid:
             for d in self.datasets
             for m in self.tuned_models
             for s in self.seeds
-            for path in self.checkpoints(d, m, s).values()
+            for path in self.trained_checkpoints(d, m, s).values()
         ]
 
     def history_files(self) -> list[str]:
@@ -263,7 +232,7 @@ class Grid:
         for d in self.datasets:
             files += [paths.eval_recycled(d, a, b, s) for a, b in self.pairs for s in self.seeds]
             files += [paths.eval_tuned(d, m, s) for m in self.tuned_models for s in self.seeds]
-            files += [paths.eval_baseline(d, b, m) for b in self.baselines for m in self.targets]
+            files += [paths.eval_baseline(d, b, m) for m in self.targets for b in self.baselines(m)]
         return files
 
     # ---- what the results must hold --------------------------------------------------------
@@ -271,14 +240,18 @@ class Grid:
         """How many rows of each condition the aggregated table must hold. Identity rows exist for
         pairs of equal width only, which the plan cannot know before the models are fetched:
         ``identity_per_pair`` rows per such pair of ``pairs``
-        (:func:`prompt_recycling.rows.expected_counts` resolves them)."""
+        (:func:`prompt_recycling.rows.expected_counts` resolves them). Tuned prompts are scored
+        at every recycled step on the evaluation split and, with ``validation``, on the
+        validation split, where the validation steps are scored too."""
         d, s = len(self.datasets), len(self.seeds)
         c = 1 + EvalConfig(**self.blocks["evaluation"]).calibrate  # raw (and calibrated) rows
+        per_run = len(self.steps) * (1 + validation) + len(self.validation_steps) * validation
         return {
             "recycled": c * d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
-            "tuned": c * d * len(self.tuned_models) * s * len(self.steps) * (1 + validation),
+            "tuned": c * d * len(self.tuned_models) * s * per_run,
             "zero-shot": c * d * len(self.targets),
             "random": c * d * len(self.targets) * self.random_prompts,
+            "null-prompt": c * d * len(self.null_prompt_targets),
             "identity_per_pair": c * d * s * len(self.steps),
             "pairs": [list(p) for p in self.pairs],
         }

@@ -8,7 +8,11 @@ that any two conditions scored on the same examples can be compared pairwise lat
 Conditions: ``recycled`` (a source prompt mapped by a recycler), ``identity`` (the source prompt
 used on the target as is, for pairs of equal width), ``tuned`` (a prompt tuned on the model
 itself: the re-tuned baseline on a target, the source prompt's own accuracy on a source),
-``zero-shot`` (no prompt) and ``random`` (prompts drawn the way tuned prompts start).
+``zero-shot`` (no prompt), ``random`` (prompts drawn the way tuned prompts start) and
+``null-prompt`` (encoders: a prompt of the tuned length whose slots nothing attends to, the cost
+of the placement alone). Tuned prompts past the last recycled step (``grid.validation_steps``)
+have validation rows only. Rows of an encoder carry its prompt ``placement`` (empty for other
+architectures).
 
 Every condition is scored twice from the same scores when calibration is on: as it is
 (``calibrated`` false) and after contextual calibration on content-free inputs (``calibrated``
@@ -28,7 +32,7 @@ import numpy as np
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 
-CONDITIONS = ("recycled", "identity", "tuned", "zero-shot", "random")
+CONDITIONS = ("recycled", "identity", "tuned", "zero-shot", "random", "null-prompt")
 COLUMNS = [
     "dataset",
     "condition",
@@ -49,6 +53,7 @@ COLUMNS = [
     "label_shares",
     "same_as",
     "precision",
+    "placement",
     "prompt",
     "features",
     "predictions",
@@ -73,6 +78,7 @@ STR_COLUMNS = [
     "size_relation",
     "method",
     "same_as",
+    "placement",
     "prompt",
     "features",
     "predictions",

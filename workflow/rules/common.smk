@@ -59,8 +59,19 @@ def eval_split(w):
 
 
 def run_checkpoints(model_wildcard):
-    """``{step: prompt file}`` of the run named by the wildcards (``model`` or ``source``)."""
+    """``{step: prompt file}`` of the recycled steps of the run named by the wildcards
+    (``model`` or ``source``)."""
     return lambda w: GRID.checkpoints(w.dataset, getattr(w, model_wildcard), w.seed)
+
+
+def validation_checkpoints(w):
+    """``{step: prompt file}`` past the last recycled step (scored on validation only)."""
+    return GRID.validation_checkpoints(w.dataset, w.model, w.seed)
+
+
+def trained_checkpoints(w):
+    """``{step: prompt file}`` of every checkpoint one training run writes."""
+    return GRID.trained_checkpoints(w.dataset, w.model, w.seed)
 
 
 def recycled_items(w):

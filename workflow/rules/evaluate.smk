@@ -36,13 +36,17 @@ rule evaluate_recycled:
 
 
 rule evaluate_tuned:
-    """A model's own prompts at every step: the re-tuned baseline (target) / source accuracy,
-    and validation accuracy (whether the run converged)."""
+    """A model's own prompts at every recycled step: the re-tuned baseline (target) / source
+    accuracy, and validation accuracy there and at the validation steps (whether the run
+    converged)."""
     input:
         model=paths.MODEL_INFO,
         data=eval_split,
         validation=paths.data_split("{dataset}", "validation") if VALIDATION else [],
-        prompts=[paths.prompt("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
+        prompts=[
+            paths.prompt("{dataset}", "{model}", "{seed}", s)
+            for s in GRID.trained_steps
+        ],
     output:
         paths.EVAL_TUNED,
     log:
@@ -62,14 +66,17 @@ rule evaluate_tuned:
         # Snakemake compares only params that name no declared file, so the grid's shape is a
         # param of its own: changing it reruns the job.
         steps=list(GRID.steps),
+        validation_steps=list(GRID.validation_steps),
         checkpoints=run_checkpoints("model"),
+        validation_checkpoints=validation_checkpoints,
     script:
         "../scripts/evaluate_tuned.py"
 
 
 rule evaluate_baseline:
-    """The target with no prompt (zero-shot) or with random prompts drawn the way its tuned
-    prompts start (random)."""
+    """The target with no prompt (zero-shot), with random prompts drawn the way its tuned
+    prompts start (random), or with a prompt of the tuned length that nothing attends to
+    (null-prompt: encoders only)."""
     input:
         model=paths.MODEL_INFO,
         data=eval_split,
@@ -89,8 +96,12 @@ rule evaluate_baseline:
     params:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.model, w.dataset),
-        # the random draws follow the model's tuning init; zero-shot takes none of it
-        tuning=lambda w: GRID.tuning(w.model) if w.baseline == "random" else {},
+        # the random draws follow the model's tuning init, the null prompt takes its length
+        # only, zero-shot none of it
+        tuning=lambda w: {
+            "random": GRID.tuning(w.model),
+            "null-prompt": {"prompt_length": GRID.prompt_length(w.model)},
+        }.get(w.baseline, {}),
         random_prompts=lambda w: GRID.random_prompts if w.baseline == "random" else 0,
     script:
         "../scripts/evaluate_baseline.py"

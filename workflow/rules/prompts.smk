@@ -1,13 +1,17 @@
 rule train_prompts:
     """One job per dataset x model x seed writes every configured step checkpoint (step 0 is
-    the untrained initial prompt) and the training history; its resume state lives beside the
-    output folder (.seedN.resume), outside the declared outputs, and restores them.
+    the untrained initial prompt; the validation steps after the last recycled one) and the
+    training history; its resume state lives beside the output folder (.seedN.resume),
+    outside the declared outputs, and restores them.
     """
     input:
         model=paths.MODEL_INFO,
         train=paths.data_split("{dataset}", "train"),
     output:
-        prompts=[paths.prompt("{dataset}", "{model}", "{seed}", s) for s in GRID.steps],
+        prompts=[
+            paths.prompt("{dataset}", "{model}", "{seed}", s)
+            for s in GRID.trained_steps
+        ],
         history=paths.HISTORY,
     log:
         "logs/train_prompts/{dataset}/{model}/seed{seed}.log",
@@ -25,8 +29,8 @@ rule train_prompts:
         reader=lambda w: GRID.reader(w.model, w.dataset),
         # Snakemake compares only params that name no declared file, so the grid's shape is a
         # param of its own: changing it reruns the job.
-        steps=list(GRID.steps),
-        checkpoints=run_checkpoints("model"),
+        steps=list(GRID.trained_steps),
+        checkpoints=trained_checkpoints,
         state=lambda w: paths.resume_state(w.dataset, w.model, w.seed),
     script:
         "../scripts/train_prompts.py"

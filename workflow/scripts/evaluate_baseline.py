@@ -1,7 +1,8 @@
-"""Zero-shot or random-prompt baseline of one model on one dataset.
+"""Zero-shot, random-prompt or null-prompt baseline of one model on one dataset.
 
-input.model / data; params.evaluation, reader, tuning (random: how the model's prompts start),
-random_prompts (how many); wildcards.baseline ("zero-shot" | "random"); output[0].
+input.model / data; params.evaluation, reader, tuning (random: how the model's prompts start;
+null-prompt: the prompt length), random_prompts (how many); wildcards.baseline ("zero-shot" |
+"random" | "null-prompt"); output[0].
 """
 
 from prompt_recycling.jobs.scoring import evaluate_baseline

@@ -1,7 +1,8 @@
-"""Evaluate a model's own tuned prompts at every step (test, and validation for convergence).
+"""Evaluate a model's own tuned prompts at every recycled step (test, and validation for
+convergence) and at the validation steps (validation only).
 
 input.model / data / validation (empty when not asked for); params.evaluation, reader,
-steps, checkpoints ({step: file}); output[0].
+steps, validation_steps, checkpoints and validation_checkpoints ({step: file}); output[0].
 """
 
 from prompt_recycling.jobs.scoring import evaluate_tuned
@@ -22,4 +23,7 @@ with logged(sm):
         {step: p.checkpoints[step] for step in p.steps},
         sm.output[0],
         sm.threads,
+        validation_checkpoints={
+            step: p.validation_checkpoints[step] for step in p.validation_steps
+        },
     )

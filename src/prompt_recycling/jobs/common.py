@@ -42,3 +42,8 @@ def read_split(path: str, reader: ReaderConfig):
 
 def precision(adapter) -> str:
     return "bf16" if adapter.bf16 else "fp32"
+
+
+def placement(adapter) -> str:
+    """Where an encoder puts the prompt (its resolved placement); empty for other models."""
+    return getattr(adapter, "placement", None) or ""

@@ -1,8 +1,8 @@
 """The evaluation jobs: recycled prompts (and the identity control), a model's own tuned
-prompts, and the zero-shot and random-prompt baselines. Each loads its model once, scores
-on ``evaluation.split`` and writes rows with all their coordinates: one row per condition as
-it is and, with ``evaluation.calibrate``, one after contextual calibration (the same scores,
-the same content-free inputs for every condition)."""
+prompts, and the zero-shot, random-prompt and null-prompt baselines. Each loads its model
+once, scores on ``evaluation.split`` and writes rows with all their coordinates: one row per
+condition as it is and, with ``evaluation.calibrate``, one after contextual calibration (the
+same scores, the same content-free inputs for every condition)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from dataclasses import replace
 import numpy as np
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.jobs.common import load_model, model_info, precision, read_split
+from prompt_recycling.jobs.common import (
+    load_model,
+    model_info,
+    placement,
+    precision,
+    read_split,
+)
 from prompt_recycling.rows import rows_of, write_rows
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
 
@@ -96,6 +102,7 @@ def evaluate_recycled(
         "size_relation": size_relation(src, tgt),
         "seed": seed,
         "precision": precision(adapter),
+        "placement": placement(adapter),
     }
     recyclers: dict[str, object] = {}
     scored: dict[tuple, list] = {}  # (size, step) -> [(method, prompt, results)]
@@ -156,19 +163,28 @@ def evaluate_tuned(
     checkpoints: dict[int, str],
     output: str,
     threads: int | None = None,
+    validation_checkpoints: dict[int, str] | None = None,
 ) -> None:
     """Score a model's own tuned prompts (``{step: file}``) on the evaluation split and, given
-    ``validation_file``, on the validation split too (the convergence check)."""
+    ``validation_file``, on the validation split too (the convergence check).
+    ``validation_checkpoints`` (``{step: file}``, the steps trained past the last recycled one)
+    are scored on the validation split only: they tell the best accuracy the run reaches."""
     from prompt_recycling.evaluate import encode_examples
     from prompt_recycling.tune import load_prompt_tensor
 
+    extra = dict(validation_checkpoints or {})
+    if extra and not validation_file and evaluation.split != "validation":
+        raise RecyclingError(
+            f"validation steps {sorted(extra)} need the validation split (evaluation.validation)"
+        )
     adapter, data, run = _setup(model_json, split_file, reader, evaluation, threads)
     splits = {evaluation.split: data}
     if validation_file and evaluation.split != "validation":
         splits["validation"] = encode_examples(adapter, read_split(validation_file, reader))
     name, rows = model_info(model_json)["name"], []
     for split, examples in splits.items():
-        for step, prompt in checkpoints.items():
+        steps = {**checkpoints, **extra} if split == "validation" else checkpoints
+        for step, prompt in steps.items():
             results = run(examples, load_prompt_tensor(prompt))
             rows += rows_of(
                 results,
@@ -180,6 +196,7 @@ def evaluate_tuned(
                 step=step,
                 seed=seed,
                 precision=precision(adapter),
+                placement=placement(adapter),
                 prompt=prompt,
             )
             print(f"{split} step={step}: {_accuracy(results)}")
@@ -198,18 +215,30 @@ def evaluate_baseline(
     output: str,
     threads: int | None = None,
 ) -> None:
-    """``zero-shot`` (no prompt) or ``random``: ``random_prompts`` prompts drawn the way the
-    model's tuned prompts start (``tune``'s init), with seeds of their own."""
+    """``zero-shot`` (no prompt), ``random``: ``random_prompts`` prompts drawn the way the
+    model's tuned prompts start (``tune``'s init), with seeds of their own, or ``null-prompt``
+    (encoders only): a zero prompt of ``tune.prompt_length`` rows in its place whose slots get
+    attention mask 0, so it costs only what the placement does to the text's positions."""
+    import torch
+
     from prompt_recycling.tune import init_prompt
 
+    info = model_info(model_json)
+    name = info["name"]
+    if baseline == "null-prompt" and info["architecture"] != "encoder":
+        raise RecyclingError(
+            f"config key 'models.{name}.architecture': the null-prompt control masks the "
+            f"prompt's slots of an encoder; {name} is a {info['architecture']} model: set its "
+            f"architecture to {info['architecture']!r} so that the grid does not plan it"
+        )
     adapter, data, run = _setup(model_json, split_file, reader, evaluation, threads)
-    name = model_info(model_json)["name"]
     coords = {
         "dataset": dataset,
         "condition": baseline,
         "split": evaluation.split,
         "model": name,
         "precision": precision(adapter),
+        "placement": placement(adapter),
     }
     rows = []
     if baseline == "zero-shot":
@@ -222,6 +251,11 @@ def evaluate_baseline(
             results = run(data, init_prompt(adapter, draw))
             rows += rows_of(results, data.labels, **coords, random_index=k)
             print(f"random {k}: {_accuracy(results)}")
+    elif baseline == "null-prompt":
+        with adapter.masked_prompt():  # the content-free inputs of calibration too
+            results = run(data, torch.zeros(tune.prompt_length, adapter.embed_dim))
+        rows += rows_of(results, data.labels, **coords)
+        print(f"null prompt (length {tune.prompt_length}): {_accuracy(results)}")
     else:
         raise RecyclingError(f"unknown baseline {baseline!r}")
     write_rows(rows, output)

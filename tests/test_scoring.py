@@ -1,0 +1,135 @@
+"""The evaluation jobs on tiny models: the null-prompt control, the validation-only steps of a
+tuned run and the placement every row carries (issue 20)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.jobs.scoring import evaluate_baseline, evaluate_tuned
+from prompt_recycling.models.encoder import DEFAULT_PLACEMENT
+from prompt_recycling.prompt_io import write_prompt
+from prompt_recycling.rows import read_table
+from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig
+
+LABELS = ["negative", "positive"]
+EVAL = EvalConfig(batch_size=8, content_free=("N/A", "nothing"))  # calibrated too
+
+
+@pytest.fixture(scope="module")
+def job_files(tiny_models, tiny_texts, tmp_path_factory):
+    """Model descriptions (as fetch_model writes them) and test / validation splits."""
+    root = tmp_path_factory.mktemp("jobs")
+    infos = {}
+    for kind, widths in (("encoder", 32), ("causal", 16)):
+        info = {"name": f"tiny-{kind}", "location": str(tiny_models[kind])}
+        info |= {"architecture": kind, "width": widths, "params": 0}
+        infos[kind] = root / f"{kind}.json"
+        infos[kind].write_text(json.dumps(info))
+    splits = {}
+    for split, part in (("test", tiny_texts[:24]), ("validation", tiny_texts[24:40])):
+        splits[split] = root / f"{split}.jsonl"
+        splits[split].write_text(
+            "".join(json.dumps({"text": ex.text, "label": ex.label}) + "\n" for ex in part)
+        )
+    return root, infos, splits
+
+
+def test_the_null_prompt_is_zero_shot_with_the_default_placement(job_files):
+    root, infos, splits = job_files
+    reader = ReaderConfig(LABELS, 32)
+    out = {}
+    for baseline in ("zero-shot", "null-prompt"):
+        out[baseline] = root / f"{baseline}.csv"
+        evaluate_baseline(
+            "d",
+            baseline,
+            str(infos["encoder"]),
+            str(splits["test"]),
+            reader,
+            EVAL,
+            TuneConfig(prompt_length=4),
+            0,
+            str(out[baseline]),
+        )
+    null, zero = (read_table(out[b]) for b in ("null-prompt", "zero-shot"))
+    assert list(null.condition) == ["null-prompt"] * 2 and list(null.calibrated) == [False, True]
+    assert set(null.placement) == set(zero.placement) == {DEFAULT_PLACEMENT}
+    # after-cls-fixed: the masked prompt's slots change nothing (raw and calibrated)
+    assert list(null.predictions) == list(zero.predictions)
+    assert np.allclose(null.accuracy, zero.accuracy)
+
+
+def test_the_null_prompt_of_a_non_encoder_names_the_key(job_files):
+    root, infos, splits = job_files
+    with pytest.raises(RecyclingError, match=r"'models.tiny-causal.architecture'.*causal"):
+        evaluate_baseline(
+            "d",
+            "null-prompt",
+            str(infos["causal"]),
+            str(splits["test"]),
+            ReaderConfig(LABELS, 32),
+            EVAL,
+            TuneConfig(prompt_length=4),
+            0,
+            str(root / "never.csv"),
+        )
+    assert not (root / "never.csv").exists()
+
+
+def test_other_architectures_leave_the_placement_empty(job_files):
+    root, infos, splits = job_files
+    out = root / "causal-zero-shot.csv"
+    evaluate_baseline(
+        "d",
+        "zero-shot",
+        str(infos["causal"]),
+        str(splits["test"]),
+        ReaderConfig(LABELS, 32),
+        EVAL,
+        TuneConfig(),
+        0,
+        str(out),
+    )
+    assert (read_table(out).placement == "").all()
+
+
+def test_validation_steps_are_scored_on_the_validation_split_only(job_files):
+    root, infos, splits = job_files
+    rng = np.random.default_rng(0)
+    files = {}
+    for step in (0, 5, 10):
+        files[step] = root / f"step-{step}.npy"
+        write_prompt(rng.normal(size=(3, 32)).astype(np.float32), files[step])
+    out = root / "tuned.csv"
+    evaluate_tuned(
+        "d",
+        0,
+        str(infos["encoder"]),
+        str(splits["test"]),
+        str(splits["validation"]),
+        ReaderConfig(LABELS, 32, placement="after-text"),
+        EVAL,
+        {s: str(files[s]) for s in (0, 5)},
+        str(out),
+        validation_checkpoints={10: str(files[10])},
+    )
+    table = read_table(out)
+    raw = table[~table.calibrated]
+    assert sorted(raw[raw.split == "test"].step) == [0, 5]
+    assert sorted(raw[raw.split == "validation"].step) == [0, 5, 10]
+    assert (table.condition == "tuned").all() and (table.placement == "after-text").all()
+    with pytest.raises(RecyclingError, match="validation steps"):
+        evaluate_tuned(
+            "d",
+            0,
+            str(infos["encoder"]),
+            str(splits["test"]),
+            None,
+            ReaderConfig(LABELS, 32),
+            EVAL,
+            {0: str(files[0])},
+            str(root / "never.csv"),
+            validation_checkpoints={10: str(files[10])},
+        )
