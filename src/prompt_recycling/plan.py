@@ -268,4 +268,5 @@ class Grid:
             "recycled_prompts": per_cell * len(self.cells()),
             "recycled_from_trained": per_cell * sum(step > 0 for step, _ in self.cells()),
             "source_prompts": d * len(self.sources) * s * sum(step > 0 for step in self.steps),
+            "runs": d * len(self.sources) * s,  # independent training runs of source prompts
         }
