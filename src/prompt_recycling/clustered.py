@@ -35,12 +35,12 @@ from prompt_recycling.stats import CONFIDENCE, N_RESAMPLES, Estimate
 EXAMPLE_RESAMPLES = 500  # behind a share's example variance (a variance, not a tail quantile)
 
 
-def _effective_wilson(e: Estimate, items: int) -> tuple[float, float]:
+def _effective_wilson(e: Estimate) -> tuple[float, float]:
     """Wilson score interval of a clustered share ``e``: the sample size is the effective
-    number of independent observations p(1-p)/var (the cluster-robust variance of ``e``),
-    kept between the number of clusters and of items, and the normal quantile is the t
-    quantile on ``e``'s degrees of freedom. When every item agrees (no variance to read) it
-    counts each cluster once: 0 of 6 runs gives [0, 39%]."""
+    number of independent observations p(1-p)/var (the cluster-robust variance of ``e``), at
+    most the number of clusters (never narrower than if each run were one observation), and
+    the normal quantile is the t quantile on ``e``'s degrees of freedom. When every item
+    agrees (no variance to read) it counts each cluster once: 0 of 6 runs gives [0, 52%]."""
     p = e.value
     if not (e.n and math.isfinite(p)):
         return math.nan, math.nan
@@ -49,7 +49,7 @@ def _effective_wilson(e: Estimate, items: int) -> tuple[float, float]:
         if math.isfinite(e.df) and e.df > 0
         else 0.0
     )
-    n = e.n if var <= 0 or p in (0.0, 1.0) else min(max(p * (1 - p) / var, e.n), items)
+    n = e.n if var <= 0 or p in (0.0, 1.0) else max(min(p * (1 - p) / var, e.n), 1.0)
     df = e.df if math.isfinite(e.df) and e.df > 0 else max(e.n - 1, 1)
     z = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
@@ -182,7 +182,7 @@ def crossed_mean(
     e = _cluster_t([(g, 1)], seed, n_resamples, unit)
     if not share:
         return e
-    low, high = _effective_wilson(e, len(rows))
+    low, high = _effective_wilson(e)
     return replace(e, low=low, high=high)
 
 
