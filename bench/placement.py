@@ -1,4 +1,4 @@
-"""Where should an encoder's soft prompt go? The placement penalty of untrained prompts (issue 20).
+"""Where should an encoder's soft prompt go? The placement penalty of untrained prompts.
 
 The encoders used to insert the prompt after [CLS] with positions in sequence order, so every text
 token sat P positions later in every prompted condition and never in zero-shot. For each default

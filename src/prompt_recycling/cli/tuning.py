@@ -42,7 +42,7 @@ def _add_model_options(p) -> None:
         "--placement",
         choices=PLACEMENTS,
         help="encoders: where the prompt goes (default after-cls-fixed: after [CLS], the text "
-        "keeps its zero-shot positions; after-cls: the placement before issue 20)",
+        "keeps its zero-shot positions; after-cls: the earlier default)",
     )
     p.add_argument(
         "--max-length",

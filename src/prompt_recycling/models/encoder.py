@@ -13,7 +13,7 @@ Placements (``[CLS] text [SEP]`` is the zero-shot input, ``P`` the prompt), meas
   model whose forward takes ``position_ids``; exact for absolute positions (BERT) only: MPNet's
   relative attention bias still sees the text moved (use ``after-text`` there).
 - ``after-cls``: ``[CLS] P text [SEP]`` with positions in sequence order, so every text token
-  sits P positions later than in zero-shot: the placement before issue 20. An untrained prompt
+  sits P positions later than in zero-shot: the earlier default. An untrained prompt
   costs 4.5-6 points before it carries anything.
 - ``after-text``: ``[CLS] text [SEP] P``. Every text token keeps its zero-shot position (and
   order: exact for MPNet too); the prompt takes the next P positions. For BERT this equals
