@@ -56,7 +56,10 @@ def learning_section(table, conv) -> list[str]:
     if said:
         lines += [
             "What an untrained prompt costs before it carries anything (test, points against "
-            "zero-shot; within 2 points is the goal): " + "; ".join(said) + ".",
+            "zero-shot; within 2 points is the goal): " + "; ".join(said) + ". The null "
+            "prompt isolates the placement (its slots are there but masked out); what the "
+            "untrained prompt adds beyond it is its content (the initial prompt's tokens, "
+            "attended to by the text).",
             "",
         ]
     return lines

@@ -84,7 +84,7 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
             ok = np.isfinite(s)
             a = auc(y, s)
             if np.isnan(a):
-                ax.plot([], [], color=f"C{n}", label=f"{pair}: no AUC (one outcome or no model)")
+                ax.plot([], [], color=f"C{n}", label=f"{pair}: n/a")
                 continue
             fpr, tpr, _ = roc_curve(y[ok], s[ok])
             ax.plot(
@@ -104,8 +104,7 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
         what = "calibrated" if cal else "raw"
         shown = "n/a" if math.isnan(pooled) else f"{pooled:.2f}"
         ax.set_title(
-            f"{what} recycled prompts: beats zero-shot? (exploratory)\n"
-            f"(pooled within-pair AUC {shown})",
+            f"{what} prompts (exploratory)\npooled within-pair AUC {shown}",
             fontsize=style["font_size"],
         )
         ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")

@@ -40,6 +40,9 @@ def plot_all(
 ) -> list[Path]:
     """Write the figures as PNG and PDF into ``out_dir``; returns the paths."""
     style = {**STYLE, **(style or {})}
+    # a larger font needs a larger canvas: width and height grow with the font past the default
+    grow = max(1.0, style["font_size"] / STYLE["font_size"])
+    style = {**style, "width": style["width"] * grow, "height": style["height"] * grow}
     titles = titles or {}
     plt = _setup(style)
     out_dir = Path(out_dir)
@@ -69,7 +72,7 @@ def plot_all(
         _share_panel(axes[i][0], c[c.condition == "recycled"], steps, methods, seed)
         _accuracy_panel(axes[i][1], table, c, d, steps, methods)
         for ax, what in zip(axes[i], ("recyclability", "accuracy"), strict=True):
-            ax.set_title(f"{titles.get(d, d)}: {what}", fontsize=style["font_size"])
+            ax.set_title(f"{titles.get(d, d)}\n{what}", fontsize=style["font_size"])
     _legend(fig, axes)
     written += _save(fig, plt, out_dir, paths.FIG_STEPS, dpi)
 
@@ -176,6 +179,6 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         ax.set_xlim(-3, 103)
         ax.set_xlabel(f"test examples predicted '{last_label}' (%)")
         ax.set_ylabel("target accuracy (%)")
-        ax.set_title(f"{titles.get(d, d)}: label bias", fontsize=style["font_size"])
+        ax.set_title(f"{titles.get(d, d)}\nlabel bias", fontsize=style["font_size"])
     _legend(fig, axes)
     return _save(fig, plt, out_dir, paths.FIG_LABEL_BIAS, style["dpi"])

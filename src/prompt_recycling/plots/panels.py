@@ -87,7 +87,7 @@ def _share_panel(ax, comp, steps, methods, seed):
         _band(ax, range(len(steps)), est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
     ax.axhline(50, color="0.6", lw=0.8, ls=":")
     ax.set_ylim(-3, 103)
-    ax.set_ylabel("beat zero-shot (% of prompts)")
+    ax.set_ylabel("prompts beating zero-shot (%)")
     _steps_axis(ax, steps)
 
 
@@ -169,7 +169,9 @@ def _legend(fig, axes):
     ncol = max(1, min(len(labels), 3, int(width // LEGEND_WIDTH)))
     fig.legend(items, labels, loc="lower center", ncol=ncol, frameon=False)
     rows = -(-len(labels) // ncol)
-    fig.tight_layout(rect=(0, 0.28 * rows / fig.get_figheight(), 1, 1))
+    legend = 0.25 * rows + 0.1  # inches below the panels, added so the panels keep their height
+    fig.set_figheight(fig.get_figheight() + legend)
+    fig.tight_layout(rect=(0, legend / fig.get_figheight(), 1, 1))
 
 
 def _save(fig, plt, out_dir: Path, name: str, dpi: int) -> list[Path]:
