@@ -136,7 +136,8 @@ def rows_of(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, seed: int = 0):
-    """Pooled mean gain (or share above 0) of ``column`` with its crossed-bootstrap interval."""
+    """Pooled mean gain (or share above 0) of ``column`` with its interval over
+    training runs and test examples (:func:`prompt_recycling.clustered.crossed_mean`)."""
     sel = frame[frame[column].notna()] if len(frame) else frame
     return clustered.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
 

@@ -158,8 +158,8 @@ One row per size relation × recycler, over recycled prompts from trained source
 prompts after contextual calibration (Zhao et al. 2021: the label distribution the target gives,
 with the prompt, to content-free inputs is divided out); *its zero-shot* is scored the same way
 (calibrated for +cal rows). *vs v2v-lin*: accuracy minus v2v-lin's (raw, as the paper runs it)
-on the same source prompts and test examples. Intervals are 95% and resample source prompts and
-test examples together.
+on the same source prompts and test examples. Intervals are 95%, over training runs
+(a run's checkpoints and word counts move together) and test examples.
 """
 PREDICTOR_NOTE = """\
 Exploratory, not a finding. A logistic regression predicts whether a recycled prompt beats the

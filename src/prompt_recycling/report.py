@@ -225,8 +225,8 @@ def write_report(
     lines += [
         "## Findings",
         "",
-        "Each finding is the paper's claim (`paper.md` §4 of the project notes: its measure, its "
-        "direction), estimated with a 95% interval whose independent unit is the training run "
+        "Each finding is a claim of the paper (Lester et al. 2022) on its own measure and in its "
+        "direction, estimated with a 95% interval whose independent unit is the training run "
         "(data set × source model × seed), crossed with the test examples: *reproduced* when "
         "the interval excludes the null on the paper's side, *not reproduced* when it excludes "
         "the paper's claim, *inconclusive* otherwise, *not testable* when the run lacks what "
