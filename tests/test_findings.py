@@ -257,3 +257,17 @@ def test_the_paper_findings_are_about_the_papers_recyclers_and_raw_scores():
     after = {f.id: (f.verdict, f.estimate) for f in findings(extended, t)}
     assert before["F2a"][1] is not None
     assert after == before
+
+
+def test_the_p_holm_adjusts_agrees_with_the_interval():
+    """A share difference whose interval is clipped at 1 (3 of 3 runs against 0 of 3): the
+    p-value is read on the null's side, so it is not small while the interval holds 0."""
+    from prompt_recycling.clustered import crossed_difference
+    from prompt_recycling.verdicts import p_of
+
+    up, down = np.ones((3, 20)), -np.ones((3, 20))
+    e = crossed_difference(up, ["a", "b", "c"], down, ["d", "e", "f"], share=True)
+    assert e.value == 1 and e.high == 1 and e.low < 0
+    assert p_of(e) > 0.05
+    clear = Estimate(0.3, 0.1, 0.5, 6, "runs", df=5.0)
+    assert p_of(clear) < 0.05 and p_of(Estimate(0.3, -0.01, 0.6, 6, "runs", df=5.0)) > 0.05

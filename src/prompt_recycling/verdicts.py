@@ -37,6 +37,7 @@ class Finding:
     reason: str = ""  # why it is not testable
     null: float = 0.0
     bound: float | None = None  # the paper's own number, when the claim is one (F1)
+    p: float = math.nan  # the p-value Holm adjusts (see :func:`with_holm`)
     p_holm: float = math.nan
 
     @property
@@ -67,7 +68,7 @@ class Finding:
             "high": math.nan if e is None else e.high,
             "n": 0 if e is None else e.n,
             "unit": "" if e is None else e.unit,
-            "p_value": math.nan if e is None else e.p_value,
+            "p_value": self.p,
             "p_holm": self.p_holm,
             "verdict": self.verdict,
             "verdict_holm": self.verdict_holm,
@@ -76,15 +77,17 @@ class Finding:
 
 
 def p_of(e: stats.Estimate, null: float = 0.0) -> float:
-    """Two-sided p-value against ``null`` read from a t interval (its half-width and df)."""
+    """Two-sided p-value against ``null`` read from a t interval: the half-width on the null's
+    side of the estimate (a share's interval is asymmetric, or clipped at 0 or 1 on the
+    other side) and its df, so that p < 0.05 exactly when the interval excludes ``null``."""
     if not (math.isfinite(e.low) and math.isfinite(e.high)):
         return math.nan
     df = e.df if math.isfinite(e.df) else 1e6
     t = float(sps.t.ppf(0.5 + stats.CONFIDENCE / 2, df))
-    se = (e.high - e.low) / (2 * t)
-    if se <= 0:
+    half = e.value - e.low if e.value >= null else e.high - e.value
+    if half <= 0:
         return 0.0 if e.value != null else 1.0
-    return float(2 * sps.t.sf(abs(e.value - null) / se, df))
+    return float(2 * sps.t.sf(abs(e.value - null) / (half / t), df))
 
 
 def with_holm(items: list[Finding]) -> list[Finding]:
@@ -99,7 +102,9 @@ def with_holm(items: list[Finding]) -> list[Finding]:
         for f in items
     ]
     adjusted = stats.holm(ps)
-    return [replace(f, p_holm=float(p)) for f, p in zip(items, adjusted, strict=True)]
+    return [
+        replace(f, p=float(p), p_holm=float(q)) for f, p, q in zip(items, ps, adjusted, strict=True)
+    ]
 
 
 def stand_in(table: pd.DataFrame) -> bool:
