@@ -183,7 +183,7 @@ def crossed_mean(
     if not share:
         return e
     low, high = _effective_wilson(e)
-    return replace(e, low=low, high=high)
+    return replace(e, low=low, high=high, p_value=math.nan)
 
 
 def crossed_difference(
@@ -198,8 +198,10 @@ def crossed_difference(
 ) -> Estimate:
     """:func:`crossed_mean` of A minus that of B, two groups of prompts scored on the same
     test examples. A run that has prompts in both groups is one cluster (its influence on
-    both means is summed, so a paired design is credited); the examples are shared. Shares'
-    differences are never given an interval narrower than Newcombe's, with runs counted."""
+    both means is summed, so a paired design is credited); the examples are shared. A
+    difference of shares adds the Agresti-Caffo variance of a group whose prompts all agree.
+    Shares carry no p-value (a t test against 0 means nothing for them): read one from the
+    interval (:func:`prompt_recycling.verdicts.p_of`)."""
     rows_a, rows_b = _as_rows(rows_a), _as_rows(rows_b)
     if len(rows_a) == 0 or len(rows_b) == 0:
         return Estimate(math.nan, math.nan, math.nan, 0, unit)
@@ -226,4 +228,4 @@ def crossed_difference(
         t = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
         half = t * math.sqrt(((e.high - e.low) / (2 * t)) ** 2 + floor)
         e = replace(e, low=e.value - half, high=e.value + half, df=df)
-    return replace(e, low=float(max(e.low, -1.0)), high=float(min(e.high, 1.0)))
+    return replace(e, low=float(max(e.low, -1.0)), high=float(min(e.high, 1.0)), p_value=math.nan)
