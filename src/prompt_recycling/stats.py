@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,13 +125,6 @@ def paired_difference(
     return Estimate(value, low, high, len(d), "examples", p)
 
 
-def wilson(share: float, n: int) -> tuple[float, float]:
-    """Wilson score interval of a share observed on ``n`` units (k rounded to an integer)."""
-    k = int(round(share * n))
-    ci = stats.binomtest(k, n).proportion_ci(CONFIDENCE, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def trend(
     x,
     y,
@@ -206,13 +198,6 @@ def best_of_k_p(k: int, n: int, settings: int, null: float, above: bool) -> floa
     alt = "greater" if above else "less"
     p = stats.binomtest(int(k), int(n), null, alternative=alt).pvalue
     return float(min(1.0, 2 * max(settings, 1) * p))
-
-
-def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
-    """Kendall's tau-b of y against x (NaN when either is constant)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(stats.kendalltau(x, y).statistic)
 
 
 def se_of_accuracy(p: float, n: int) -> float:
