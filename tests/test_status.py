@@ -1,12 +1,21 @@
-"""`prompt-recycle status`: jobs per stage from Snakemake's dry runs and incomplete records."""
+"""`prompt-recycle status`: jobs per stage from Snakemake's dry runs and incomplete records;
+outputs Snakemake takes as done but that are damaged, and `prompt-recycle repair`."""
 
 import base64
+import subprocess
 
+import numpy as np
+import pytest
+
+from prompt_recycling import status
+from prompt_recycling.damage import damaged_outputs
 from prompt_recycling.status import (
+    done_outputs,
     incomplete_outputs,
     job_counts,
     job_states,
     pending_jobs,
+    repair_command,
     status_table,
 )
 
@@ -74,3 +83,200 @@ def test_incomplete_records_are_decoded(tmp_path):
     record.parent.mkdir(parents=True)
     record.write_text("")
     assert incomplete_outputs(tmp_path) == {path}
+
+
+# --- damaged outputs: files Snakemake takes as done that are missing, empty or cut short
+
+
+def cut(path, keep):
+    """Keep the first ``keep`` bytes of ``path`` (a negative ``keep`` drops that many)."""
+    data = path.read_bytes()
+    path.write_bytes(data[:keep])
+
+
+def why(tmp_path, name):
+    found = dict(damaged_outputs([name], tmp_path))
+    return found.get(name)
+
+
+def test_csv_needs_a_header_and_whole_rows(tmp_path):
+    (tmp_path / "ok.csv").write_text('a,b,c\n1,"x, y",3\n4,5,6\n')
+    (tmp_path / "header.csv").write_text("a,b,c\n")  # a table with no rows is whole
+    (tmp_path / "nocolumns.csv").write_text("\n")  # what pandas writes for a frame without any
+    (tmp_path / "crlf.csv").write_text("a,b\r\n1,2\r\n")
+    for name in ("ok.csv", "header.csv", "nocolumns.csv", "crlf.csv"):
+        assert why(tmp_path, name) is None, name
+    (tmp_path / "cut.csv").write_text("a,b,c\n1,2,3\n4,5\n")  # cut between fields, at a line end
+    assert "line 3 has 2 fields, the header 3" in why(tmp_path, "cut.csv")
+    (tmp_path / "midrow.csv").write_text("a,b,c\n1,2,3\n4,5,6")
+    assert "cut short" in why(tmp_path, "midrow.csv")
+    (tmp_path / "empty.csv").write_text("")
+    assert why(tmp_path, "empty.csv") == "empty"
+    assert why(tmp_path, "gone.csv") == "missing"
+
+
+def test_npy_size_must_match_its_header(tmp_path):
+    np.save(tmp_path / "p.npy", np.ones((4, 8), np.float32))
+    np.save(tmp_path / "none.npy", np.ones((0, 8), np.float32))
+    assert why(tmp_path, "p.npy") is None and why(tmp_path, "none.npy") is None
+    cut(tmp_path / "p.npy", -5)
+    assert "unreadable" in why(tmp_path, "p.npy")
+    np.save(tmp_path / "long.npy", np.ones((4, 8), np.float32))
+    with open(tmp_path / "long.npy", "ab") as f:
+        f.write(b"\0" * 4)
+    assert "its header says" in why(tmp_path, "long.npy")
+    np.save(tmp_path / "head.npy", np.ones((4, 8), np.float32))
+    cut(tmp_path / "head.npy", 40)  # inside the header
+    assert "unreadable" in why(tmp_path, "head.npy")
+
+
+def test_safetensors_size_must_match_its_header(tmp_path):
+    from safetensors.numpy import save_file
+
+    tensors = {"w": np.ones((3, 5), np.float32), "b": np.zeros(5, np.float32)}
+    save_file(tensors, str(tmp_path / "r.safetensors"), metadata={"method": "v2v-lin"})
+    assert why(tmp_path, "r.safetensors") is None
+    cut(tmp_path / "r.safetensors", -4)
+    assert "its header says" in why(tmp_path, "r.safetensors")
+    cut(tmp_path / "r.safetensors", 30)  # inside the JSON header
+    assert "header of" in why(tmp_path, "r.safetensors")
+    cut(tmp_path / "r.safetensors", 5)
+    assert "no header length" in why(tmp_path, "r.safetensors")
+
+
+def test_json_jsonl_parquet_others_folders_and_records(tmp_path):
+    (tmp_path / "m.json").write_text('{"n": 1}')
+    (tmp_path / "bad.json").write_text('{"n": ')
+    (tmp_path / "d.jsonl").write_text('{"x": 1}\n{"x": 2}\n')
+    (tmp_path / "cut.jsonl").write_text('{"x": 1}\n{"x": ')
+    (tmp_path / "t.parquet").write_bytes(b"PAR1" + b"\0" * 8 + b"PAR1")
+    (tmp_path / "cut.parquet").write_bytes(b"PAR1" + b"\0" * 8)
+    (tmp_path / "report.md").write_text("# report\n")
+    (tmp_path / "figure.png").write_bytes(b"")
+    (tmp_path / "adapter").mkdir()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "x.log").write_text("")  # records are not checked
+    names = [
+        "m.json",
+        "bad.json",
+        "d.jsonl",
+        "cut.jsonl",
+        "t.parquet",
+        "cut.parquet",
+        "report.md",
+        "figure.png",
+        "adapter",
+        "logs/x.log",
+        "benchmarks/fit/x.tsv",
+        "m.json",  # each path once
+    ]
+    found = damaged_outputs(names, tmp_path)
+    assert [name for name, _ in found] == ["bad.json", "cut.jsonl", "cut.parquet", "figure.png"]
+    assert "line 2 is not JSON" in dict(found)["cut.jsonl"]
+
+
+# --- status and repair on a fake grid
+
+EVERY = """Building DAG of jobs...
+Job stats:
+job                  count
+-----------------  -------
+train_prompts            1
+evaluate_tuned           1
+aggregate                1
+all                      1
+total                    4
+
+rule train_prompts:
+    output: results/p/step-0.npy, results/p/history.csv
+    log: logs/train_prompts/p.log
+    jobid: 3
+rule evaluate_tuned:
+    output: results/e/seed0.csv
+    jobid: 2
+localrule aggregate:
+    output: results/tables/evaluations.csv
+    jobid: 1
+localrule all:
+    input: results/tables/evaluations.csv
+    jobid: 0
+"""
+NOTHING = "Building DAG of jobs...\nNothing to be done (all requested files are present).\n"
+
+
+@pytest.fixture
+def grid(tmp_path, monkeypatch):
+    """A finished fake grid in ``tmp_path`` whose dry runs say that nothing is left."""
+    (tmp_path / "results/p").mkdir(parents=True)
+    np.save(tmp_path / "results/p/step-0.npy", np.ones((2, 3), np.float32))
+    (tmp_path / "results/p/history.csv").write_text("step,loss\n0,1.5\n")
+    (tmp_path / "results/e").mkdir()
+    (tmp_path / "results/e/seed0.csv").write_text("model,acc\na,0.5\n")
+    (tmp_path / "results/tables").mkdir()
+    (tmp_path / "results/tables/evaluations.csv").write_text("model,acc\na,0.5\n")
+    asked = []
+
+    def fake_dry_run(args, workdir=".", forceall=False):
+        asked.append((list(args), str(workdir), forceall))
+        return EVERY if forceall else NOTHING
+
+    monkeypatch.setattr(status, "dry_run", fake_dry_run)
+    return tmp_path
+
+
+def test_done_outputs_leave_out_the_jobs_left():
+    left = [("evaluate_tuned", ["results/e/seed0.csv"])]
+    assert done_outputs(pending_jobs(EVERY), left) == [
+        "results/p/step-0.npy",
+        "results/p/history.csv",
+        "results/tables/evaluations.csv",
+    ]
+
+
+def test_status_names_damaged_outputs_and_the_repair_command(grid, cli):
+    code, out, _ = cli(["status", "--directory", str(grid), "--cores", "2"])
+    assert code == 0 and "the grid is complete" in out and "damaged" not in out
+    (grid / "results/e/seed0.csv").unlink()
+    cut(grid / "results/p/step-0.npy", -3)
+    args = ["status", "--directory", str(grid), "--", "--configfile", "config/my grid.yaml"]
+    code, out, _ = cli(args)
+    assert code == 0 and "the grid is complete" not in out
+    assert "damaged: 2 output(s) of jobs done; the grid is not complete" in out
+    assert "results/p/step-0.npy: unreadable" in out and "results/e/seed0.csv: missing" in out
+    assert f"prompt-recycle repair --directory {grid} -- --configfile 'config/my grid.yaml'" in out
+    many = [(f"f{i}.csv", "missing") for i in range(12)]
+    done = {"train_prompts": {"done": 1, "running": 0, "left": 0}}
+    table = status_table(done, {}, 1, many, "prompt-recycle repair")
+    assert "f9.csv" in table and "f10.csv" not in table and "... and 2 more" in table
+
+
+def test_repair_reruns_the_damaged_outputs_with_the_users_arguments(grid, cli, monkeypatch):
+    ran = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: ran.append((cmd, kw)) or Done(0))
+    code, out, _ = cli(["repair", "--directory", str(grid), "--", "--profile", "profiles/local"])
+    assert code == 0 and "nothing is damaged" in out and ran == []
+    (grid / "results/p/history.csv").write_text("step,loss\n0,1.5\n1,")
+    (grid / "results/e/seed0.csv").write_text("")
+    code, out, _ = cli(["repair", "-n", "--directory", str(grid), "--", "--profile", "p", "all"])
+    assert code == 0 and len(ran) == 1
+    cmd, kw = ran[0]
+    assert cmd[1:] == [
+        "-m",
+        "snakemake",
+        "--profile",
+        "p",
+        "all",
+        "-n",
+        "--forcerun",
+        "results/p/history.csv",
+        "results/e/seed0.csv",
+    ]
+    assert kw["cwd"] == str(grid) and "running: " in out and "--forcerun" in out
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: Done(3))
+    assert cli(["repair", "--directory", str(grid)])[0] == 3  # Snakemake's failure is the exit
+    assert repair_command(["a.csv"], [])[1:] == ["-m", "snakemake", "--forcerun", "a.csv"]
+
+
+class Done:
+    def __init__(self, returncode):
+        self.returncode = returncode

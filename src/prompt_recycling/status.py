@@ -4,7 +4,9 @@ Snakemake decides: a dry run lists every job of the grid (``--forceall``) and th
 run, each with its outputs (a changed config included); the outputs of jobs running now (or
 killed) carry an ``incomplete`` record under ``.snakemake/``; the benchmark files of finished
 jobs give each rule's mean seconds per job. No lock is taken: a running grid is left alone.
-Torch-free.
+The outputs of the jobs Snakemake takes as done are read for damage (:mod:`.damage`): a missing
+or cut-short intermediate file goes unnoticed by Snakemake while what is made from it exists;
+``--forcerun`` on those files reruns their jobs and everything downstream. Torch-free.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import base64
 import csv
 import re
+import shlex
 import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from prompt_recycling.damage import damaged_outputs
 from prompt_recycling.errors import RecyclingError
 
 STAGES = (  # rule -> stage, in the order a grid runs
@@ -56,6 +60,52 @@ def pending_jobs(text: str) -> list[tuple[str, list[str]]]:
             out = re.search(r"^\s+output: (.*)$", block, re.M)
             jobs.append((head.group(1), out.group(1).split(", ") if out else []))
     return jobs
+
+
+def done_outputs(
+    every: list[tuple[str, list[str]]], pending: list[tuple[str, list[str]]]
+) -> list[str]:
+    """Outputs of the jobs of ``every`` (a ``--forceall`` dry run's) that ``pending`` (what is
+    left) does not list: the files Snakemake takes as done, in order, each once."""
+    left = {out for _, outs in pending for out in outs}
+    return list(dict.fromkeys(out for _, outs in every for out in outs if out not in left))
+
+
+def grid_state(
+    snakemake_args: list[str], workdir: str | Path = "."
+) -> tuple[dict[str, int], list[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """Every job per rule, the jobs left (rule, outputs), and the damaged outputs of the jobs
+    done (``(path, why)``), from two dry runs and a read of those outputs."""
+    every = dry_run(snakemake_args, workdir, forceall=True)
+    pending = pending_jobs(dry_run(snakemake_args, workdir))
+    damaged = damaged_outputs(done_outputs(pending_jobs(every), pending), workdir)
+    return job_counts(every), pending, damaged
+
+
+def repair_command(damaged: list[str], snakemake_args: list[str], dry: bool = False) -> list[str]:
+    """``snakemake`` rerunning the jobs that write ``damaged`` and everything downstream of
+    them, nothing else. The user's arguments come first: targets among them are not taken
+    for ``--forcerun``'s files."""
+    cmd = [sys.executable, "-m", "snakemake", *snakemake_args, *(["-n"] if dry else [])]
+    return [*cmd, "--forcerun", *damaged]
+
+
+def repair_hint(snakemake_args: list[str], workdir: str | Path = ".") -> str:
+    """The ``prompt-recycle repair`` command for the grid that status was asked about."""
+    where = [] if str(workdir) == "." else ["--directory", str(workdir)]
+    return shlex.join(
+        ["prompt-recycle", "repair", *where, *(["--", *snakemake_args] if snakemake_args else [])]
+    )
+
+
+def damaged_section(damaged: list[tuple[str, str]], repair: str, show: int = 10) -> str:
+    """The damaged outputs (the first ``show``) and the command that reruns their jobs."""
+    lines = [f"damaged: {len(damaged)} output(s) of jobs done; the grid is not complete"]
+    lines += [f"  {path}: {why}" for path, why in damaged[:show]]
+    if len(damaged) > show:
+        lines.append(f"  ... and {len(damaged) - show} more")
+    lines.append(f"repair (reruns their jobs and what depends on them): {repair}")
+    return "\n".join(lines)
 
 
 def job_counts(text: str) -> dict[str, int]:
@@ -114,9 +164,16 @@ def job_states(
     }
 
 
-def status_table(states: dict[str, dict[str, int]], seconds: dict[str, float], cores: int) -> str:
+def status_table(
+    states: dict[str, dict[str, int]],
+    seconds: dict[str, float],
+    cores: int,
+    damaged: list[tuple[str, str]] = (),
+    repair: str = "prompt-recycle repair",
+) -> str:
     """The stages as a table, with a rough time left (mean seconds per job of the stage's
-    finished jobs, jobs spread over ``cores``; stages with no finished job yet: unknown)."""
+    finished jobs, jobs spread over ``cores``; stages with no finished job yet: unknown), then
+    the ``damaged`` outputs with the ``repair`` command: the grid is not complete while any is."""
     order = [rule for rule, _ in STAGES] + sorted(set(states) - {r for r, _ in STAGES})
     stage_of = dict(STAGES)
     lines = ["stage        rule                 done  running  left", "-" * 54]
@@ -146,6 +203,8 @@ def status_table(states: dict[str, dict[str, int]], seconds: dict[str, float], c
             f"time left: {eta}"
             + (f", plus {', '.join(unknown)} (no finished job yet)" if unknown else "")
         )
-    else:
+    elif not damaged:
         lines.append("the grid is complete")
+    if damaged:
+        lines.append(damaged_section(list(damaged), repair))
     return "\n".join(lines)

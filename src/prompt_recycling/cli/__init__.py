@@ -5,7 +5,8 @@ exit code 2, raised before anything is written: argparse errors (with ranges che
 argument types of :mod:`.inputs`), the package's own :class:`RecyclingError`, and the exception
 types in which libraries report unreadable input (:func:`.inputs.bad_input_message`, the one
 place that maps them). Any other exception is a bug and keeps its traceback. Subcommands:
-:mod:`.commands` (recycle, fetch-model, prepare-data, demo), :mod:`.tuning` (tune, evaluate).
+:mod:`.commands` (recycle, fetch-model, prepare-data, demo), :mod:`.tuning` (tune, evaluate),
+:mod:`.grid` (status, repair).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import argparse
 
 from prompt_recycling import __version__
-from prompt_recycling.cli.commands import add_demo, add_fetch, add_recycle, add_status
+from prompt_recycling.cli.commands import add_demo, add_fetch, add_recycle
+from prompt_recycling.cli.grid import add_repair, add_status
 from prompt_recycling.cli.inputs import bad_input_message
 from prompt_recycling.cli.tuning import add_evaluate, add_tune
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fetch(sub)
     add_demo(sub)
     add_status(sub)
+    add_repair(sub)
     return parser
 
 

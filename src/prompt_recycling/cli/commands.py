@@ -148,33 +148,3 @@ def _run_fetch(args) -> None:
             manifest = fetch.prepare_data(config, name, args.resources, args.find_links)
             sizes = ", ".join(f"{s} {v['n']}" for s, v in manifest["splits"].items())
             print(f"{name}: {args.resources}/data/{name} ({sizes})")
-
-
-def add_status(sub) -> None:
-    p = sub.add_parser(
-        "status",
-        help="how far a grid is: jobs per stage done, running and left, and time left",
-        description="Asks Snakemake (two dry runs, no lock: a running grid is left alone) in "
-        "the grid's folder and prints, per stage, the jobs done, running and left, with a rough "
-        "time left from the finished jobs' benchmarks. Arguments after -- go to Snakemake "
-        "(e.g. -- --configfile config/cpu-full.yaml).",
-    )
-    p.add_argument("--directory", default=".", help="the grid's working folder (default: here)")
-    p.add_argument(
-        "--cores",
-        type=int_at_least(1),
-        default=os.cpu_count() or 1,
-        help="cores the rest runs on, for the time left (default: this machine's)",
-    )
-    p.add_argument("snakemake_args", nargs="*", metavar="SNAKEMAKE_ARG")
-    p.set_defaults(run=_run_status)
-
-
-def _run_status(args) -> None:
-    from prompt_recycling import status
-
-    check_input("--directory", args.directory, "folder")
-    every = status.job_counts(status.dry_run(args.snakemake_args, args.directory, True))
-    pending = status.pending_jobs(status.dry_run(args.snakemake_args, args.directory))
-    states = status.job_states(every, pending, status.incomplete_outputs(args.directory))
-    print(status.status_table(states, status.seconds_per_job(args.directory), args.cores))
