@@ -29,6 +29,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        paths.REPORT,
-        TABLES,
-        FIGURES,
+        paths.published(RUN),

@@ -26,8 +26,8 @@ def config(**grid):
     }
     base.update(grid)
     return {
-        "models": {m: {"source": {"path": m}} for m in "abc"},
-        "datasets": {"d": {"source": {"path": "d"}, "format": "jsonl"}},
+        "models": {m: {"source": {"hub": f"org/{m}"}} for m in "abc"},
+        "datasets": {"d": {"source": {"hub": "org/d"}, "format": "hub-imdb"}},
         "grid": base,
     }
 
@@ -56,7 +56,7 @@ def test_default_pairs_are_all_ordered_pairs_and_rows_add_up():
     raw = config()
     raw["evaluation"] = {"calibrate": False}
     assert Grid.from_config(raw).expected_rows()["zero-shot"] == 3
-    assert len(g.recycler_files()) == 6 * 2 * 3
+    assert len(g.recycler_files()) == 6 * 2 * 3  # pairs x methods x sizes: one file each
 
 
 def test_prompt_plus_text_longer_than_the_positions_is_a_parse_time_error(tmp_path):
@@ -119,17 +119,91 @@ def test_grid_errors_name_the_key(edit, key):
 def test_each_rule_is_handed_the_files_it_declares():
     g = Grid.from_config(config())
     runs = g.checkpoints("d", "a", 1)
-    assert runs == {s: paths.prompt("d", "a", 1, s) for s in (0, 10, 20, 40)}
-    items = g.recycled_items("d", "a", "b", 1)
-    assert len(items) == len(g.recyclers) * len(g.cells())
-    assert {i["prompt"] for i in items} <= set(runs.values())
-    assert {i["recycler"] for i in items} == {
-        p for m in g.recyclers for p in g.recyclers_of("a", "b", m).values()
-    }
-    assert len({i["recycled"] for i in items}) == len(items)  # one file per recycled prompt
+    assert runs == {s: paths.prompt("default", "d", "a", 1, s) for s in (0, 10, 20, 40)}
+    cells = [c for c in g.recycled_cells() if c[:4] == ("d", "a", "b", 1)]
+    assert [(step, n) for *_, n, step in cells] == g.cells()
+    cell = g.recycled_cell("d", "a", "b", 1, 400, 10)
+    assert cell["prompt"] == runs[10]
+    assert set(cell["recyclers"]) == set(cell["recycled"]) == set(g.recyclers)
+    assert cell["recyclers"]["lin-comb"] == g.recycler_file("a", "b", "lin-comb", 400)
+    # one evaluated file per cell, one recycled prompt per method and cell, all asked for
+    evaluations = g.evaluation_files()
+    assert len(set(evaluations)) == len(evaluations)
+    recycled = [f for f in evaluations if "/recycled/" in f]
+    assert len(recycled) == len(g.pairs) * len(g.seeds) * len(g.cells())
+    assert len(set(g.recycled_files())) == len(recycled) * len(g.recyclers)
     assert set(g.recycler_files()) == {
-        p for a, b in g.pairs for m in g.recyclers for p in g.recyclers_of(a, b, m).values()
+        g.recycler_file(a, b, m, n) for a, b in g.pairs for m in g.recyclers for n in g.sizes_used()
     }
+
+
+def test_results_go_under_the_run_and_shared_files_carry_their_content_key():
+    g = Grid.from_config(config())
+    assert g.run == "default" and all(f.startswith("results/default/") for f in g.prompt_files())
+    paper = config()
+    paper["run"] = "paper"
+    paper["grid"]["seeds"] = 3
+    h = Grid.from_config(paper)
+    assert all(f.startswith("results/paper/") for f in h.evaluation_files())
+    # the same models, data and recycler settings: the same shared files
+    assert h.recycler_files() == g.recycler_files()
+    assert h.model_file("a") == g.model_file("a") and h.data_file("d", "train") == g.data_file(
+        "d", "train"
+    )
+    # a recycler's settings, a model's source, a data set's splits: new files
+    epochs = config()
+    epochs["recycling"] = {"v2v-nn": {"epochs": 3}}
+    nn = Grid.from_config({**epochs, "grid": {**epochs["grid"], "recyclers": ["v2v-nn"]}})
+    default_nn = Grid.from_config(
+        {**config(), "grid": {**config()["grid"], "recyclers": ["v2v-nn"]}}
+    )
+    assert nn.recycler_files()[0] != default_nn.recycler_files()[0]
+    written = config()
+    written["recycling"] = {"v2v-nn": {"epochs": 25}}  # the default, written out: no change
+    assert Grid.from_config(written).keys.recycler("a", "b", "v2v-nn") == default_nn.keys.recycler(
+        "a", "b", "v2v-nn"
+    )
+    moved = config()
+    moved["models"]["a"]["source"] = {"hub": "org/a", "revision": "v2"}
+    m = Grid.from_config(moved)
+    assert m.model_file("a") != g.model_file("a") and m.model_file("b") == g.model_file("b")
+    assert m.recycler_file("a", "b", "v2v-lin", 100) != g.recycler_file("a", "b", "v2v-lin", 100)
+    assert m.recycler_file("b", "c", "v2v-lin", 100) == g.recycler_file("b", "c", "v2v-lin", 100)
+    split = config()
+    split["datasets"]["d"]["splits"] = {"train": 10}
+    split["datasets"]["d"]["title"] = "renamed"  # cosmetic
+    assert Grid.from_config(split).data_file("d", "test") != g.data_file("d", "test")
+    titled = config()
+    titled["datasets"]["d"]["title"] = "renamed"
+    titled["datasets"]["d"]["template"] = "Review: {text}"  # read by the jobs, not by preparing
+    assert Grid.from_config(titled).data_file("d", "test") == g.data_file("d", "test")
+    with pytest.raises(RecyclingError, match="'run'"):
+        Grid.from_config({**config(), "run": "../elsewhere"})
+
+
+def test_a_path_source_enters_its_key_through_its_content(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(b"one")
+    conf = config()
+    conf["models"]["a"]["source"] = {"path": str(folder)}
+    cache = str(tmp_path / "fingerprints.json")
+
+    def key():
+        g = Grid.from_config(conf)
+        g.keys._cache = cache
+        return g.keys.model("a")
+
+    first = key()
+    import os
+
+    os.utime(folder / "weights.bin", ns=(1, 1))  # touched: the same content, the same key
+    assert key() == first
+    (folder / "weights.bin").write_bytes(b"two")  # replaced in place: a new key
+    assert key() != first
+    conf["models"]["a"]["source"] = {"path": str(tmp_path / "gone")}
+    with pytest.raises(RecyclingError, match="'models.a.source.path'"):
+        key()
 
 
 def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
@@ -158,15 +232,15 @@ def test_validation_steps_are_trained_and_scored_on_validation_only():
     assert g.steps == (0, 10, 20, 40) and g.trained_steps == (0, 10, 20, 40, 60, 80)
     # training writes them; nothing recycles them or scores them on the test split
     assert g.trained_checkpoints("d", "a", 0) == {
-        s: paths.prompt("d", "a", 0, s) for s in g.trained_steps
+        s: paths.prompt("default", "d", "a", 0, s) for s in g.trained_steps
     }
     assert g.validation_checkpoints("d", "a", 0) == {
-        s: paths.prompt("d", "a", 0, s) for s in (60, 80)
+        s: paths.prompt("default", "d", "a", 0, s) for s in (60, 80)
     }
     assert set(g.checkpoints("d", "a", 0)) == {0, 10, 20, 40}
-    assert {i["step"] for i in g.recycled_items("d", "a", "b", 0)} == {0, 10, 20, 40}
+    assert {step for *_, step in g.recycled_cells()} == {0, 10, 20, 40}
     assert max(s for s, _ in g.cells()) == 40
-    assert paths.prompt("d", "a", 0, 80) in g.prompt_files()
+    assert paths.prompt("default", "d", "a", 0, 80) in g.prompt_files()
     assert len(g.prompt_files()) == 3 * 2 * 6
     # per run: 4 steps on test and validation, 2 on validation only; raw and calibrated
     assert g.expected_rows()["tuned"] == 2 * 3 * 2 * (4 * 2 + 2)
@@ -189,7 +263,7 @@ def test_null_prompt_is_planned_for_encoder_targets_only():
     assert g.baselines("c") == ["zero-shot", "random"]
     assert g.null_prompt_targets == ["b"]
     files = g.evaluation_files()
-    assert paths.eval_baseline("d", "null-prompt", "b") in files
+    assert paths.eval_baseline("default", "d", "null-prompt", "b") in files
     assert not any("null-prompt" in f and f.endswith("/c.csv") for f in files)
     assert g.expected_rows()["null-prompt"] == 2 * 1  # raw and calibrated, one target
     assert g.prompt_length("b") == 7

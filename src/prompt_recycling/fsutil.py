@@ -151,3 +151,13 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
     except BaseException:
         _remove(tmp)
         raise
+
+
+def publish(pairs: dict[str, str]) -> list[str]:
+    """Copy each file ``{source: destination}`` onto its destination, each atomically (a reader
+    sees the old file or the new one, never a part); returns the destinations."""
+    for source, dest in pairs.items():
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(source, tmp)
+    return list(pairs.values())

@@ -1,28 +1,40 @@
 """Every file name of the grid, in one place: rules, job functions, plots, reports and tests
 take their paths from here, and nothing reads a grid value back out of a path.
 
-Each path carries exactly the grid values it depends on:
+Two trees. ``resources/`` holds what any config may share, content-addressed: a model's
+description, a prepared data set and a fitted recycler carry a ``{key}``, a digest of the
+settings they are made from (:mod:`prompt_recycling.keys`), so that two configs that agree on
+them reuse one file and two that differ never overwrite each other. ``results/{run}/`` holds
+one config's grid (``run`` in the config: ``default``, ``paper``, ...). Each path carries
+exactly the grid values it depends on:
 
-=======================================================================  =========================
-pattern                                                                  depends on
-=======================================================================  =========================
-resources/models/{model}.json                                            model (where, how large)
-resources/data/{dataset}/{split}.jsonl                                   dataset
-results/prompts/{dataset}/{model}/seed{seed}/step-{step}.npy             dataset, model, seed, step
-results/prompts/{dataset}/{model}/seed{seed}/history.csv                 dataset, model, seed
-results/pairs/{source}__{target}.json                                    pair
-results/recyclers/{source}__{target}/{method}/n{size}.safetensors        pair, method, size
-results/recycled/{dataset}/{source}__{target}/seed{seed}/{method}/
-    n{size}/step-{step}.npy                                              all of them
-results/evaluations/{dataset}/recycled/{source}__{target}/seed{seed}.csv  dataset, pair, seed
-results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv               dataset, model, seed
-results/evaluations/{dataset}/{baseline}/{model}.csv                     dataset, baseline, model
-=======================================================================  =========================
+==========================================================================  =====================
+pattern                                                                     depends on
+==========================================================================  =====================
+resources/models/{model}.{key}.json                                         model (its source)
+resources/data/{dataset}.{key}/{split}.jsonl                                dataset (its source)
+resources/recyclers/{source}__{target}/{method}.{key}/n{size}.safetensors   pair, method, size
+results/{run}/prompts/{dataset}/{model}/seed{seed}/step-{step}.npy          dataset, model, seed,
+                                                                            step
+results/{run}/prompts/{dataset}/{model}/seed{seed}/history.csv              dataset, model, seed
+results/{run}/pairs/{source}__{target}.json                                 pair (and the largest
+                                                                            size)
+results/{run}/recycled/{dataset}/{source}__{target}/seed{seed}/{method}/
+    n{size}/step-{step}.npy                                                 all of them
+results/{run}/evaluations/{dataset}/recycled/{source}__{target}/seed{seed}/
+    n{size}/step-{step}.csv                                                 one cell: all but the
+                                                                            method
+results/{run}/evaluations/{dataset}/identity/{source}__{target}/seed{seed}.csv  dataset, pair, seed
+results/{run}/evaluations/{dataset}/tuned/{model}/seed{seed}.csv            dataset, model, seed
+results/{run}/evaluations/{dataset}/{baseline}/{model}.csv                  dataset, baseline,
+                                                                            model
+==========================================================================  =====================
 
-A fitted recycler depends on neither data set nor step, so one fit serves all of them. A run's
-checkpoints past the last recycled step (``grid.validation_steps``) are prompt files like the
-others: they depend on the same values. The baselines are ``zero-shot``, ``random`` and
-``null-prompt``. The
+Every evaluated cell is a file of its own that the aggregate asks for, so a grid that grows
+(a word count, a step, a seed) plans exactly its new cells. The tables, figures and report
+are built under ``results/{run}/build/`` and then published, all together, to
+``results/{run}/tables``, ``figures`` and ``report.md``: a build that fails leaves the last
+published ones in place. The baselines are ``zero-shot``, ``random`` and ``null-prompt``. The
 functions below fill a pattern; given ``"{seed}"``-style strings they return the pattern itself
 with the other values filled in, which is how the rules declare wildcard outputs.
 """
@@ -32,44 +44,51 @@ from __future__ import annotations
 SPLITS = ("train", "validation", "test")
 BASELINES = ("zero-shot", "random", "null-prompt")
 
-MODEL_INFO = "resources/models/{model}.json"
-DATA_SPLIT = "resources/data/{dataset}/{split}.jsonl"
-DATA_MANIFEST = "resources/data/{dataset}/manifest.json"
+MODEL_INFO = "resources/models/{model}.{key}.json"
+DATA_DIR = "resources/data/{dataset}.{key}"
+DATA_SPLIT = DATA_DIR + "/{split}.jsonl"
+DATA_MANIFEST = DATA_DIR + "/manifest.json"
+RECYCLER = "resources/recyclers/{source}__{target}/{method}.{key}/n{size}.safetensors"
+FINGERPRINTS = "resources/.fingerprints.json"  # content digests of local (path:) sources
+
+RESULTS = "results/{run}"
 STEP_FILE = "step-{step}.npy"  # a checkpoint's name inside its run folder (grid and CLI)
-RUN = "results/prompts/{dataset}/{model}/seed{seed}"
+RUN = RESULTS + "/prompts/{dataset}/{model}/seed{seed}"
 PROMPT = RUN + "/" + STEP_FILE
 HISTORY = RUN + "/history.csv"
-RESUME = "results/prompts/{dataset}/{model}/.seed{seed}.resume"  # outside declared outputs
-PAIR = "results/pairs/{source}__{target}.json"
-RECYCLER = "results/recyclers/{source}__{target}/{method}/n{size}.safetensors"
-RECYCLED = "results/recycled/{dataset}/{source}__{target}/seed{seed}/{method}/n{size}/" + STEP_FILE
-EVAL_RECYCLED = "results/evaluations/{dataset}/recycled/{source}__{target}/seed{seed}.csv"
-EVAL_TUNED = "results/evaluations/{dataset}/tuned/{model}/seed{seed}.csv"
-EVAL_BASELINE = "results/evaluations/{dataset}/{baseline}/{model}.csv"
+RESUME = RESULTS + "/prompts/{dataset}/{model}/.seed{seed}.resume"  # outside declared outputs
+PAIR = RESULTS + "/pairs/{source}__{target}.json"
+RECYCLED = (
+    RESULTS + "/recycled/{dataset}/{source}__{target}/seed{seed}/{method}/n{size}/" + STEP_FILE
+)
+EVALUATIONS = RESULTS + "/evaluations/{dataset}"
+EVAL_RECYCLED = EVALUATIONS + "/recycled/{source}__{target}/seed{seed}/n{size}/step-{step}.csv"
+EVAL_IDENTITY = EVALUATIONS + "/identity/{source}__{target}/seed{seed}.csv"
+EVAL_TUNED = EVALUATIONS + "/tuned/{model}/seed{seed}.csv"
+EVAL_BASELINE = EVALUATIONS + "/{baseline}/{model}.csv"
 
-TABLE_DIR = "results/tables"
-TABLES = {
-    "evaluations": f"{TABLE_DIR}/evaluations.csv",
-    "evaluations_parquet": f"{TABLE_DIR}/evaluations.parquet",
-    "pairs": f"{TABLE_DIR}/pairs.csv",
-    "training": f"{TABLE_DIR}/training.csv",
-    "comparisons": f"{TABLE_DIR}/comparisons.csv",
-    "reliability": f"{TABLE_DIR}/reliability.csv",
-    "reliability_md": f"{TABLE_DIR}/reliability.md",
-    "reliability_tex": f"{TABLE_DIR}/reliability.tex",
-    "reliability_html": f"{TABLE_DIR}/reliability.html",
-    "findings": f"{TABLE_DIR}/findings.csv",
-    "findings_md": f"{TABLE_DIR}/findings.md",
-    "findings_html": f"{TABLE_DIR}/findings.html",
-    "convergence": f"{TABLE_DIR}/convergence.csv",
-    "recyclers": f"{TABLE_DIR}/recyclers.csv",
-    "recyclers_md": f"{TABLE_DIR}/recyclers.md",
-    "recyclers_html": f"{TABLE_DIR}/recyclers.html",
-    "predictor": f"{TABLE_DIR}/predictor.csv",
-    "predictor_md": f"{TABLE_DIR}/predictor.md",
-    "predictor_html": f"{TABLE_DIR}/predictor.html",
+BUILD = RESULTS + "/build"  # where the tables, figures and report are made before publishing
+TABLE_NAMES = {
+    "evaluations": "evaluations.csv",
+    "evaluations_parquet": "evaluations.parquet",
+    "pairs": "pairs.csv",
+    "training": "training.csv",
+    "comparisons": "comparisons.csv",
+    "reliability": "reliability.csv",
+    "reliability_md": "reliability.md",
+    "reliability_tex": "reliability.tex",
+    "reliability_html": "reliability.html",
+    "findings": "findings.csv",
+    "findings_md": "findings.md",
+    "findings_html": "findings.html",
+    "convergence": "convergence.csv",
+    "recyclers": "recyclers.csv",
+    "recyclers_md": "recyclers.md",
+    "recyclers_html": "recyclers.html",
+    "predictor": "predictor.csv",
+    "predictor_md": "predictor.md",
+    "predictor_html": "predictor.html",
 }
-FIGURE_DIR = "results/figures"
 FIGURE_FORMATS = ("png", "pdf")
 FIG_STEPS = "recyclability_vs_steps"
 FIG_STEPS_BY_SIZE = "recyclability_vs_steps_by_size"
@@ -87,70 +106,96 @@ FIGURE_NAMES = (
     FIG_RECYCLERS,
     FIG_PREDICTOR,
 )
-REPORT = "results/report.md"
 
 
-def model_info(model: str) -> str:
-    return MODEL_INFO.format(model=model)
+# ---- shared resources ------------------------------------------------------------------------
+def model_info(model: str, key: str) -> str:
+    return MODEL_INFO.format(model=model, key=key)
 
 
-def data_split(dataset: str, split: str) -> str:
-    return DATA_SPLIT.format(dataset=dataset, split=split)
+def data_dir(dataset: str, key: str) -> str:
+    return DATA_DIR.format(dataset=dataset, key=key)
 
 
+def data_split(dataset: str, key: str, split: str) -> str:
+    return DATA_SPLIT.format(dataset=dataset, key=key, split=split)
+
+
+def data_manifest(dataset: str, key: str) -> str:
+    return DATA_MANIFEST.format(dataset=dataset, key=key)
+
+
+def recycler(source: str, target: str, method: str, key: str, size) -> str:
+    return RECYCLER.format(source=source, target=target, method=method, key=key, size=size)
+
+
+# ---- one run's grid --------------------------------------------------------------------------
 def step_file(step: int) -> str:
     return STEP_FILE.format(step=step)
 
 
-def prompt(dataset: str, model: str, seed, step) -> str:
-    return PROMPT.format(dataset=dataset, model=model, seed=seed, step=step)
+def prompt(run: str, dataset: str, model: str, seed, step) -> str:
+    return PROMPT.format(run=run, dataset=dataset, model=model, seed=seed, step=step)
 
 
-def history(dataset: str, model: str, seed) -> str:
-    return HISTORY.format(dataset=dataset, model=model, seed=seed)
+def history(run: str, dataset: str, model: str, seed) -> str:
+    return HISTORY.format(run=run, dataset=dataset, model=model, seed=seed)
 
 
-def resume_state(dataset: str, model: str, seed) -> str:
-    return RESUME.format(dataset=dataset, model=model, seed=seed)
+def resume_state(run: str, dataset: str, model: str, seed) -> str:
+    return RESUME.format(run=run, dataset=dataset, model=model, seed=seed)
 
 
-def pair(source: str, target: str) -> str:
-    return PAIR.format(source=source, target=target)
+def pair(run: str, source: str, target: str) -> str:
+    return PAIR.format(run=run, source=source, target=target)
 
 
-def recycler(source: str, target: str, method: str, size) -> str:
-    return RECYCLER.format(source=source, target=target, method=method, size=size)
+def recycled(run, dataset, source, target, seed, method, size, step) -> str:
+    values = dict(dataset=dataset, source=source, target=target, seed=seed, method=method)
+    return RECYCLED.format(run=run, size=size, step=step, **values)
 
 
-def recycled(dataset, source, target, seed, method, size, step) -> str:
-    return RECYCLED.format(
-        dataset=dataset,
-        source=source,
-        target=target,
-        seed=seed,
-        method=method,
-        size=size,
-        step=step,
-    )
+def eval_recycled(run, dataset, source, target, seed, size, step) -> str:
+    values = dict(dataset=dataset, source=source, target=target, seed=seed)
+    return EVAL_RECYCLED.format(run=run, size=size, step=step, **values)
 
 
-def eval_recycled(dataset: str, source: str, target: str, seed) -> str:
-    return EVAL_RECYCLED.format(dataset=dataset, source=source, target=target, seed=seed)
+def eval_identity(run: str, dataset: str, source: str, target: str, seed) -> str:
+    return EVAL_IDENTITY.format(run=run, dataset=dataset, source=source, target=target, seed=seed)
 
 
-def eval_tuned(dataset: str, model: str, seed) -> str:
-    return EVAL_TUNED.format(dataset=dataset, model=model, seed=seed)
+def eval_tuned(run: str, dataset: str, model: str, seed) -> str:
+    return EVAL_TUNED.format(run=run, dataset=dataset, model=model, seed=seed)
 
 
-def eval_baseline(dataset: str, baseline: str, model: str) -> str:
-    return EVAL_BASELINE.format(dataset=dataset, baseline=baseline, model=model)
+def eval_baseline(run: str, dataset: str, baseline: str, model: str) -> str:
+    return EVAL_BASELINE.format(run=run, dataset=dataset, baseline=baseline, model=model)
 
 
-def figure(name: str, fmt: str) -> str:
-    return f"{FIGURE_DIR}/{name}.{fmt}"
+# ---- tables, figures and the report: built, then published -----------------------------------
+def results_dir(run: str, built: bool = False) -> str:
+    return (BUILD if built else RESULTS).format(run=run)
 
 
-def figures(fmt: str | None = None) -> list[str]:
+def tables(run: str, built: bool = False) -> dict[str, str]:
+    """``{name: file}`` of every table (built: the copy the analysis writes)."""
+    return {k: f"{results_dir(run, built)}/tables/{v}" for k, v in TABLE_NAMES.items()}
+
+
+def figure(run: str, name: str, fmt: str, built: bool = False) -> str:
+    return f"{results_dir(run, built)}/figures/{name}.{fmt}"
+
+
+def figures(run: str, fmt: str | None = None, built: bool = False) -> list[str]:
     """Every figure file (of one format, or all)."""
     formats = FIGURE_FORMATS if fmt is None else (fmt,)
-    return [figure(n, f) for n in FIGURE_NAMES for f in formats]
+    return [figure(run, n, f, built) for n in FIGURE_NAMES for f in formats]
+
+
+def report(run: str, built: bool = False) -> str:
+    return f"{results_dir(run, built)}/report.md"
+
+
+def published(run: str, built: bool = False) -> list[str]:
+    """Everything a finished run shows its reader: tables, figures and the report."""
+    return [*tables(run, built).values(), *figures(run, built=built), report(run, built)]

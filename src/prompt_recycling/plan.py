@@ -17,17 +17,20 @@ prompt's slots masked out). The axes are read and checked in :mod:`prompt_recycl
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from prompt_recycling import axes, paths
 from prompt_recycling.axes import key_error
+from prompt_recycling.gridfiles import GridFiles
 from prompt_recycling.settings import EvalConfig, TuneConfig, defaults
 
 SWEEPS = ("paper", "full")
+RUN_DEFAULT = "default"
 
 
 @dataclass(frozen=True)
-class Grid:
+class Grid(GridFiles):
     datasets: tuple[str, ...]
     models: tuple[str, ...]
     pairs: tuple[tuple[str, str], ...]
@@ -40,6 +43,7 @@ class Grid:
     random_prompts: int
     # trained past steps[-1] and scored on the validation split only (empty without validation)
     validation_steps: tuple[int, ...] = ()
+    run: str = "default"  # results/<run>/: configs side by side in one clone
     # The settings blocks the jobs take (a model's and a data set's entries, tuning, evaluation,
     # recycling); absent keys take the schema's defaults in the settings objects.
     blocks: dict = field(default_factory=dict, compare=False, repr=False)
@@ -77,6 +81,9 @@ class Grid:
             "word_offset": g["word_offset"],
             "held_out_words": g.get("held_out_words", defaults("grid")["held_out_words"]),
         }
+        run = config.get("run") or RUN_DEFAULT
+        if not isinstance(run, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run):
+            raise key_error("run", f"a folder name (letters, digits, . _ -), got {run!r}")
         return cls(
             datasets,
             models,
@@ -88,8 +95,9 @@ class Grid:
             tuple(range(n_seeds)),
             sweep,
             k,
-            extra,
-            blocks,
+            validation_steps=extra,
+            run=run,
+            blocks=blocks,
         )
 
     # ---- the grid's cells ------------------------------------------------------------------
@@ -136,38 +144,6 @@ class Grid:
     def null_prompt_targets(self) -> list[str]:
         return [m for m in self.targets if "null-prompt" in self.baselines(m)]
 
-    # ---- one method per rule: the files a job reads and writes -----------------------------
-    def checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
-        """evaluate_tuned, identity control: ``{step: prompt file}`` of a run's recycled steps."""
-        return {step: paths.prompt(dataset, model, seed, step) for step in self.steps}
-
-    def validation_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
-        """evaluate_tuned: ``{step: prompt file}`` past the last recycled step (validation only)."""
-        return {step: paths.prompt(dataset, model, seed, step) for step in self.validation_steps}
-
-    def trained_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
-        """train_prompts: ``{step: prompt file}`` of every checkpoint the run writes."""
-        return {step: paths.prompt(dataset, model, seed, step) for step in self.trained_steps}
-
-    def recyclers_of(self, source: str, target: str, method: str) -> dict[int, str]:
-        """fit_recyclers: ``{vocabulary size: recycler file}`` of one pair and method."""
-        return {n: paths.recycler(source, target, method, n) for n in self.sizes_used()}
-
-    def recycled_items(self, dataset: str, source: str, target: str, seed) -> list[dict]:
-        """evaluate_recycled: each prompt it recycles and scores, its checkpoint and recycler."""
-        return [
-            {
-                "method": m,
-                "size": n,
-                "step": step,
-                "prompt": paths.prompt(dataset, source, seed, step),
-                "recycler": paths.recycler(source, target, m, n),
-                "recycled": paths.recycled(dataset, source, target, seed, m, n, step),
-            }
-            for step, n in self.cells()
-            for m in self.recyclers
-        ]
-
     # ---- settings the rules hand their jobs ------------------------------------------------
     def tuning(self, model: str) -> dict:
         """The ``tuning`` block with the model's own overrides."""
@@ -201,39 +177,6 @@ class Grid:
 
     def held_out_words(self) -> int:  # past the selection: each recycler's held-out error
         return self.blocks["held_out_words"]
-
-    # ---- stage targets ---------------------------------------------------------------------
-    def prompt_files(self) -> list[str]:
-        return [
-            path
-            for d in self.datasets
-            for m in self.tuned_models
-            for s in self.seeds
-            for path in self.trained_checkpoints(d, m, s).values()
-        ]
-
-    def history_files(self) -> list[str]:
-        runs = itertools.product(self.datasets, self.tuned_models, self.seeds)
-        return [paths.history(d, m, s) for d, m, s in runs]
-
-    def recycler_files(self) -> list[str]:
-        return [
-            path
-            for a, b in self.pairs
-            for r in self.recyclers
-            for path in self.recyclers_of(a, b, r).values()
-        ]
-
-    def pair_files(self) -> list[str]:
-        return [paths.pair(a, b) for a, b in self.pairs]
-
-    def evaluation_files(self) -> list[str]:
-        files = []
-        for d in self.datasets:
-            files += [paths.eval_recycled(d, a, b, s) for a, b in self.pairs for s in self.seeds]
-            files += [paths.eval_tuned(d, m, s) for m in self.tuned_models for s in self.seeds]
-            files += [paths.eval_baseline(d, b, m) for m in self.targets for b in self.baselines(m)]
-        return files
 
     # ---- what the results must hold --------------------------------------------------------
     def expected_rows(self, validation: bool = True) -> dict:

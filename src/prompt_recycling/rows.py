@@ -171,6 +171,7 @@ def aggregate(
     expected: dict[str, int],
     csv_out: str,
     parquet_out: str | None = None,
+    repair: str = "prompt-recycle repair",
 ):
     """Concatenate evaluation CSVs (``expected``: rows per condition, :func:`expected_counts`); fail
     unless every condition has its expected row count, no grid
@@ -196,7 +197,14 @@ def aggregate(
             if g.gold.nunique() != 1:
                 problems.append(f"{dataset} {split}: rows scored different example sets")
     if problems:
-        raise RecyclingError("results table is inconsistent: " + "; ".join(problems))
+        raise RecyclingError(
+            "results table is inconsistent: "
+            + "; ".join(problems)
+            + ". An evaluation file holds other rows than this config plans (damaged, edited, or "
+            "written by another version). The last published tables stay as they were; "
+            f"`{repair}` finds damaged files and remakes them and what depends on them, and "
+            "`snakemake --forcerun <file>` remakes one file."
+        )
     table = table.sort_values(KEY, na_position="first").reset_index(drop=True)
     Path(csv_out).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(csv_out) as tmp:

@@ -5,6 +5,7 @@ import re
 from prompt_recycling import paths
 from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import config_errors_exit
+from prompt_recycling.keys import KEY_LENGTH
 
 # One line naming the key (snakemake.utils.validate would print the whole schema); fills the
 # schema's defaults into the config, then builds and checks the grid.
@@ -17,11 +18,13 @@ def _alternatives(values):
 
 
 wildcard_constraints:
+    run=re.escape(GRID.run),
     dataset=_alternatives(GRID.datasets),
     model=_alternatives(GRID.tuned_models),
     source=_alternatives(GRID.sources),
     target=_alternatives(GRID.targets),
     method=_alternatives(GRID.recyclers),
+    key=r"[0-9a-f]{%d}" % KEY_LENGTH,
     seed=r"\d+",
     step=r"\d+",
     size=r"\d+",
@@ -32,10 +35,24 @@ ENV = {
     "cpu": "../../envs/prompt-recycling.yaml",
     "gpu": "../../envs/prompt-recycling-gpu.yaml",
 }[config["environment"]]
+RUN = GRID.run
+# how this run was asked for, for the commands an error suggests
+CONFIG_ARGS = [
+    *(
+        ["--configfile", *map(str, workflow.overwrite_configfiles)]
+        if workflow.overwrite_configfiles
+        else []
+    ),
+    *(
+        ["--replace-workflow-config"]
+        if workflow.config_settings.replace_workflow_config
+        else []
+    ),
+]
 EVAL_SPLIT = config["evaluation"]["split"]
 VALIDATION = config["evaluation"]["validation"]
-TABLES = list(paths.TABLES.values())
-FIGURES = paths.figures()
+TABLES = paths.tables(RUN)
+BUILT = paths.tables(RUN, built=True)
 COSMETIC = (
     "title",
 )  # printed by figures and the report only: never a rerun of the rest
@@ -54,8 +71,36 @@ def model_entries(name):
     return {n: entry("models", n) for n in names}
 
 
+def keyed(kind, *names):
+    """The key a shared resource's wildcards must carry: the config's (a path of another
+    config's resource is not this config's to make)."""
+
+    def check(w):
+        want = getattr(GRID.keys, kind)(*[getattr(w, n) for n in names])
+        if w.key != want:
+            raise ValueError(
+                f"{kind} {'/'.join(getattr(w, n) for n in names)}: key {w.key} is not this "
+                f"config's ({want}); ask for the grid's targets, not for another config's files"
+            )
+        return want
+
+    return check
+
+
+def model_file(wildcard):
+    return lambda w: GRID.model_file(getattr(w, wildcard))
+
+
 def eval_split(w):
-    return paths.data_split(w.dataset, EVAL_SPLIT)
+    return GRID.data_file(w.dataset, EVAL_SPLIT)
+
+
+def train_split(w):
+    return GRID.data_file(w.dataset, "train")
+
+
+def validation_split(w):
+    return GRID.data_file(w.dataset, "validation") if VALIDATION else []
 
 
 def run_checkpoints(model_wildcard):
@@ -74,19 +119,17 @@ def trained_checkpoints(w):
     return GRID.trained_checkpoints(w.dataset, w.model, w.seed)
 
 
-def recycled_items(w):
-    return GRID.recycled_items(w.dataset, w.source, w.target, w.seed)
+def recycled_cell(w):
+    return GRID.recycled_cell(w.dataset, w.source, w.target, w.seed, w.size, w.step)
 
 
 def recycled_inputs(w):
-    """Source checkpoints and fitted recyclers one evaluate_recycled job reads."""
-    items = recycled_items(w)
+    """The source checkpoint and the fitted recyclers of one evaluated cell."""
+    cell = recycled_cell(w)
     return {
-        "source": paths.model_info(w.source),
-        "target": paths.model_info(w.target),
+        "source": GRID.model_file(w.source),
+        "target": GRID.model_file(w.target),
         "data": eval_split(w),
-        "prompts": sorted(
-            {i["prompt"] for i in items} | set(run_checkpoints("source")(w).values())
-        ),
-        "recyclers": sorted({i["recycler"] for i in items}),
+        "prompt": cell["prompt"],
+        "recyclers": list(cell["recyclers"].values()),
     }

@@ -1,38 +1,62 @@
 rule evaluate_recycled:
-    """Recycle and score every prompt of one dataset x pair x seed with one model load, and
-    the source prompts as they are (identity control) when the widths agree."""
+    """One evaluated cell: a source checkpoint recycled by every method's recycler of one
+    vocabulary size and scored on the target, with one model load."""
     input:
         unpack(recycled_inputs),
     output:
         table=paths.EVAL_RECYCLED,
-        prompts=[
-            paths.recycled("{dataset}", "{source}", "{target}", "{seed}", m, n, step)
-            for m in GRID.recyclers
-            for step, n in GRID.cells()
-        ],
+        prompts=[paths.RECYCLED.replace("{method}", m) for m in GRID.recyclers],
     log:
-        "logs/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
+        "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}/n{size}/step-{step}.log",
     benchmark:
-        "benchmarks/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
+        "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}/n{size}/step-{step}.tsv"
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=lambda w, attempt: 8000 * attempt,
-        runtime=lambda w, attempt: 120 * attempt,
+        runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.target, w.dataset),
         word_offset=GRID.word_offset(),
-        # Snakemake compares only params that name no declared file, so the grid's shape is a
-        # param of its own: changing it reruns the job.
+        # the methods (their recyclers are inputs, their prompts outputs): a param of its own
         methods=list(GRID.recyclers),
-        cells=[list(cell) for cell in GRID.cells()],
-        recycled=recycled_items,
-        identity=run_checkpoints("source"),
+        recyclers=lambda w: recycled_cell(w)["recyclers"],
+        recycled=lambda w: recycled_cell(w)["recycled"],
     script:
         "../scripts/evaluate_recycled.py"
+
+
+rule evaluate_identity:
+    """The identity control: a pair's source prompts scored on the target as they are (pairs
+    of equal width; otherwise a table with no rows)."""
+    input:
+        source=model_file("source"),
+        target=model_file("target"),
+        data=eval_split,
+        prompts=lambda w: list(run_checkpoints("source")(w).values()),
+    output:
+        paths.EVAL_IDENTITY,
+    log:
+        "logs/{run}/evaluate_identity/{dataset}/{source}__{target}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{run}/evaluate_identity/{dataset}/{source}__{target}/seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 60 * attempt,
+        gpu=1,
+    params:
+        evaluation=GRID.evaluation(),
+        reader=lambda w: GRID.reader(w.target, w.dataset),
+        steps=list(GRID.steps),
+        checkpoints=run_checkpoints("source"),
+    script:
+        "../scripts/evaluate_identity.py"
 
 
 rule evaluate_tuned:
@@ -40,19 +64,16 @@ rule evaluate_tuned:
     accuracy, and validation accuracy there and at the validation steps (whether the run
     converged)."""
     input:
-        model=paths.MODEL_INFO,
+        model=model_file("model"),
         data=eval_split,
-        validation=paths.data_split("{dataset}", "validation") if VALIDATION else [],
-        prompts=[
-            paths.prompt("{dataset}", "{model}", "{seed}", s)
-            for s in GRID.trained_steps
-        ],
+        validation=validation_split,
+        prompts=lambda w: list(trained_checkpoints(w).values()),
     output:
         paths.EVAL_TUNED,
     log:
-        "logs/evaluate_tuned/{dataset}/{model}/seed{seed}.log",
+        "logs/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "benchmarks/evaluate_tuned/{dataset}/{model}/seed{seed}.tsv"
+        "benchmarks/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.tsv"
     conda:
         ENV
     threads: 1
@@ -78,14 +99,14 @@ rule evaluate_baseline:
     prompts start (random), or with a prompt of the tuned length that nothing attends to
     (null-prompt: encoders only)."""
     input:
-        model=paths.MODEL_INFO,
+        model=model_file("model"),
         data=eval_split,
     output:
         paths.EVAL_BASELINE,
     log:
-        "logs/evaluate_baseline/{dataset}/{baseline}/{model}.log",
+        "logs/{run}/evaluate_baseline/{dataset}/{baseline}/{model}.log",
     benchmark:
-        "benchmarks/evaluate_baseline/{dataset}/{baseline}/{model}.tsv"
+        "benchmarks/{run}/evaluate_baseline/{dataset}/{baseline}/{model}.tsv"
     conda:
         ENV
     threads: 1

@@ -5,18 +5,15 @@ rule train_prompts:
     outside the declared outputs, and restores them.
     """
     input:
-        model=paths.MODEL_INFO,
-        train=paths.data_split("{dataset}", "train"),
+        model=model_file("model"),
+        train=train_split,
     output:
-        prompts=[
-            paths.prompt("{dataset}", "{model}", "{seed}", s)
-            for s in GRID.trained_steps
-        ],
+        prompts=[paths.PROMPT.replace("{step}", str(s)) for s in GRID.trained_steps],
         history=paths.HISTORY,
     log:
-        "logs/train_prompts/{dataset}/{model}/seed{seed}.log",
+        "logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log",
     benchmark:
-        "benchmarks/train_prompts/{dataset}/{model}/seed{seed}.tsv"
+        "benchmarks/{run}/train_prompts/{dataset}/{model}/seed{seed}.tsv"
     conda:
         ENV
     threads: 1
@@ -31,7 +28,7 @@ rule train_prompts:
         # param of its own: changing it reruns the job.
         steps=list(GRID.trained_steps),
         checkpoints=trained_checkpoints,
-        state=lambda w: paths.resume_state(w.dataset, w.model, w.seed),
+        state=lambda w: paths.resume_state(w.run, w.dataset, w.model, w.seed),
     script:
         "../scripts/train_prompts.py"
 

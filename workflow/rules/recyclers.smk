@@ -1,13 +1,13 @@
 rule describe_pair:
-    """How alike the pair's vocabulary tables are (row cosine, neighbour overlap); fails when
-    the pair shares too few words for the largest vocabulary size."""
+    """How alike the pair's vocabulary tables are (row cosine, neighbour overlap) over the words
+    of the largest vocabulary size; fails when the pair shares too few words for it."""
     input:
-        source=paths.model_info("{source}"),
-        target=paths.model_info("{target}"),
+        source=model_file("source"),
+        target=model_file("target"),
     output:
         paths.PAIR,
     log:
-        "logs/describe_pair/{source}__{target}.log",
+        "logs/{run}/describe_pair/{source}__{target}.log",
     conda:
         ENV
     resources:
@@ -21,21 +21,17 @@ rule describe_pair:
 
 
 rule fit_recyclers:
-    """One job per pair x method fits a recycler for every vocabulary size (one file each).
-    Each depends on the pair, method and size only: shared by all datasets and steps."""
+    """One recycler of one pair, method and vocabulary size. It depends on neither data set nor
+    step: one fit serves them all, and every run whose config agrees on its key."""
     input:
-        source=paths.model_info("{source}"),
-        target=paths.model_info("{target}"),
-        pair=paths.PAIR,
+        source=model_file("source"),
+        target=model_file("target"),
     output:
-        [
-            paths.recycler("{source}", "{target}", "{method}", n)
-            for n in GRID.sizes_used()
-        ],
+        paths.RECYCLER,
     log:
-        "logs/fit_recyclers/{source}__{target}/{method}.log",
+        "logs/fit_recyclers/{source}__{target}/{method}.{key}/n{size}.log",
     benchmark:
-        "benchmarks/fit_recyclers/{source}__{target}/{method}.tsv"
+        "benchmarks/fit_recyclers/{source}__{target}/{method}.{key}/n{size}.tsv"
     conda:
         ENV
     threads: 1
@@ -43,13 +39,10 @@ rule fit_recyclers:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=lambda w, attempt: 60 * attempt,
     params:
-        settings=lambda w: GRID.recycler_settings(w.method),
+        key=keyed("recycler", "source", "target", "method"),
+        settings=lambda w: GRID.keys.settings(w.method),
         word_offset=GRID.word_offset(),
         held_out=GRID.held_out_words(),
-        # Snakemake compares only params that name no declared file, so the grid's shape is a
-        # param of its own: changing it reruns the job.
-        sizes=GRID.sizes_used(),
-        recyclers=lambda w: GRID.recyclers_of(w.source, w.target, w.method),
     script:
         "../scripts/fit_recyclers.py"
 

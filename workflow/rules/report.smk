@@ -3,24 +3,27 @@ rule aggregate:
     examples than its data set's), the pair descriptions and the training histories."""
     input:
         evaluations=GRID.evaluation_files(),
-        models=[paths.model_info(m) for m in GRID.tuned_models],
+        # asked for so that a cell's job runs when one of its prompts is missing
+        recycled=GRID.recycled_files(),
+        models=GRID.model_files(),
         pairs=GRID.pair_files(),
         histories=GRID.history_files(),
     output:
         csv=report(
-            paths.TABLES["evaluations"],
+            BUILT["evaluations"],
             caption="../report/evaluations.rst",
             category="Data",
         ),
-        parquet=paths.TABLES["evaluations_parquet"],
-        pairs=paths.TABLES["pairs"],
-        training=paths.TABLES["training"],
+        parquet=BUILT["evaluations_parquet"],
+        pairs=BUILT["pairs"],
+        training=BUILT["training"],
     log:
-        "logs/aggregate.log",
+        f"logs/{RUN}/aggregate.log",
     conda:
         ENV
     params:
         expected=GRID.expected_rows(VALIDATION),
+        repair=f"prompt-recycle repair {' '.join(CONFIG_ARGS)}",
     script:
         "../scripts/aggregate.py"
 
@@ -28,41 +31,41 @@ rule aggregate:
 rule analyse:
     """Paired comparisons, reliability, convergence and the findings with their intervals."""
     input:
-        paths.TABLES["evaluations_parquet"],
+        BUILT["evaluations_parquet"],
     output:
-        comparisons=paths.TABLES["comparisons"],
-        reliability=paths.TABLES["reliability"],
-        reliability_md=paths.TABLES["reliability_md"],
-        reliability_tex=paths.TABLES["reliability_tex"],
+        comparisons=BUILT["comparisons"],
+        reliability=BUILT["reliability"],
+        reliability_md=BUILT["reliability_md"],
+        reliability_tex=BUILT["reliability_tex"],
         reliability_html=report(
-            paths.TABLES["reliability_html"],
+            BUILT["reliability_html"],
             caption="../report/reliability.rst",
             category="Tables",
         ),
-        findings=paths.TABLES["findings"],
-        findings_md=paths.TABLES["findings_md"],
+        findings=BUILT["findings"],
+        findings_md=BUILT["findings_md"],
         findings_html=report(
-            paths.TABLES["findings_html"],
+            BUILT["findings_html"],
             caption="../report/findings.rst",
             category="Tables",
         ),
-        convergence=paths.TABLES["convergence"],
-        recyclers=paths.TABLES["recyclers"],
-        recyclers_md=paths.TABLES["recyclers_md"],
+        convergence=BUILT["convergence"],
+        recyclers=BUILT["recyclers"],
+        recyclers_md=BUILT["recyclers_md"],
         recyclers_html=report(
-            paths.TABLES["recyclers_html"],
+            BUILT["recyclers_html"],
             caption="../report/recyclers.rst",
             category="Tables",
         ),
-        predictor=paths.TABLES["predictor"],
-        predictor_md=paths.TABLES["predictor_md"],
+        predictor=BUILT["predictor"],
+        predictor_md=BUILT["predictor_md"],
         predictor_html=report(
-            paths.TABLES["predictor_html"],
+            BUILT["predictor_html"],
             caption="../report/predictor.rst",
             category="Tables",
         ),
     log:
-        "logs/analyse.log",
+        f"logs/{RUN}/analyse.log",
     conda:
         ENV
     params:
@@ -74,25 +77,25 @@ rule analyse:
 
 rule tables:
     input:
-        TABLES,
+        list(TABLES.values()),
 
 
 rule figures:
     """Reads only the results tables: changing the style reruns this rule and nothing else."""
     input:
-        table=paths.TABLES["evaluations_parquet"],
+        table=BUILT["evaluations_parquet"],
     output:
         [
             report(
-                paths.figure(name, "png"),
+                paths.figure(RUN, name, "png", built=True),
                 caption=f"../report/figures/{name}.rst",
                 category="Figures",
             )
             for name in paths.FIGURE_NAMES
         ],
-        paths.figures("pdf"),
+        paths.figures(RUN, "pdf", built=True),
     log:
-        "logs/figures.log",
+        f"logs/{RUN}/figures.log",
     conda:
         ENV
     params:
@@ -106,21 +109,25 @@ rule figures:
 
 rule write_report:
     input:
-        table=paths.TABLES["evaluations_parquet"],
-        comparisons=paths.TABLES["comparisons"],
-        reliability=paths.TABLES["reliability_md"],
-        findings=paths.TABLES["findings"],
-        findings_md=paths.TABLES["findings_md"],
-        convergence=paths.TABLES["convergence"],
-        pairs=paths.TABLES["pairs"],
-        training=paths.TABLES["training"],
-        recyclers_md=paths.TABLES["recyclers_md"],
-        predictor_md=paths.TABLES["predictor_md"],
-        figures=FIGURES,
+        table=BUILT["evaluations_parquet"],
+        comparisons=BUILT["comparisons"],
+        reliability=BUILT["reliability_md"],
+        findings=BUILT["findings"],
+        findings_md=BUILT["findings_md"],
+        convergence=BUILT["convergence"],
+        pairs=BUILT["pairs"],
+        training=BUILT["training"],
+        recyclers_md=BUILT["recyclers_md"],
+        predictor_md=BUILT["predictor_md"],
+        figures=paths.figures(RUN, built=True),
     output:
-        report(paths.REPORT, caption="../report/report_md.rst", category="Report"),
+        report(
+            paths.report(RUN, built=True),
+            caption="../report/report_md.rst",
+            category="Report",
+        ),
     log:
-        "logs/report.log",
+        f"logs/{RUN}/report.log",
     conda:
         ENV
     params:
@@ -131,9 +138,24 @@ rule write_report:
         "../scripts/report.py"
 
 
+rule publish:
+    """Put the built tables, figures and report where the reader looks, all at once: until a
+    build has finished, the last published ones stay."""
+    input:
+        paths.published(RUN, built=True),
+    output:
+        paths.published(RUN),
+    log:
+        f"logs/{RUN}/publish.log",
+    params:
+        pairs=lambda w: dict(
+            zip(paths.published(RUN, built=True), paths.published(RUN))
+        ),
+    script:
+        "../scripts/publish.py"
+
+
 rule report_all:
     """Everything `snakemake --report report.html` puts in the HTML report."""
     input:
-        paths.REPORT,
-        TABLES,
-        FIGURES,
+        paths.published(RUN, built=True),

@@ -1,6 +1,7 @@
 """Concatenate the evaluation rows, pair descriptions and training histories into tables.
 
-input.evaluations / models / pairs / histories; params.expected (rows per kind, from the plan);
+input.evaluations / models / pairs / histories (input.recycled: asked for, not read);
+params.expected (rows per kind, from the plan), repair (the command that remakes damaged files);
 output.csv / parquet / pairs / training.
 """
 
@@ -16,5 +17,6 @@ with logged(sm):
         list(sm.input.pairs),
         list(sm.input.histories),
         dict(sm.output.items()),
+        sm.params.repair,
     )
     print(f"{len(table)} rows")

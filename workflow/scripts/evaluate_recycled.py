@@ -1,8 +1,7 @@
-"""Recycle and evaluate every prompt of one dataset x pair x seed (one model load), and the
-source prompts as they are (identity control) when the pair's widths agree.
+"""Recycle one source checkpoint with each method's recycler and score it (one cell).
 
-input.source / target / data; params.evaluation, reader (the target's), word_offset, methods,
-cells, recycled (prompts, source checkpoints, recyclers), identity ({step: source checkpoint}).
+input.source / target / data / prompt; params.evaluation, reader (the target's), word_offset,
+recyclers and recycled ({method: file}); wildcards.size / step; output.table.
 """
 
 from prompt_recycling.jobs.scoring import evaluate_recycled
@@ -15,15 +14,17 @@ with logged(sm):
     evaluate_recycled(
         w.dataset,
         int(w.seed),
+        int(w.size),
+        int(w.step),
         sm.input.source,
         sm.input.target,
         sm.input.data,
         ReaderConfig(**p.reader),
         EvalConfig(**p.evaluation),
         p.word_offset,
-        list(p.recycled),
-        [(m, step, size) for m in p.methods for step, size in p.cells],
-        dict(p.identity),
+        sm.input.prompt,
+        {m: p.recyclers[m] for m in p.methods},
+        {m: p.recycled[m] for m in p.methods},
         sm.output.table,
         sm.threads,
     )

@@ -1,8 +1,7 @@
-"""Fit the recyclers of one pair and method, one per vocabulary size.
+"""Fit the recycler of one pair, method and vocabulary size.
 
 input.source / target (model descriptions); params.settings (the method's), word_offset,
-held_out (words for the held-out error), sizes, recyclers ({size: file}, the declared outputs);
-threads.
+held_out (words for the held-out error); output[0]; threads.
 """
 
 from prompt_recycling.jobs.fitting import fit_recyclers
@@ -16,7 +15,7 @@ with logged(sm):
         sm.wildcards.method,
         dict(sm.params.settings),
         sm.params.word_offset,
-        {size: sm.params.recyclers[size] for size in sm.params.sizes},
+        {int(sm.wildcards.size): sm.output[0]},
         sm.threads,
         held_out=sm.params.held_out,
     )

@@ -252,9 +252,15 @@ def prepare_dataset(
 
 
 def prepare_data(
-    config: dict, name: str, root: str | os.PathLike = "resources", find_links: str | None = None
+    config: dict,
+    name: str,
+    root: str | os.PathLike = "resources",
+    find_links: str | None = None,
+    out: str | os.PathLike | None = None,
 ) -> dict:
-    """Fetch data set ``name``'s source and write its splits; returns the manifest."""
+    """Fetch data set ``name``'s source and write its splits into ``out`` (default
+    ``<root>/data/<name>``; the grid's folder carries the data set's key); returns the
+    manifest."""
     spec, root = config_entry(config, "datasets", name), Path(root)
     source = spec["source"]
     origin = source_origin(source, name)
@@ -266,4 +272,4 @@ def prepare_data(
             raise RecyclingError(f"datasets.{name}: path {path} does not exist")
     else:
         path = None
-    return prepare_dataset(name, spec, path, root / "data" / name)
+    return prepare_dataset(name, spec, path, Path(out) if out else root / "data" / name)

@@ -54,47 +54,11 @@ def _same_prompt(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=DUPLICATE_RTOL * scale))
 
 
-def evaluate_recycled(
-    dataset: str,
-    seed: int,
-    source_json: str,
-    target_json: str,
-    split_file: str,
-    reader: ReaderConfig,
-    evaluation: EvalConfig,
-    word_offset: int,
-    items: list[dict],
-    expected: list[tuple[str, int, int]],
-    identity: dict[int, str],
-    output: str,
-    threads: int | None = None,
-) -> None:
-    """Recycle every source prompt of the group and score it on the target (one model load).
-
-    ``items`` (:meth:`prompt_recycling.plan.Grid.recycled_items`): dicts with method, size,
-    step, prompt (source checkpoint), recycler (file), recycled (where the recycled prompt
-    goes). ``identity``: ``{step: source checkpoint}``, scored as they are when source and
-    target have the same width (the identity control). A recycled prompt numerically equal to
-    one already scored in its cell (lin-comb and v2v-lin) reuses that prompt's predictions and
-    names it in ``same_as``. ``expected``: the (method, step, size) cells the grid asks for;
-    the items must be exactly those.
-    """
-    import torch
-
+def _pair_coords(dataset, seed, source_json, target_json, adapter, evaluation) -> dict:
     from prompt_recycling.pairs import size_relation
-    from prompt_recycling.prompt_io import read_prompt, write_prompt
-    from prompt_recycling.recyclability import prompt_features, unit_rows
-    from prompt_recycling.recyclers import load_recycler
 
-    cells = sorted((i["method"], i["step"], i["size"]) for i in items)
-    if cells != sorted(expected):
-        raise RecyclingError(
-            f"recycled prompts {cells} are not the grid's cells {sorted(expected)}"
-        )
-    adapter, data, run = _setup(target_json, split_file, reader, evaluation, threads)
-    units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
     src, tgt = model_info(source_json), model_info(target_json)
-    coords = {
+    return {
         "dataset": dataset,
         "split": evaluation.split,
         "model": tgt["name"],
@@ -104,51 +68,113 @@ def evaluate_recycled(
         "precision": precision(adapter),
         "placement": placement(adapter),
     }
-    recyclers: dict[str, object] = {}
-    scored: dict[tuple, list] = {}  # (size, step) -> [(method, prompt, results)]
+
+
+def evaluate_recycled(
+    dataset: str,
+    seed: int,
+    size: int,
+    step: int,
+    source_json: str,
+    target_json: str,
+    split_file: str,
+    reader: ReaderConfig,
+    evaluation: EvalConfig,
+    word_offset: int,
+    prompt: str,
+    recyclers: dict[str, str],
+    recycled: dict[str, str],
+    output: str,
+    threads: int | None = None,
+) -> None:
+    """Recycle one source checkpoint (``prompt``, at ``step``) with every method's recycler of
+    one vocabulary size and score each on the target: one evaluated cell, one model load.
+
+    ``recyclers``: ``{method: fitted recycler file}``; ``recycled``: ``{method: where the
+    recycled prompt goes}`` (the same methods). A recycled prompt numerically equal to one
+    already scored in the cell (lin-comb and v2v-lin) reuses that prompt's predictions and
+    names it in ``same_as``.
+    """
+    import torch
+
+    from prompt_recycling.prompt_io import read_prompt, write_prompt
+    from prompt_recycling.recyclability import prompt_features, unit_rows
+    from prompt_recycling.recyclers import load_recycler
+
+    if sorted(recyclers) != sorted(recycled):
+        raise RecyclingError(f"recyclers {sorted(recyclers)} and outputs {sorted(recycled)} differ")
+    adapter, data, run = _setup(target_json, split_file, reader, evaluation, threads)
+    units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
+    coords = _pair_coords(dataset, seed, source_json, target_json, adapter, evaluation)
+    source_prompt = read_prompt(prompt)
+    scored: list[tuple[str, np.ndarray, dict]] = []  # (method, prompt, results) of the cell
     rows = []
-    for item in items:
-        rec = recyclers.setdefault(item["recycler"], load_recycler(item["recycler"]))
+    for method, file in recyclers.items():
+        rec = load_recycler(file)
         if not rec.diagnostics:
             raise RecyclingError(
-                f"{item['recycler']} carries no diagnostics (fitted by an older version): "
-                f"refit it with `snakemake -R fit_recyclers`"
+                f"{file} carries no diagnostics (fitted by an older version): refit it with "
+                f"`snakemake --forcerun {file}`"
             )
-        source_prompt = read_prompt(item["prompt"])
-        recycled = rec(source_prompt)
-        write_prompt(recycled, item["recycled"])
-        cell = scored.setdefault((item["size"], item["step"]), [])
-        same = next((m for m, p, _ in cell if _same_prompt(recycled, p)), "")
+        prompt_out = rec(source_prompt)
+        write_prompt(prompt_out, recycled[method])
+        same = next((m for m, p, _ in scored if _same_prompt(prompt_out, p)), "")
         if same:
-            results = next(r for m, _, r in cell if m == same)
+            results = next(r for m, _, r in scored if m == same)
         else:
-            results = run(data, torch.from_numpy(recycled))
-            cell.append((item["method"], recycled, results))
-        features = prompt_features(source_prompt, recycled, rec.diagnostics, units, item["step"])
+            results = run(data, torch.from_numpy(prompt_out))
+            scored.append((method, prompt_out, results))
+        features = prompt_features(source_prompt, prompt_out, rec.diagnostics, units, step)
         rows += rows_of(
             results,
             data.labels,
             **coords,
             condition="recycled",
-            method=item["method"],
-            vocab_size=item["size"],
+            method=method,
+            vocab_size=size,
             word_offset=word_offset,
-            step=item["step"],
+            step=step,
             same_as=same,
-            prompt=item["recycled"],
+            prompt=recycled[method],
             features=features,
         )
         print(
-            f"{item['method']} n={item['size']} step={item['step']}: {_accuracy(results)}"
+            f"{method} n={size} step={step}: {_accuracy(results)}"
             + (f" (same prompt as {same})" if same else "")
         )
-    if src["width"] == tgt["width"]:
-        for step, prompt in identity.items():
-            results = run(data, torch.from_numpy(read_prompt(prompt)))
-            rows += rows_of(
-                results, data.labels, **coords, condition="identity", step=step, prompt=prompt
-            )
-            print(f"identity step={step}: {_accuracy(results)}")
+    write_rows(rows, output)
+
+
+def evaluate_identity(
+    dataset: str,
+    seed: int,
+    source_json: str,
+    target_json: str,
+    split_file: str,
+    reader: ReaderConfig,
+    evaluation: EvalConfig,
+    checkpoints: dict[int, str],
+    output: str,
+    threads: int | None = None,
+) -> None:
+    """The identity control: the source's prompts (``{step: file}``) scored on the target as
+    they are, when the two have the same width; otherwise a table with no rows."""
+    import torch
+
+    from prompt_recycling.prompt_io import read_prompt
+
+    if model_info(source_json)["width"] != model_info(target_json)["width"]:
+        print("widths differ: no identity control for this pair")
+        return write_rows([], output)
+    adapter, data, run = _setup(target_json, split_file, reader, evaluation, threads)
+    coords = _pair_coords(dataset, seed, source_json, target_json, adapter, evaluation)
+    rows = []
+    for step, prompt in checkpoints.items():
+        results = run(data, torch.from_numpy(read_prompt(prompt)))
+        rows += rows_of(
+            results, data.labels, **coords, condition="identity", step=step, prompt=prompt
+        )
+        print(f"identity step={step}: {_accuracy(results)}")
     write_rows(rows, output)
 
 

@@ -1,0 +1,126 @@
+"""The files of the grid: what each rule's job reads and writes, and the stage targets.
+
+A mixin of :class:`prompt_recycling.plan.Grid` (which holds the axes and settings): one method
+per rule gives the files the Snakefile declares for it, so a job's script is handed exactly what
+the plan says. Shared resources (models, data, recyclers) carry their content key
+(:mod:`prompt_recycling.keys`); the rest lives under ``results/<run>/``. Every declared output of
+every job is asked for by a job downstream (the aggregate asks for each evaluated cell and each
+recycled prompt): Snakemake plans a missing file only when something asks for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+
+from prompt_recycling import paths
+from prompt_recycling.keys import Keys
+
+
+class GridFiles:
+    # ---- shared, content-addressed resources ---------------------------------------------
+    @cached_property
+    def keys(self) -> Keys:
+        return Keys(
+            self.blocks["models"],
+            self.blocks["datasets"],
+            self.blocks["recycling"],
+            self.word_offset(),
+            self.held_out_words(),
+        )
+
+    def model_file(self, model: str) -> str:
+        """A model's description (where it is, its width): fetch_model writes it."""
+        return paths.model_info(model, self.keys.model(model))
+
+    def data_file(self, dataset: str, split: str) -> str:
+        return paths.data_split(dataset, self.keys.data(dataset), split)
+
+    def data_files(self, dataset: str) -> list[str]:
+        """prepare_data: every split and the manifest."""
+        key = self.keys.data(dataset)
+        return [paths.data_split(dataset, key, s) for s in paths.SPLITS] + [
+            paths.data_manifest(dataset, key)
+        ]
+
+    def recycler_file(self, source: str, target: str, method: str, size) -> str:
+        key = self.keys.recycler(source, target, method)
+        return paths.recycler(source, target, method, key, size)
+
+    # ---- one method per rule: the files a job reads and writes -----------------------------
+    def checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+        """evaluate_tuned, identity control: ``{step: prompt file}`` of a run's recycled steps."""
+        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.steps}
+
+    def validation_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+        """evaluate_tuned: ``{step: prompt file}`` past the last recycled step (validation only)."""
+        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.validation_steps}
+
+    def trained_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+        """train_prompts: ``{step: prompt file}`` of every checkpoint the run writes."""
+        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.trained_steps}
+
+    def recycled_cell(self, dataset, source, target, seed, size, step) -> dict:
+        """evaluate_recycled, one (size, step) cell: the source checkpoint it recycles, and per
+        method the fitted recycler and where the recycled prompt goes."""
+        return {
+            "prompt": paths.prompt(self.run, dataset, source, seed, step),
+            "recyclers": {m: self.recycler_file(source, target, m, size) for m in self.recyclers},
+            "recycled": {
+                m: paths.recycled(self.run, dataset, source, target, seed, m, size, step)
+                for m in self.recyclers
+            },
+        }
+
+    # ---- stage targets ---------------------------------------------------------------------
+    def runs(self):
+        """(dataset, model, seed) of every training run."""
+        return itertools.product(self.datasets, self.tuned_models, self.seeds)
+
+    def prompt_files(self) -> list[str]:
+        return [p for r in self.runs() for p in self.trained_checkpoints(*r).values()]
+
+    def history_files(self) -> list[str]:
+        return [paths.history(self.run, *r) for r in self.runs()]
+
+    def recycler_files(self) -> list[str]:
+        return [
+            self.recycler_file(a, b, m, n)
+            for a, b in self.pairs
+            for m in self.recyclers
+            for n in self.sizes_used()
+        ]
+
+    def pair_files(self) -> list[str]:
+        return [paths.pair(self.run, a, b) for a, b in self.pairs]
+
+    def model_files(self) -> list[str]:
+        return [self.model_file(m) for m in self.tuned_models]
+
+    def recycled_cells(self):
+        """(dataset, source, target, seed, size, step) of every evaluated recycled cell."""
+        for d, (a, b), s, (step, n) in itertools.product(
+            self.datasets, self.pairs, self.seeds, self.cells()
+        ):
+            yield d, a, b, s, n, step
+
+    def recycled_files(self) -> list[str]:
+        """Every recycled prompt (outputs of the cells' jobs, asked for by the aggregate)."""
+        return [
+            p
+            for cell in self.recycled_cells()
+            for p in self.recycled_cell(*cell)["recycled"].values()
+        ]
+
+    def evaluation_files(self) -> list[str]:
+        run, files = self.run, []
+        files += [paths.eval_recycled(run, *cell) for cell in self.recycled_cells()]
+        for d in self.datasets:
+            files += [
+                paths.eval_identity(run, d, a, b, s) for a, b in self.pairs for s in self.seeds
+            ]
+            files += [paths.eval_tuned(run, d, m, s) for m in self.tuned_models for s in self.seeds]
+            files += [
+                paths.eval_baseline(run, d, b, m) for m in self.targets for b in self.baselines(m)
+            ]
+        return files
