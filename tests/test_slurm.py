@@ -86,7 +86,8 @@ def sacct_jobs(since: str) -> list[dict]:
 
 def outputs_of(work: Path, comment: str) -> list[Path]:
     """Output files of a completed SLURM job, from its comment ``rule_<rule>_wildcards_<a>_<b>``
-    (the tiny grid's names hold no ``_``); only the rules whose outputs the test compares."""
+    (the run first; the tiny grid's names hold no ``_``); only the rules whose outputs the
+    test compares."""
     rule, _, values = comment.removeprefix("rule_").partition("_wildcards_")
     parts = values.split("_")
     if rule == "evaluate_baseline":
@@ -94,7 +95,7 @@ def outputs_of(work: Path, comment: str) -> list[Path]:
     if rule == "describe_pair":
         return [work / paths.pair(*parts)]
     if rule == "train_prompts":
-        return sorted((work / f"results/prompts/{parts[0]}/{parts[1]}/seed{parts[2]}").glob("*"))
+        return sorted((work / paths.history(*parts)).parent.glob("*"))
     return []
 
 
@@ -164,7 +165,7 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
     unfinished = {c: s for c, s in states.items() if "COMPLETED" not in s}
     assert all("CANCELLED" in s for s in unfinished.values()), unfinished
     assert completed <= set(states)
-    table = pd.read_csv(work / "results/tables/evaluations.csv")
+    table = pd.read_csv(work / "results/default/tables/evaluations.csv")
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}
     assert len(table) == sum(expected_counts(grid.expected_rows(), widths).values())
     print(
@@ -184,7 +185,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
     base["tuning"]["save_every"] = 50
     config = tmp_path / "resume.yaml"
     config.write_text(yaml.safe_dump(base))
-    target = "results/prompts/tiny-sst/tiny-a/seed0/step-1500.npy"
+    target = "results/default/prompts/tiny-sst/tiny-a/seed0/step-1500.npy"
     clean = tmp_path / "clean"
     clean.mkdir()
     local = snakemake_args(config, target, profile=False)  # the uninterrupted reference
@@ -192,7 +193,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
 
     work = tmp_path / "run"
     work.mkdir()
-    state = work / "results/prompts/tiny-sst/tiny-a/.seed0.resume/state.pt"
+    state = work / "results/default/prompts/tiny-sst/tiny-a/.seed0.resume/state.pt"
     # The plugin reads sacct's state of a cancelled job, "CANCELLED by <uid>", as still running
     # (it matches "CANCELLED" exactly) and would wait forever; squeue reports "CANCELLED".
     proc = subprocess.Popen(
@@ -227,7 +228,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
     resumed = [int(k) for k in re.findall(r"resuming prompt tuning at step (\d+)", log)]
     assert resumed and resumed[0] >= saved, log[-2000:]  # continued, not from scratch
     for step in (0, 5, 1500):
-        name = f"results/prompts/tiny-sst/tiny-a/seed0/step-{step}.npy"
+        name = f"results/default/prompts/tiny-sst/tiny-a/seed0/step-{step}.npy"
         assert (work / name).read_bytes() == (clean / name).read_bytes()
 
 
@@ -240,7 +241,7 @@ def test_failing_job_is_retried_and_reported_with_its_log(cluster, tmp_path):
     work = tmp_path / "run"
     work.mkdir()
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
-    target = "results/prompts/tiny-sst/tiny-a/seed0/history.csv"
+    target = "results/default/prompts/tiny-sst/tiny-a/seed0/history.csv"
     done = snakemake(work, config, target, timeout=300)
     out = done.stdout + done.stderr
     assert done.returncode != 0

@@ -72,28 +72,32 @@ def test_lint_clean():
 
 def test_default_config_dry_run_matches_the_grid(tmp_path):
     done = dry_run("config/config.yaml", cwd=tmp_path)
-    # 1 data set, 2 models in 2 pairs, 6 recyclers, 3 seeds, zero-shot + random + null-prompt
-    # per target
+    # 1 data set, 2 models in 2 pairs, 6 recyclers, 4 word counts, 3 seeds; one evaluation
+    # job per cell (4 steps at 4,000 words, 3 more word counts at the last step); zero-shot +
+    # random + null-prompt per target
     assert job_stats(done.stdout) == {
         "fetch_model": 2,
         "prepare_data": 1,
         "train_prompts": 6,
         "describe_pair": 2,
-        "fit_recyclers": 12,
-        "evaluate_recycled": 6,
+        "fit_recyclers": 2 * 6 * 4,
+        "evaluate_recycled": 2 * 3 * 7,
+        "evaluate_identity": 6,
         "evaluate_tuned": 6,
         "evaluate_baseline": 6,
         "aggregate": 1,
         "analyse": 1,
         "figures": 1,
         "write_report": 1,
+        "publish": 1,
         "all": 1,
-        "total": 46,
+        "total": 125,
     }
-    # the report stage target: every job but the default target's own
+    # the report stage target: every job but publishing and the default target's own
     report = dry_run("config/config.yaml", "report_all", cwd=tmp_path)
     stats = job_stats(report.stdout)
-    assert stats.pop("report_all") == 1 and stats["total"] == 46 and "all" not in stats
+    assert stats.pop("report_all") == 1 and stats["total"] == 124
+    assert "all" not in stats and "publish" not in stats
 
 
 def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
@@ -108,17 +112,18 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
     work.mkdir()
     done = dry_run("config/config.yaml", cwd=work, env=env, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert job_stats(done.stdout)["total"] == 46
+    assert job_stats(done.stdout)["total"] == 125
 
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
     done = dry_run("config/paper.yaml", cwd=tmp_path)
-    # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers = 6 fits; T5 is
-    # declared seq2seq: zero-shot and random only (no null-prompt control)
+    # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers x 5 word counts = 30
+    # fits; 9 cells (5 steps at 4,000 words, 4 more word counts at 20K) per data set, pair and
+    # seed; T5 is declared seq2seq: zero-shot and random only (no null-prompt control)
     stats = job_stats(done.stdout)
-    assert stats["total"] == 61
-    assert stats["train_prompts"] == stats["evaluate_recycled"] == 12
-    assert stats["fit_recyclers"] == 6 and stats["evaluate_baseline"] == 8
+    assert stats["train_prompts"] == stats["evaluate_tuned"] == stats["evaluate_identity"] == 12
+    assert stats["fit_recyclers"] == 30 and stats["evaluate_baseline"] == 8
+    assert stats["evaluate_recycled"] == 2 * 2 * 3 * 9 and stats["total"] == 194
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +150,7 @@ def test_a_killed_training_job_resumes_at_its_saved_step_with_the_same_prompt(ti
 
     root, base = tiny
     config = resume_config(root, base)
-    target = "results/prompts/tiny-sst/tiny-a/seed0/step-1500.npy"
+    target = "results/default/prompts/tiny-sst/tiny-a/seed0/step-1500.npy"
     args = [
         *SNAKEMAKE,
         "-s",
@@ -163,7 +168,7 @@ def test_a_killed_training_job_resumes_at_its_saved_step_with_the_same_prompt(ti
 
     work = root / "resume-killed"
     work.mkdir()
-    state = work / "results/prompts/tiny-sst/tiny-a/.seed0.resume/state.pt"
+    state = work / "results/default/prompts/tiny-sst/tiny-a/.seed0.resume/state.pt"
     proc = subprocess.Popen(
         args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -181,14 +186,17 @@ def test_a_killed_training_job_resumes_at_its_saved_step_with_the_same_prompt(ti
     finally:
         kill_group(proc)
     saved = torch.load(state, weights_only=True)["step"]
-    assert saved >= 200 and (work / "results/prompts/tiny-sst/tiny-a/seed0/step-5.npy").exists()
+    assert (
+        saved >= 200
+        and (work / "results/default/prompts/tiny-sst/tiny-a/seed0/step-5.npy").exists()
+    )
     unlock = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--unlock"]
     subprocess.run(unlock, cwd=work, check=True, capture_output=True)
     subprocess.run(args, cwd=work, check=True, capture_output=True, timeout=600)
     log = (work / "logs/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
     assert f"resuming prompt tuning at step {saved} " in log  # not from scratch
     for step in (0, 5, 1500):
-        name = f"results/prompts/tiny-sst/tiny-a/seed0/step-{step}.npy"
+        name = f"results/default/prompts/tiny-sst/tiny-a/seed0/step-{step}.npy"
         assert (work / name).read_bytes() == (clean / name).read_bytes()
     assert not state.exists()  # cleaned up after the run
 
@@ -230,19 +238,19 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         deadline = time.time() + 300
         while time.time() < deadline and proc.poll() is None:
             finished = recorded(work, "metadata") - recorded(work, "incomplete")
-            if any(p.startswith("results/prompts/") for p in finished):
+            if any(p.startswith("results/default/prompts/") for p in finished):
                 break
             time.sleep(0.2)
     finally:
         kill_group(proc)
-    assert not (work / "results/report.md").exists(), "the grid finished before the kill"
+    assert not (work / "results/default/report.md").exists(), "the grid finished before the kill"
     # prompts of training jobs that Snakemake recorded as finished before the kill, with their
     # modification times: a rerun must keep them
     finished = recorded(work, "metadata") - recorded(work, "incomplete")
     outputs = {
         work / p: (work / p).stat().st_mtime_ns
         for p in finished
-        if p.startswith("results/prompts/") and p.endswith(".npy")
+        if p.startswith("results/default/prompts/") and p.endswith(".npy")
     }
     assert outputs, f"no training job finished before the kill: {sorted(finished)}"
 
@@ -259,7 +267,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     )
     assert {p: p.stat().st_mtime_ns for p in outputs} == outputs  # nothing finished was redone
 
-    table = read_table(work / "results/tables/evaluations.csv")
+    table = read_table(work / "results/default/tables/evaluations.csv")
     grid = Grid.from_config(yaml.safe_load(config.read_text()))
     widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}  # identity only for tiny-a -> tiny-b
     expected = expected_counts(grid.expected_rows(), widths)
@@ -297,7 +305,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     assert (table.predictions.str.len() == table.n).all()
     lin = table[table.method == "lin-comb"]
     assert (lin.same_as == "v2v-lin").all()  # detected as the same prompt as v2v-lin
-    tables = work / "results/tables"
+    tables = work / "results/default/tables"
     for name in (
         "reliability.csv",
         "reliability.md",
@@ -331,16 +339,18 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     for name in ("recyclability_vs_steps", "performance_vs_words", "label_bias"):
         for suffix in ("", "_by_size") if name != "label_bias" else ("",):
             for ext in ("png", "pdf"):
-                assert (work / f"results/figures/{name}{suffix}.{ext}").stat().st_size > 1000
+                assert (
+                    work / f"results/default/figures/{name}{suffix}.{ext}"
+                ).stat().st_size > 1000
     for name in ("recyclers_by_size", "recyclability_predictor"):
         for ext in ("png", "pdf"):
-            assert (work / f"results/figures/{name}.{ext}").stat().st_size > 1000
+            assert (work / f"results/default/figures/{name}.{ext}").stat().st_size > 1000
     versus = pd.read_csv(tables / "recyclers.csv")
     assert len(versus) == 3 * 3 * 2  # size relations x recyclers x (raw, calibrated)
     assert set(versus.recycler) == {m + c for m in grid.recyclers for c in ("", "+cal")}
     predicted = pd.read_csv(tables / "predictor.csv")
     assert set(predicted.held_out) == {f"{a} → {b}" for a, b in grid.pairs} | {"pooled"}
-    report = (work / "results/report.md").read_text()
+    report = (work / "results/default/report.md").read_text()
     assert all(f"| F{i}" in report for i in range(1, 6))
     assert "recyclers compared, raw and calibrated" in report and "most reliable is" in report
     assert "can a recycled prompt's success be predicted?" in report
@@ -349,29 +359,15 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
 
     check_html_report(work, config, grid)
 
-    # a smaller grid reruns exactly what it changes: one recycler fewer -> every
-    # evaluate_recycled job (its shape is a param) and the tables; no training, no fitting
-    fewer = yaml.safe_load(config.read_text())
-    fewer["grid"]["recyclers"] = ["v2v-lin", "v2v-nn"]
-    (root / "fewer.yaml").write_text(yaml.safe_dump(fewer))
+    # an analysis setting recomputes the analysis and what shows it from the table, nothing
+    # else (growing and shrinking the grid: test_grid_edits.py)
+    analysis = root / "analysis.yaml"
+    analysis.write_text(yaml.safe_dump({"analysis": {"seed": 1}}))
     done = smk(
-        "-n", "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "fewer.yaml"), cwd=work
+        "-s", str(ROOT / "Snakefile"), "--configfile", str(config), str(analysis), "-n", cwd=work
     )
-    stats = job_stats(done.stdout)
-    assert stats["evaluate_recycled"] == 3 and "train_prompts" not in stats, stats
-    assert "fit_recyclers" not in stats and stats["aggregate"] == 1
-
-    # one more validation step: every training run (a new checkpoint file) and what reads
-    # them; the recyclers and baselines stay
-    longer = yaml.safe_load(config.read_text())
-    longer["grid"]["validation_steps"] = [6, 8]
-    (root / "longer.yaml").write_text(yaml.safe_dump(longer))
-    done = smk(
-        "-n", "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "longer.yaml"), cwd=work
-    )
-    stats = job_stats(done.stdout)
-    assert stats["train_prompts"] == 3 and stats["evaluate_tuned"] == 3, stats
-    assert "fit_recyclers" not in stats and "evaluate_baseline" not in stats
+    published = {"write_report", "publish", "all", "total"}
+    assert set(job_stats(done.stdout)) == {"analyse", "figures"} | published
 
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"
@@ -379,7 +375,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     done = smk(
         "-s", str(ROOT / "Snakefile"), "--configfile", str(config), str(style), "-n", cwd=work
     )
-    assert set(job_stats(done.stdout)) == {"figures", "write_report", "all", "total"}
+    assert set(job_stats(done.stdout)) == {"figures"} | published
     # so does renaming a model or a data set: titles are cosmetic, not the jobs' parameters
     renamed = yaml.safe_load(config.read_text())
     renamed["models"]["tiny-a"]["title"] = "Tiny A, renamed"
@@ -388,7 +384,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     done = smk(
         "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "renamed.yaml"), "-n", cwd=work
     )
-    assert set(job_stats(done.stdout)) == {"figures", "write_report", "all", "total"}
+    assert set(job_stats(done.stdout)) == {"figures"} | published
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
 
 
@@ -404,18 +400,19 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
     found = re.search(r'<script id="results">\s*var results = (\{.*?\});?\s*</script>', html, re.S)
     results = json.loads(found.group(1))
     figures = {
-        f"results/figures/{n}.png"
+        f"results/default/build/figures/{n}.png"
         for n in ("label_bias", "recyclers_by_size", "recyclability_predictor")
     }
     figures |= {
-        f"results/figures/{n}{s}.png"
+        f"results/default/build/figures/{n}{s}.png"
         for n in ("recyclability_vs_steps", "performance_vs_words")
         for s in ("", "_by_size")
     }
     tables = {
-        f"results/tables/{n}.html" for n in ("findings", "reliability", "recyclers", "predictor")
+        f"results/default/build/tables/{n}.html"
+        for n in ("findings", "reliability", "recyclers", "predictor")
     }
-    data = {"results/tables/evaluations.csv", "results/report.md"}
+    data = {"results/default/build/tables/evaluations.csv", "results/default/build/report.md"}
     assert set(results) == figures | tables | data
     counts = grid.counts()
     for path, entry in results.items():
@@ -426,7 +423,7 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
             assert b"<table" in content
         if path.endswith("findings.html"):
             assert all(f"F{i}".encode() in content for i in range(1, 6))
-    caption = results["results/figures/recyclability_vs_steps.png"]["caption"]
+    caption = results["results/default/build/figures/recyclability_vs_steps.png"]["caption"]
     assert f"{counts['recycled_prompts']} recycled prompts" in " ".join(caption.split())
     description = html[html.index('<script id="workflow-desc">') :][:5000]
     assert "Prompt recycling grid" in description and "tiny-sst" in description

@@ -14,21 +14,24 @@ from prompt_recycling.tiny import pseudo_words, save_tiny_bert, wordpiece_vocab
 
 
 # Jobs of a run from nothing (what ``snakemake -n`` lists), written out by hand: 1 data set,
-# 3 models in 3 pairs (each model a target once), 3 recyclers, 2 random prompts, S seeds.
+# 3 models in 3 pairs (each model a target once), 3 recyclers, 2 vocabulary sizes, 2 random
+# prompts, S seeds.
 def tiny_jobs(seeds: int = 1) -> dict[str, int]:
     return {
         "fetch_model": 3,
         "prepare_data": 1,
         "train_prompts": 3 * seeds,
         "describe_pair": 3,
-        "fit_recyclers": 9,
-        "evaluate_recycled": 3 * seeds,
+        "fit_recyclers": 3 * 3 * 2,  # pairs x recyclers x vocabulary sizes
+        "evaluate_recycled": 3 * 4 * seeds,  # pairs x cells (3 steps at 100 words, 50 at 4)
+        "evaluate_identity": 3 * seeds,
         "evaluate_tuned": 3 * seeds,
         "evaluate_baseline": 9,  # zero-shot, random and null-prompt, 3 encoder targets
         "aggregate": 1,
         "analyse": 1,
         "figures": 1,
         "write_report": 1,
+        "publish": 1,
         "all": 1,
     }
 

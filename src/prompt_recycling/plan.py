@@ -27,6 +27,7 @@ from prompt_recycling.settings import EvalConfig, TuneConfig, defaults
 
 SWEEPS = ("paper", "full")
 RUN_DEFAULT = "default"
+INIT_KEYS = ("prompt_length", "init", "init_range", "vocab_sample_size")  # of settings.TuneConfig
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ class Grid(GridFiles):
         """The ``tuning`` block with the model's own overrides."""
         overrides = self.blocks["models"][model].get("tuning") or {}
         return {**self.blocks["tuning"], **overrides}
+
+    def init_settings(self, model: str) -> dict:
+        """The tuning keys that draw a model's initial prompt (what the random baseline draws
+        with): a changed learning rate does not redraw it."""
+        return {k: v for k, v in self.tuning(model).items() if k in INIT_KEYS}
 
     def prompt_length(self, model: str) -> int:
         return TuneConfig(**self.tuning(model)).prompt_length

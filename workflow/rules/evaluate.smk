@@ -120,7 +120,7 @@ rule evaluate_baseline:
         # the random draws follow the model's tuning init, the null prompt takes its length
         # only, zero-shot none of it
         tuning=lambda w: {
-            "random": GRID.tuning(w.model),
+            "random": GRID.init_settings(w.model),
             "null-prompt": {"prompt_length": GRID.prompt_length(w.model)},
         }.get(w.baseline, {}),
         random_prompts=lambda w: GRID.random_prompts if w.baseline == "random" else 0,
