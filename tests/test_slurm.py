@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import kill_group
-from tinygrid import make_tiny_grid, tiny_jobs
+from tinygrid import SMALL_JOBS, make_tiny_grid, small_grid
 
 from prompt_recycling import paths
 from prompt_recycling.plan import Grid
@@ -113,7 +113,12 @@ def snakemake(work, config, *extra, timeout=900):
 
 
 def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
-    config = make_tiny_grid(tmp_path)
+    """The smallest grid with every kind of job (each job through SLURM costs a Snakemake and a
+    Python start on a node): every job runs as a SLURM job, a kill keeps what finished."""
+    config = tmp_path / "small.yaml"
+    config.write_text(
+        yaml.safe_dump(small_grid(yaml.safe_load(make_tiny_grid(tmp_path).read_text())))
+    )
     work = tmp_path / "run"
     work.mkdir()
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
@@ -158,7 +163,7 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
         states[j["comment"]].add(j["state"].split()[0])
     per_rule = Counter(c.split("_wildcards_")[0].removeprefix("rule_") for c in states)
     local = {"all", "fetch_model", "prepare_data"}  # run by Snakemake itself (localrules)
-    expected = {k: v for k, v in tiny_jobs().items() if k not in local}
+    expected = {k: v for k, v in SMALL_JOBS.items() if k not in local}
     assert dict(per_rule) == expected, dict(states)
     # a job that never COMPLETED in SLURM was cancelled by the kill after Snakemake had
     # recorded its output as finished (so the rerun rightly kept it)
@@ -166,7 +171,7 @@ def test_tiny_grid_through_slurm_with_kill_and_resume(cluster, tmp_path):
     assert all("CANCELLED" in s for s in unfinished.values()), unfinished
     assert completed <= set(states)
     table = pd.read_csv(work / "results/default/tables/evaluations.csv")
-    widths = {"tiny-a": 16, "tiny-b": 16, "tiny-big": 24}
+    widths = {"tiny-a": 16, "tiny-b": 16}
     assert len(table) == sum(expected_counts(grid.expected_rows(), widths).values())
     print(
         f"sacct: {len(jobs)} jobs, {len(states)} distinct; unfinished {unfinished}; "
@@ -224,7 +229,7 @@ def test_a_cancelled_training_job_resumes_at_its_saved_step(cluster, tmp_path):
     finally:
         stop(proc)
     assert proc.returncode == 0, out[-3000:]
-    log = (work / "logs/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
+    log = (work / "logs/default/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
     resumed = [int(k) for k in re.findall(r"resuming prompt tuning at step (\d+)", log)]
     assert resumed and resumed[0] >= saved, log[-2000:]  # continued, not from scratch
     for step in (0, 5, 1500):
@@ -245,8 +250,8 @@ def test_failing_job_is_retried_and_reported_with_its_log(cluster, tmp_path):
     done = snakemake(work, config, target, timeout=300)
     out = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "logs/train_prompts/tiny-sst/tiny-a/seed0.log" in out
+    assert "logs/default/train_prompts/tiny-sst/tiny-a/seed0.log" in out
     failed = [j for j in sacct_jobs(since) if j["state"] == "FAILED"]
     assert len(failed) == 2  # the first attempt and the profile's one retry
-    log = (work / "logs/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
+    log = (work / "logs/default/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
     assert "Error while deserializing header" in log

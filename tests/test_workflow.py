@@ -193,7 +193,7 @@ def test_a_killed_training_job_resumes_at_its_saved_step_with_the_same_prompt(ti
     unlock = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", str(config), "--unlock"]
     subprocess.run(unlock, cwd=work, check=True, capture_output=True)
     subprocess.run(args, cwd=work, check=True, capture_output=True, timeout=600)
-    log = (work / "logs/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
+    log = (work / "logs/default/train_prompts/tiny-sst/tiny-a/seed0.log").read_text()
     assert f"resuming prompt tuning at step {saved} " in log  # not from scratch
     for step in (0, 5, 1500):
         name = f"results/default/prompts/tiny-sst/tiny-a/seed0/step-{step}.npy"

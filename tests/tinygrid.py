@@ -13,27 +13,41 @@ import yaml
 from prompt_recycling.tiny import pseudo_words, save_tiny_bert, wordpiece_vocab
 
 
-# Jobs of a run from nothing (what ``snakemake -n`` lists), written out by hand: 1 data set,
-# 3 models in 3 pairs (each model a target once), 3 recyclers, 2 vocabulary sizes, 2 random
-# prompts, S seeds.
-def tiny_jobs(seeds: int = 1) -> dict[str, int]:
-    return {
-        "fetch_model": 3,
-        "prepare_data": 1,
-        "train_prompts": 3 * seeds,
-        "describe_pair": 3,
-        "fit_recyclers": 3 * 3 * 2,  # pairs x recyclers x vocabulary sizes
-        "evaluate_recycled": 3 * 4 * seeds,  # pairs x cells (3 steps at 100 words, 50 at 4)
-        "evaluate_identity": 3 * seeds,
-        "evaluate_tuned": 3 * seeds,
-        "evaluate_baseline": 9,  # zero-shot, random and null-prompt, 3 encoder targets
-        "aggregate": 1,
-        "analyse": 1,
-        "figures": 1,
-        "write_report": 1,
-        "publish": 1,
-        "all": 1,
-    }
+# The smallest grid with every kind of job (:func:`small_grid`): one pair, two recyclers, two
+# steps, one word count, one seed, no random prompts.
+SMALL_JOBS = {
+    "fetch_model": 2,
+    "prepare_data": 1,
+    "train_prompts": 2,
+    "describe_pair": 1,
+    "fit_recyclers": 2,
+    "evaluate_recycled": 2,
+    "evaluate_identity": 1,
+    "evaluate_tuned": 2,
+    "evaluate_baseline": 2,  # zero-shot and null-prompt of the one target
+    "aggregate": 1,
+    "analyse": 1,
+    "figures": 1,
+    "write_report": 1,
+    "publish": 1,
+    "all": 1,
+}
+
+
+def small_grid(config: dict) -> dict:
+    """The tiny grid's config cut down to :data:`SMALL_JOBS` (edited in place and returned)."""
+    config["grid"].update(
+        models=["tiny-a", "tiny-b"],
+        pairs=[["tiny-a", "tiny-b"]],
+        recyclers=["v2v-lin", "v2v-nn"],
+        steps=[0, 2],
+        validation_steps=[],
+        vocab_sizes=[50],
+        default_vocab_size=50,
+        random_prompts=0,
+    )
+    config["tuning"]["save_every"] = 2
+    return config
 
 
 def make_tiny_grid(root: str | os.PathLike, seeds: int = 1) -> Path:

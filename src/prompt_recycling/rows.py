@@ -171,7 +171,7 @@ def aggregate(
     expected: dict[str, int],
     csv_out: str,
     parquet_out: str | None = None,
-    repair: str = "prompt-recycle repair",
+    repair: str = "prompt-recycle repair -- <the same snakemake arguments>",
 ):
     """Concatenate evaluation CSVs (``expected``: rows per condition, :func:`expected_counts`); fail
     unless every condition has its expected row count, no grid

@@ -31,11 +31,13 @@ STAGES = (  # rule -> stage, in the order a grid runs
     ("fit_recyclers", "recyclers"),
     ("evaluate_baseline", "evaluations"),
     ("evaluate_tuned", "evaluations"),
+    ("evaluate_identity", "evaluations"),
     ("evaluate_recycled", "evaluations"),
     ("aggregate", "report"),
     ("analyse", "report"),
     ("figures", "report"),
     ("write_report", "report"),
+    ("publish", "report"),
 )
 
 

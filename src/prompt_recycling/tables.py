@@ -43,14 +43,13 @@ def aggregate_all(
     pairs: list[str],
     histories: list[str],
     out: dict,
-    repair: str = "prompt-recycle repair",
 ) -> pd.DataFrame:
     """Aggregate a grid's outputs (``expected``: :meth:`prompt_recycling.plan.Grid.expected_rows`,
     resolved with the models' widths)."""
     infos = [json.loads(Path(m).read_text()) for m in models]
     widths = {i["name"]: i["width"] for i in infos}
     counts = expected_counts(expected, widths)
-    table = aggregate(evaluations, counts, out["csv"], out["parquet"], repair)
+    table = aggregate(evaluations, counts, out["csv"], out["parquet"])
     _write_csv(pd.DataFrame([json.loads(Path(p).read_text()) for p in pairs]), out["pairs"])
     frames = [pd.read_csv(h) for h in histories]
     _write_csv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), out["training"])

@@ -36,10 +36,6 @@ ENV = {
     "gpu": "../../envs/prompt-recycling-gpu.yaml",
 }[config["environment"]]
 RUN = GRID.run
-# how this run was asked for, for the commands an error suggests
-CONFIG_ARGS = [
-    *(
-        ["--configfile", *map(str, workflow.overwrite_configfiles)]
         if workflow.overwrite_configfiles
         else []
     ),

@@ -23,7 +23,6 @@ rule aggregate:
         ENV
     params:
         expected=GRID.expected_rows(VALIDATION),
-        repair=f"prompt-recycle repair {' '.join(CONFIG_ARGS)}",
     script:
         "../scripts/aggregate.py"
 
@@ -147,6 +146,8 @@ rule publish:
         paths.published(RUN),
     log:
         f"logs/{RUN}/publish.log",
+    conda:
+        ENV
     params:
         pairs=lambda w: dict(
             zip(paths.published(RUN, built=True), paths.published(RUN))

@@ -1,7 +1,7 @@
 """Concatenate the evaluation rows, pair descriptions and training histories into tables.
 
 input.evaluations / models / pairs / histories (input.recycled: asked for, not read);
-params.expected (rows per kind, from the plan), repair (the command that remakes damaged files);
+params.expected (rows per kind, from the plan);
 output.csv / parquet / pairs / training.
 """
 
@@ -17,6 +17,5 @@ with logged(sm):
         list(sm.input.pairs),
         list(sm.input.histories),
         dict(sm.output.items()),
-        sm.params.repair,
     )
     print(f"{len(table)} rows")
