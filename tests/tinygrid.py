@@ -12,7 +12,6 @@ import yaml
 
 from prompt_recycling.tiny import pseudo_words, save_tiny_bert, wordpiece_vocab
 
-
 # The smallest grid with every kind of job (:func:`small_grid`): one pair, two recyclers, two
 # steps, one word count, one seed, no random prompts.
 SMALL_JOBS = {

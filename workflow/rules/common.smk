@@ -36,15 +36,6 @@ ENV = {
     "gpu": "../../envs/prompt-recycling-gpu.yaml",
 }[config["environment"]]
 RUN = GRID.run
-        if workflow.overwrite_configfiles
-        else []
-    ),
-    *(
-        ["--replace-workflow-config"]
-        if workflow.config_settings.replace_workflow_config
-        else []
-    ),
-]
 EVAL_SPLIT = config["evaluation"]["split"]
 VALIDATION = config["evaluation"]["validation"]
 TABLES = paths.tables(RUN)
