@@ -1,8 +1,9 @@
 """Is bf16 evaluation safe on this CPU? Prediction agreement and speed, fp32 against bf16.
 
 For each model and data set, score the test split with no prompt, with prompts drawn the way
-tuned prompts start, and with every tuned prompt already in ``results/prompts`` (a grid run),
-once in fp32 and once under bf16 autocast, in the same process. Prints, per model, the share of
+tuned prompts start, and with every tuned prompt of a default grid run
+(``results/default/prompts``), once in fp32 and once under bf16 autocast, in the same
+process. Prints, per model, the share of
 identical predictions, the largest accuracy difference and the fp32 / bf16 time ratio. The
 criterion for making bf16 the default: >= 99.5% identical predictions and accuracy within 0.3
 points for every prompt.
@@ -22,6 +23,7 @@ import torch
 
 from prompt_recycling.evaluate import encode_examples, predict
 from prompt_recycling.examples import read_examples
+from prompt_recycling.locate import data_file, model_file
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import init_prompt, load_prompt_tensor
@@ -35,7 +37,7 @@ def prompts_for(adapter, model: str, dataset: str, n_random: int, length: int) -
         config = TuneConfig(prompt_length=length, init="sampled-vocab", steps=[1])
         config.init_seed = fold_seed(k, model, "bench")
         out[f"random {k}"] = init_prompt(adapter, config)
-    for path in sorted(Path(f"results/prompts/{dataset}/{model}").glob("seed*/step-*.npy")):
+    for path in sorted(Path(f"results/default/prompts/{dataset}/{model}").glob("seed*/step-*.npy")):
         out[f"{path.parent.name}/{path.stem}"] = load_prompt_tensor(path)
     return out
 
@@ -57,11 +59,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    examples = read_examples(Path("resources/data") / args.dataset / "test.jsonl", LABELS)
+    examples = read_examples(data_file(args.dataset, "test"), LABELS)
     gold = np.array([ex.label for ex in examples])
     print(f"{args.dataset} test n={len(examples)}, {args.threads} threads, batch {args.batch_size}")
     for model in args.models.split(","):
-        location = json.loads(Path(f"resources/models/{model}.json").read_text())["location"]
+        location = json.loads(model_file(model).read_text())["location"]
         runs = {}
         for bf16 in (False, True):
             adapter = load_adapter(location, LABELS, max_length=args.max_length, bf16=bf16)

@@ -45,7 +45,6 @@ import json
 import math
 import statistics
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -53,11 +52,12 @@ import transformers
 
 from prompt_recycling.evaluate import EncodedExamples, encode_examples, length_batches, score
 from prompt_recycling.examples import read_examples
+from prompt_recycling.locate import data_file, model_file
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import batch_indices
 
 LABELS = ["negative", "positive"]
-DATA = Path("resources/data/rt-polarity/test.jsonl")
+DATA = data_file("rt-polarity", "test")
 GOALS = {"eval": 0.80, "bf16": 2.0, "train": 0.50}  # from the issue
 MM_CALLS = 20
 
@@ -269,7 +269,7 @@ def measure(location: str, examples, args) -> dict:
 
 
 def bench_model(name: str, examples, args) -> dict:
-    location = json.loads(Path(f"resources/models/{name}.json").read_text())["location"]
+    location = json.loads(model_file(name).read_text())["location"]
     m = measure(location, examples, args)
     shape, n = m["shape"], m["n"]
     row = {

@@ -24,19 +24,20 @@ from prompt_recycling.evaluate import encode_examples, score
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig
 from prompt_recycling.tune import tune_prompt
+from prompt_recycling.locate import data_file, model_file
 model, threads, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(threads)
 labels = ["negative", "positive"]
-location = json.load(open(f"resources/models/{model}.json"))["location"]
+location = json.loads(model_file(model).read_text())["location"]
 adapter = load_adapter(location, labels, max_length=64)
 if what == "eval":
-    data = encode_examples(adapter, read_examples("resources/data/rt-polarity/test.jsonl", labels))
+    data = encode_examples(adapter, read_examples(data_file("rt-polarity", "test"), labels))
     prompt = torch.randn(20, adapter.embed_dim) * 0.05
     score(adapter, data, prompt, 64, progress=False)  # warm-up
     start = time.perf_counter()
     score(adapter, data, prompt, 64, progress=False)
 else:
-    train = read_examples("resources/data/rt-polarity/train.jsonl", labels)
+    train = read_examples(data_file("rt-polarity", "train"), labels)
     config = TuneConfig(prompt_length=20, init="sampled-vocab", optimizer="adam",
                         learning_rate=0.03, batch_size=16, steps=[40], save_every=10**6)
     import tempfile

@@ -26,6 +26,7 @@ import yaml
 from prompt_recycling.evaluate import content_free_bias, encode_content_free, encode_examples
 from prompt_recycling.evaluate import score as score_all
 from prompt_recycling.examples import read_examples
+from prompt_recycling.locate import data_file, model_file
 from prompt_recycling.models import load_adapter
 
 SETS = {
@@ -40,10 +41,10 @@ SETS = {
 def prompts_of(grid: Path, model: str, size: int) -> list[tuple[str, str, Path | None]]:
     """(condition, label, prompt file) for one target: zero-shot, tuned, recycled."""
     out = [("zero-shot", "zero-shot", None)]
-    for p in sorted(grid.glob(f"results/prompts/*/{model}/seed*/step-*.npy")):
+    for p in sorted(grid.glob(f"results/*/prompts/*/{model}/seed*/step-*.npy")):
         if not p.name.endswith("step-0.npy"):
             out.append(("tuned", "tuned", p))
-    for p in sorted(grid.glob(f"results/recycled/*/*__{model}/seed*/*/n{size}/step-*.npy")):
+    for p in sorted(grid.glob(f"results/*/recycled/*/*__{model}/seed*/*/n{size}/step-*.npy")):
         if not p.name.endswith("step-0.npy"):
             out.append(("recycled", p.parts[-3], p))
     return out
@@ -60,11 +61,11 @@ def main() -> None:
     labels = config["datasets"][args.dataset]["labels"]
     max_length = config["evaluation"]["max_length"]
     size = config["grid"]["default_vocab_size"]
-    val = read_examples(args.grid / f"resources/data/{args.dataset}/validation.jsonl", labels)
+    val = read_examples(data_file(args.dataset, "validation", args.grid), labels)
     targets = sorted({b for _, b in config["grid"]["pairs"]})
     rows = []
     for model in targets:
-        info = json.loads((args.grid / f"resources/models/{model}.json").read_text())
+        info = json.loads(model_file(model, args.grid).read_text())
         adapter = load_adapter(info["location"], labels, max_length=max_length)
         data = encode_examples(adapter, val)
         free = {k: encode_content_free(adapter, v) for k, v in SETS.items()}

@@ -28,6 +28,7 @@ import torch
 
 from prompt_recycling.evaluate import encode_examples, evaluate
 from prompt_recycling.examples import read_examples
+from prompt_recycling.locate import data_file, model_file
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import tune_prompt, word_rows
@@ -46,7 +47,7 @@ SETTINGS = [
 
 def calibrate(model: str, setting, args, train, val) -> list[dict]:
     init, optimizer, lr = setting
-    info = json.loads(Path(f"resources/models/{model}.json").read_text())
+    info = json.loads(model_file(model).read_text())
     adapter = load_adapter(info["location"], LABELS, max_length=args.max_length)
     table = adapter.embedding_table.detach().float()
     vocab_norm = float(table[word_rows(adapter, 5000)].norm(dim=-1).median())
@@ -131,9 +132,8 @@ def main() -> None:
             (i, o, float(lr)) for i, o, lr in (x.split(":") for x in args.settings.split(","))
         ]
     torch.set_num_threads(args.threads)
-    data = Path("resources/data") / args.dataset
-    train = read_examples(data / "train.jsonl", LABELS)
-    val = read_examples(data / "validation.jsonl", LABELS)[: args.n_val]
+    train = read_examples(data_file(args.dataset, "train"), LABELS)
+    val = read_examples(data_file(args.dataset, "validation"), LABELS)[: args.n_val]
     rows = []
     for model in args.models.split(","):
         for i, setting in enumerate(settings):

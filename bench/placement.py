@@ -16,8 +16,8 @@ and the penalty of each against zero-shot, in accuracy points.
     python bench/placement.py                        # ~8 minutes on 2 free cores
     python bench/placement.py --tune-steps 100 --tune-seeds 1 --placements after-cls,after-text
 
-Needs the fetched default models and data (``resources/models/<model>.json``,
-``resources/data/<dataset>/validation.jsonl``). Writes every number to ``--out`` (CSV) and
+Needs the fetched default models and data (``resources/models/<model>.<key>.json``,
+``resources/data/<dataset>.<key>/validation.jsonl``). Writes every number to ``--out`` (CSV) and
 prints the summary table. Measured results and the choice: ``bench/results/placement.md``.
 """
 
@@ -35,6 +35,7 @@ import yaml
 
 from prompt_recycling.evaluate import encode_examples, evaluate
 from prompt_recycling.examples import read_examples
+from prompt_recycling.locate import data_file, model_file
 from prompt_recycling.models import load_adapter
 from prompt_recycling.models.encoder import PLACEMENTS
 from prompt_recycling.settings import TuneConfig, fold_seed
@@ -48,7 +49,7 @@ def log(msg: str) -> None:
 
 
 def bench_model(model: str, args, config: dict, train, val) -> list[dict]:
-    info = json.loads(Path(f"resources/models/{model}.json").read_text())
+    info = json.loads(model_file(model).read_text())
     adapter = load_adapter(info["location"], args.labels, max_length=args.max_length)
     data = encode_examples(adapter, val)
     tuning = {k: v for k, v in config["tuning"].items() if k != "save_every"}
@@ -166,9 +167,8 @@ def main() -> None:
     if not args.tune_steps:
         args.tune_seeds = 0
     torch.set_num_threads(args.threads)
-    data = Path("resources/data") / args.dataset
-    train = read_examples(data / "train.jsonl", args.labels)
-    val = read_examples(data / "validation.jsonl", args.labels)[: args.n_val]
+    train = read_examples(data_file(args.dataset, "train"), args.labels)
+    val = read_examples(data_file(args.dataset, "validation"), args.labels)[: args.n_val]
     rows = []
     for model in args.models.split(","):
         rows += bench_model(model, args, config, train, val)

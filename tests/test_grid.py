@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +269,27 @@ def test_null_prompt_is_planned_for_encoder_targets_only():
     assert g.expected_rows()["null-prompt"] == 2 * 1  # raw and calibrated, one target
     assert g.prompt_length("b") == 7
     assert Grid.from_config(config(random_prompts=0)).baselines("a") == ["zero-shot", "null-prompt"]
+
+
+def test_shipped_configs_run_side_by_side_and_share_their_resources():
+    """The default and cpu-full runs write to their own folders and reuse one fetched model and
+    one fitted recycler wherever their settings agree."""
+    import yaml
+
+    from prompt_recycling.locate import data_file, model_file
+
+    root = Path(__file__).resolve().parents[1]
+    default, full = (
+        Grid.from_config(yaml.safe_load((root / f"config/{name}.yaml").read_text()))
+        for name in ("config", "cpu-full")
+    )
+    assert (default.run, full.run) == ("default", "cpu-full")
+    assert not set(default.evaluation_files()) & set(full.evaluation_files())
+    assert default.model_file("minilm-l6") == full.model_file("minilm-l6")
+    # cpu-full splits RT polarity 8,000 / 1,000 (the default 8,500 / 500): its own folder,
+    # where the two once overwrote each other's splits
+    assert default.data_file("rt-polarity", "test") != full.data_file("rt-polarity", "test")
+    shared = set(default.recycler_files()) & set(full.recycler_files())
+    assert default.recycler_file("minilm-l3", "minilm-l6", "v2v-nn", 4000) in shared
+    assert model_file("minilm-l6", root) == root / default.model_file("minilm-l6")
+    assert data_file("rt-polarity", "test", root) == root / default.data_file("rt-polarity", "test")

@@ -1,13 +1,15 @@
-"""Editing a finished grid: every edit reruns exactly the jobs it must, and the results table
-then equals, row for row and byte for byte, a run of the edited config from nothing.
+"""Editing a finished grid: every edit plans exactly the jobs it must, and after a run the
+results table equals, byte for byte, a run of the edited config from nothing.
 
-One working folder goes through a chain of edits (grow and shrink every axis, change a tuning,
-an evaluation and a recycling key, two edits at once); after each, Snakemake runs, the jobs it
-ran are counted by rule, and its table is compared with a from-nothing run of the same config.
-The from-nothing runs live in a second folder, one run name each (so they share that folder's
-models, data and fitted recyclers, which are content-addressed, and nothing of the edited
-folder); they run in the background while the chain goes on. The analysis and figure keys,
-which change no table, are edited in test_workflow.py.
+The smallest grid (tinygrid.small_grid) is run once; then each edit of a matrix (grow every
+axis, shrink two, change a tuning, an evaluation and a recycling key, two edits at once) is
+planned against it (``snakemake -n``: the jobs a run would start, by rule). Four of them are
+then run for real, one after the other (a word count added and removed; a seed and the
+learning rate at once, and back): each run's jobs are counted from its log and its table is
+compared with a from-nothing run of the same config, made in a second folder under a run name
+of its own (so those share that folder's content-addressed models, data and recyclers, and
+nothing of the edited one). Removing a model or a pair, and the analysis and figure keys,
+are planned against the larger finished grid of test_workflow.py.
 """
 
 import re
@@ -53,140 +55,83 @@ FEATURES = {
         models=["tiny-a", "tiny-b", "tiny-big"],
         pairs=[["tiny-a", "tiny-b"], ["tiny-b", "tiny-big"]],
     ),
+    "-step": lambda c: c["grid"].update(steps=[2]),
+    "-recycler": lambda c: c["grid"].update(recyclers=["v2v-lin"]),
     "tuning": lambda c: c["tuning"].update(learning_rate=0.2),
     "evaluation": lambda c: c["evaluation"].update(calibrate=False),
     "recycling": lambda c: c["recycling"]["v2v-nn"].update(epochs=3),
 }
 
-# The chain: (state after the edit, the jobs it must run). A state is the set of features on.
-# Words: fits (two recyclers) for 100 words and the one cell at the last step; the pair's
-# description (it covers the largest word count) and the aggregate.
-CHAIN = [
-    ({"size"}, dict(fit_recyclers=2, describe_pair=1, evaluate_recycled=1, aggregate=1)),
-    (set(), dict(describe_pair=1, aggregate=1)),
-    # a step: both training runs (one more checkpoint; the others come out bit-identical, so
-    # the cells that read them stay), the tuned and identity evaluations, the new cell
-    (
-        {"step"},
-        dict(
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=1,
-            aggregate=1,
-        ),
-    ),
-    (set(), dict(train_prompts=2, evaluate_tuned=2, evaluate_identity=1, aggregate=1)),
-    # a seed: two new runs and everything of theirs; dropping it again only re-aggregates
-    (
-        {"seed"},
-        dict(
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=2,
-            aggregate=1,
-        ),
-    ),
-    (set(), dict(aggregate=1)),
-    # a recycler: its fit and every cell (a cell scores all recyclers with one model load)
-    ({"recycler"}, dict(fit_recyclers=1, evaluate_recycled=2, aggregate=1)),
-    (set(), dict(evaluate_recycled=2, aggregate=1)),
-    # the reverse pair: tiny-a becomes a target (its baselines)
+
+def counts(**jobs) -> dict[str, int]:
+    return {**jobs, "aggregate": 1}
+
+
+TRAINED = dict(train_prompts=2, evaluate_tuned=2, evaluate_identity=1)  # a run retrained
+
+# Planned against the finished base grid: (state, the jobs it must run). A state is the set
+# of features on; "-step" and "-recycler" remove one from the base.
+MATRIX = [
+    # fits (two recyclers) for 100 words, the one cell at the last step, and the pairs'
+    # description (it covers the largest word count)
+    ({"size"}, counts(fit_recyclers=2, describe_pair=1, evaluate_recycled=1)),
+    # a training job writes every checkpoint: the runs retrain, and every prompt of theirs is
+    # scored again
+    ({"step"}, counts(**TRAINED, evaluate_recycled=3)),
+    ({"seed"}, counts(**TRAINED, evaluate_recycled=2)),
+    # a recycler: its fit, and every cell (a cell scores all recyclers with one model load)
+    ({"recycler"}, counts(fit_recyclers=1, evaluate_recycled=2)),
+    # the reverse pair: its fits and cells, and tiny-a's baselines (now a target)
     (
         {"pair"},
-        dict(
+        counts(
             describe_pair=1,
             fit_recyclers=2,
             evaluate_recycled=2,
             evaluate_identity=1,
             evaluate_baseline=2,
-            aggregate=1,
         ),
     ),
-    (set(), dict(aggregate=1)),
-    (
-        {"dataset"},
-        dict(
-            prepare_data=1,
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=2,
-            evaluate_baseline=2,
-            aggregate=1,
-        ),
-    ),
-    (set(), dict(aggregate=1)),
-    # a model with a pair of its own (tiny-b -> tiny-big): everything of the new pair
+    ({"dataset"}, counts(prepare_data=1, **TRAINED, evaluate_recycled=2, evaluate_baseline=2)),
     (
         {"model"},
-        dict(
+        counts(
             fetch_model=1,
             train_prompts=1,
-            describe_pair=1,
-            fit_recyclers=2,
-            evaluate_recycled=2,
-            evaluate_identity=1,
             evaluate_tuned=1,
-            evaluate_baseline=2,
-            aggregate=1,
-        ),
-    ),
-    (set(), dict(aggregate=1)),
-    # settings: the learning rate retrains and rescores every prompt (not the baselines);
-    # no calibration rescores everything; more v2v-nn epochs refit it and rescore the cells
-    (
-        {"tuning"},
-        dict(
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=2,
-            aggregate=1,
-        ),
-    ),
-    (
-        {"tuning", "evaluation"},
-        dict(
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=2,
-            evaluate_baseline=2,
-            aggregate=1,
-        ),
-    ),
-    (
-        {"tuning", "evaluation", "recycling"},
-        dict(fit_recyclers=1, evaluate_recycled=2, aggregate=1),
-    ),
-    # two at once: a word count and a seed
-    (
-        {"tuning", "evaluation", "recycling", "size", "seed"},
-        dict(
+            describe_pair=1,
             fit_recyclers=2,
-            describe_pair=1,
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
-            evaluate_recycled=1 + 3,
-            aggregate=1,
-        ),
-    ),
-    # and back to the base in one edit: every setting reverted, the word count and seed gone
-    # (the old recyclers' files are still there: no fit)
-    (
-        set(),
-        dict(
-            describe_pair=1,
-            train_prompts=2,
-            evaluate_tuned=2,
-            evaluate_identity=1,
             evaluate_recycled=2,
+            evaluate_identity=1,
             evaluate_baseline=2,
-            aggregate=1,
         ),
     ),
+    ({"-step"}, counts(**TRAINED, evaluate_recycled=1)),  # steps [2]: one cell left
+    ({"-recycler"}, counts(evaluate_recycled=2)),
+    # the learning rate: every prompt, not the baselines (they take the init settings only)
+    ({"tuning"}, counts(**TRAINED, evaluate_recycled=2)),
+    (
+        {"evaluation"},
+        counts(evaluate_tuned=2, evaluate_identity=1, evaluate_recycled=2, evaluate_baseline=2),
+    ),
+    # more v2v-nn epochs: a new file (its key), the cells that read it
+    ({"recycling"}, counts(fit_recyclers=1, evaluate_recycled=2)),
+    (
+        {"size", "seed"},
+        counts(fit_recyclers=2, describe_pair=1, **TRAINED, evaluate_recycled=1 + 3),
+    ),
+    ({"recycler", "tuning"}, counts(fit_recyclers=1, **TRAINED, evaluate_recycled=2)),
+]
+
+# Run for real, in this order: (state after the edit, the jobs it runs).
+CHAIN = [
+    ({"size"}, counts(fit_recyclers=2, describe_pair=1, evaluate_recycled=1)),
+    (set(), counts(describe_pair=1)),  # removed: the table shrinks, nothing is recomputed
+    (
+        {"seed", "tuning"},
+        counts(train_prompts=4, evaluate_tuned=4, evaluate_identity=2, evaluate_recycled=4),
+    ),
+    (set(), counts(**TRAINED, evaluate_recycled=2)),  # the old rate again: seed 0 retrained
 ]
 
 
@@ -198,13 +143,11 @@ def config_of(base: dict, state: set, run: str = "default") -> dict:
     return config
 
 
-def snakemake(work: Path, config: dict, name: str, background: bool = False):
+def snakemake(work: Path, config: dict, name: str, *extra: str) -> str:
     path = work / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     args = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-    args += ["--configfile", str(path), "--cores", "2", "aggregate"]
-    if background:
-        return subprocess.Popen(args, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    args += ["--configfile", str(path), "--cores", "2", *extra, "aggregate"]
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
@@ -215,13 +158,25 @@ def jobs_run(log: str) -> dict[str, int]:
     return dict(Counter(re.findall(r"^(?:local)?rule (\w+):$", log, re.M)))
 
 
+def jobs_planned(log: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    stats = {}
+    for line in log.split("Job stats:")[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        stats[parts[0]] = int(parts[1])
+    stats.pop("total")
+    return stats
+
+
 def table_text(work: Path, run: str) -> str:
     """The aggregated table with the run's folder taken out of the prompt paths."""
     return (work / TABLE.format(run=run)).read_text().replace(f"results/{run}/", "results/RUN/")
 
 
 def name_of(state: set) -> str:
-    return "-".join(sorted(state)) or "base"
+    return "_".join(sorted(state)) or "base"
 
 
 def test_each_edit_reruns_what_it_must_and_ends_as_a_run_from_nothing(tmp_path):
@@ -229,32 +184,39 @@ def test_each_edit_reruns_what_it_must_and_ends_as_a_run_from_nothing(tmp_path):
     edited, fresh = tmp_path / "edited", tmp_path / "fresh"
     edited.mkdir()
     fresh.mkdir()
-    # the from-nothing runs, one after the other in the background (each its own run name)
-    states = [set()] + [state for state, _ in CHAIN]
-    unique = list({name_of(s): s for s in states}.values())
+    # the from-nothing runs of the chain's new states, in the background, one after another
+    states = [s for s, _ in CHAIN if s]
     script = " && ".join(
         f"{sys.executable} -m snakemake -s {ROOT / 'Snakefile'} --configfile {name_of(s)}.yaml "
         f"--cores 1 aggregate > {name_of(s)}.log 2>&1"
-        for s in unique
+        for s in states
     )
-    for s in unique:
-        (fresh / f"{name_of(s)}.yaml").write_text(
-            yaml.safe_dump(config_of(base, s, run=name_of(s)))
-        )
+    for s in states:
+        path = fresh / f"{name_of(s)}.yaml"
+        path.write_text(yaml.safe_dump(config_of(base, s, run=name_of(s))))
     background = subprocess.Popen(["bash", "-c", script], cwd=fresh)
-
-    snakemake(edited, config_of(base, set()), "base")
-    tables = [("base", table_text(edited, "default"))]
-    ran = []
-    for state, expected in CHAIN:
-        log = snakemake(edited, config_of(base, state), name_of(state))
-        ran.append((name_of(state), jobs_run(log), expected))
-        tables.append((name_of(state), table_text(edited, "default")))
     try:
+        snakemake(edited, config_of(base, set()), "base")
+        original = table_text(edited, "default")
+        planned = [
+            (name_of(s), jobs_planned(snakemake(edited, config_of(base, s), name_of(s), "-n")))
+            for s, _ in MATRIX
+        ]
+        ran, tables = [], []
+        for state, _ in CHAIN:
+            ran.append(
+                (
+                    name_of(state),
+                    jobs_run(snakemake(edited, config_of(base, state), name_of(state))),
+                )
+            )
+            tables.append((name_of(state), table_text(edited, "default")))
         assert background.wait(timeout=900) == 0, "a from-nothing run failed"
     finally:
         background.kill()
-    print("\n".join(f"{name}: {jobs}" for name, jobs, _ in ran))
-    assert [(name, jobs) for name, jobs, _ in ran] == [(n, e) for n, _, e in ran]
+    print("\n".join(f"{name}: {jobs}" for name, jobs in planned + ran))
+    assert planned == [(name_of(s), jobs) for s, jobs in MATRIX]
+    assert ran == [(name_of(s), jobs) for s, jobs in CHAIN]
     for i, (name, text) in enumerate(tables):
-        assert text == table_text(fresh, name), f"after edit {i}: {name}"
+        expected = table_text(fresh, name) if name != "base" else original
+        assert text == expected, f"after edit {i + 1} of the chain ({name})"

@@ -368,6 +368,24 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     )
     published = {"write_report", "publish", "all", "total"}
     assert set(job_stats(done.stdout)) == {"analyse", "figures"} | published
+    # a model fewer (with its pairs), or a pair fewer: the tables shrink, nothing is recomputed
+    for name, grid_keys in (
+        ("no-big", {"models": ["tiny-a", "tiny-b"], "pairs": [["tiny-a", "tiny-b"]]}),
+        ("two-pairs", {"pairs": [["tiny-a", "tiny-b"], ["tiny-b", "tiny-big"]]}),
+    ):
+        smaller = yaml.safe_load(config.read_text())
+        smaller["grid"].update(grid_keys)
+        (root / f"{name}.yaml").write_text(yaml.safe_dump(smaller))
+        done = smk(
+            "-n",
+            "-s",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(root / f"{name}.yaml"),
+            cwd=work,
+        )
+        stats = job_stats(done.stdout)
+        assert set(stats) == {"aggregate", "analyse", "figures"} | published, (name, stats)
 
     # a style change redraws the figures (and the report) from the table, nothing else
     style = root / "style.yaml"
