@@ -12,6 +12,7 @@ nothing of the edited one). Removing a model or a pair, and the analysis and fig
 are planned against the larger finished grid of test_workflow.py.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -143,9 +144,12 @@ def config_of(base: dict, state: set, run: str = "default") -> dict:
     return config
 
 
-def snakemake(work: Path, config: dict, name: str, *extra: str) -> str:
+def snakemake(work: Path, config: dict | None, name: str, *extra: str) -> str:
+    """Snakemake on ``config`` (written to ``<name>.yaml``; None: that file as it is), with the
+    aggregate as target; returns its log."""
     path = work / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config))
+    if config is not None:
+        path.write_text(yaml.safe_dump(config))
     args = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
     args += ["--configfile", str(path), "--cores", "2", *extra, "aggregate"]
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, timeout=600)
@@ -220,3 +224,61 @@ def test_each_edit_reruns_what_it_must_and_ends_as_a_run_from_nothing(tmp_path):
     for i, (name, text) in enumerate(tables):
         expected = table_text(fresh, name) if name != "base" else original
         assert text == expected, f"after edit {i + 1} of the chain ({name})"
+
+    check_damage_is_seen_and_repaired(edited, original)
+    check_a_local_source_is_tracked_by_content(edited, base)
+
+
+def check_damage_is_seen_and_repaired(work: Path, original: str) -> None:
+    """A deleted evaluation and a cut recycler: Snakemake alone plans nothing; status names
+    them; repair reruns their jobs and what reads them, and the table is the same again."""
+    args = ["-s", str(ROOT / "Snakefile"), "--configfile", "base.yaml", "--cores", "2"]
+    assert "Nothing to be done" in snakemake(work, None, "base", "-n")
+    cell = "results/default/evaluations/tiny-sst/recycled/tiny-a__tiny-b/seed0/n50/step-0.csv"
+    (work / cell).unlink()
+    recycler = next((work / "resources/recyclers").rglob("v2v-nn.*/n50.safetensors"))
+    recycler.write_bytes(recycler.read_bytes()[:-100])
+    assert "Nothing to be done" in snakemake(work, None, "base", "-n")  # unseen by Snakemake
+    cli = [sys.executable, "-m", "prompt_recycling.cli"]
+    status = subprocess.run(
+        [*cli, "status", "--cores", "2", "--", *args, "aggregate"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cell in status.stdout and str(recycler.relative_to(work)) in status.stdout
+    assert "prompt-recycle repair" in status.stdout and "grid is complete" not in status.stdout
+    done = subprocess.run(
+        [*cli, "repair", "--", *args, "aggregate"], cwd=work, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert jobs_run(done.stdout + done.stderr) == counts(fit_recyclers=1, evaluate_recycled=2)
+    assert table_text(work, "default") == original
+
+
+def check_a_local_source_is_tracked_by_content(work: Path, base: dict) -> None:
+    """A path: model touched plans nothing; its weights replaced in place, everything that
+    reads it."""
+    folder = Path(base["models"]["tiny-b"]["source"]["path"])
+    for f in folder.iterdir():
+        os.utime(f)
+    assert "Nothing to be done" in snakemake(work, None, "base", "-n")
+    weights = folder / "model.safetensors"
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(weights)
+    name = next(k for k in tensors if k.endswith("layer.0.output.dense.bias"))
+    tensors[name] = tensors[name] + 0.5
+    save_file(tensors, weights, metadata={"format": "pt"})
+    planned = jobs_planned(snakemake(work, None, "base", "-n"))
+    assert planned == counts(
+        fetch_model=1,
+        train_prompts=1,
+        evaluate_tuned=1,
+        describe_pair=1,
+        fit_recyclers=2,
+        evaluate_recycled=2,
+        evaluate_identity=1,
+        evaluate_baseline=2,
+    )

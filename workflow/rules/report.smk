@@ -75,8 +75,9 @@ rule analyse:
 
 
 rule tables:
+    """The tables as built (results/<run>/build/tables); the default target publishes them."""
     input:
-        list(TABLES.values()),
+        list(BUILT.values()),
 
 
 rule figures:
