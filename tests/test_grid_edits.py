@@ -230,15 +230,18 @@ def test_each_edit_reruns_what_it_must_and_ends_as_a_run_from_nothing(tmp_path):
 
 
 def check_damage_is_seen_and_repaired(work: Path, original: str) -> None:
-    """A deleted evaluation and a cut recycler: Snakemake alone plans nothing; status names
-    them; repair reruns their jobs and what reads them, and the table is the same again."""
+    """A deleted evaluation and a cut recycler: Snakemake alone does not remake them; status
+    names them; repair reruns their jobs and what reads them, and the table is the same again."""
     args = ["-s", str(ROOT / "Snakefile"), "--configfile", "base.yaml", "--cores", "2"]
     assert "Nothing to be done" in snakemake(work, None, "base", "-n")
     cell = "results/default/evaluations/tiny-sst/recycled/tiny-a__tiny-b/seed0/n50/step-0.csv"
     (work / cell).unlink()
+    assert "Nothing to be done" in snakemake(work, None, "base", "-n")  # unseen by Snakemake
+    # a cut recycler is newer than the cells that read it: Snakemake would rescore them with
+    # it as it is, and leave it cut
     recycler = next((work / "resources/recyclers").rglob("v2v-nn.*/n50.safetensors"))
     recycler.write_bytes(recycler.read_bytes()[:-100])
-    assert "Nothing to be done" in snakemake(work, None, "base", "-n")  # unseen by Snakemake
+    assert "fit_recyclers" not in jobs_planned(snakemake(work, None, "base", "-n"))
     cli = [sys.executable, "-m", "prompt_recycling.cli"]
     status = subprocess.run(
         [*cli, "status", "--cores", "2", "--", *args, "aggregate"],

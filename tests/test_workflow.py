@@ -403,6 +403,35 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
         "-s", str(ROOT / "Snakefile"), "--configfile", str(root / "renamed.yaml"), "-n", cwd=work
     )
     assert set(job_stats(done.stdout)) == {"figures"} | published
+
+    # a failed aggregate (an evaluation file with a row too many) leaves the published tables,
+    # figures and report as they were, and says what is wrong and what fixes it
+    published_files = {p: p.read_bytes() for p in (work / "results/default").glob("*/*.*")}
+    published_files[work / "results/default/report.md"] = (
+        work / "results/default/report.md"
+    ).read_bytes()
+    tuned = work / "results/default/evaluations/tiny-sst/tuned/tiny-a/seed0.csv"
+    lines = tuned.read_text().splitlines(keepends=True)
+    tuned.write_text("".join(lines + lines[-1:]))
+    done = smk(
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        cwd=work,
+        check=False,
+    )
+    assert done.returncode != 0
+    log = (work / "logs/default/aggregate.log").read_text()
+    assert (
+        "results table is inconsistent: tuned: expected" in log and "prompt-recycle repair" in log
+    )
+    assert not (
+        work / "results/default/build/tables/evaluations.csv"
+    ).exists()  # deleted by Snakemake
+    assert {p: p.read_bytes() for p in published_files} == published_files
     shutil.rmtree(work / ".snakemake", ignore_errors=True)
 
 
