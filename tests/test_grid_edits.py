@@ -23,6 +23,8 @@ import pytest
 import yaml
 from tinygrid import make_tiny_grid, small_grid
 
+from prompt_recycling.status import job_counts as jobs_planned
+
 pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +71,18 @@ def counts(**jobs) -> dict[str, int]:
 
 
 TRAINED = dict(train_prompts=2, evaluate_tuned=2, evaluate_identity=1)  # a run retrained
+# all of one model in one pair: its description, its run, the pair's fits and cells, the
+# target's baselines (a model added with a pair, or a model's weights replaced)
+ONE_MODEL = dict(
+    fetch_model=1,
+    train_prompts=1,
+    evaluate_tuned=1,
+    describe_pair=1,
+    fit_recyclers=2,
+    evaluate_recycled=2,
+    evaluate_identity=1,
+    evaluate_baseline=2,
+)
 
 # Planned against the finished base grid: (state, the jobs it must run). A state is the set
 # of features on; "-step" and "-recycler" remove one from the base.
@@ -94,19 +108,7 @@ MATRIX = [
         ),
     ),
     ({"dataset"}, counts(prepare_data=1, **TRAINED, evaluate_recycled=2, evaluate_baseline=2)),
-    (
-        {"model"},
-        counts(
-            fetch_model=1,
-            train_prompts=1,
-            evaluate_tuned=1,
-            describe_pair=1,
-            fit_recyclers=2,
-            evaluate_recycled=2,
-            evaluate_identity=1,
-            evaluate_baseline=2,
-        ),
-    ),
+    ({"model"}, counts(**ONE_MODEL)),
     ({"-step"}, counts(**TRAINED, evaluate_recycled=1)),  # steps [2]: one cell left
     ({"-recycler"}, counts(evaluate_recycled=2)),
     # the learning rate: every prompt, not the baselines (they take the init settings only)
@@ -160,18 +162,6 @@ def snakemake(work: Path, config: dict | None, name: str, *extra: str) -> str:
 def jobs_run(log: str) -> dict[str, int]:
     """Rules of the jobs a Snakemake run started, counted (its log names each as ``rule X:``)."""
     return dict(Counter(re.findall(r"^(?:local)?rule (\w+):$", log, re.M)))
-
-
-def jobs_planned(log: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run, as {rule: count}."""
-    stats = {}
-    for line in log.split("Job stats:")[1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        stats[parts[0]] = int(parts[1])
-    stats.pop("total")
-    return stats
 
 
 def table_text(work: Path, run: str) -> str:
@@ -237,21 +227,26 @@ def check_damage_is_seen_and_repaired(work: Path, original: str) -> None:
     cell = "results/default/evaluations/tiny-sst/recycled/tiny-a__tiny-b/seed0/n50/step-0.csv"
     (work / cell).unlink()
     assert "Nothing to be done" in snakemake(work, None, "base", "-n")  # unseen by Snakemake
+    cli = [sys.executable, "-m", "prompt_recycling.cli"]
+
+    def status() -> str:
+        done = subprocess.run(
+            [*cli, "status", "--cores", "2", "--", *args, "aggregate"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "prompt-recycle repair" in done.stdout and "the grid is complete" not in done.stdout
+        return done.stdout
+
+    assert f"{cell}: missing" in status()
     # a cut recycler is newer than the cells that read it: Snakemake would rescore them with
-    # it as it is, and leave it cut
+    # it as it is (the deleted cell among them), and leave it cut
     recycler = next((work / "resources/recyclers").rglob("v2v-nn.*/n50.safetensors"))
     recycler.write_bytes(recycler.read_bytes()[:-100])
     assert "fit_recyclers" not in jobs_planned(snakemake(work, None, "base", "-n"))
-    cli = [sys.executable, "-m", "prompt_recycling.cli"]
-    status = subprocess.run(
-        [*cli, "status", "--cores", "2", "--", *args, "aggregate"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert cell in status.stdout and str(recycler.relative_to(work)) in status.stdout
-    assert "prompt-recycle repair" in status.stdout and "grid is complete" not in status.stdout
+    assert str(recycler.relative_to(work)) in status()
     done = subprocess.run(
         [*cli, "repair", "--", *args, "aggregate"], cwd=work, capture_output=True, text=True
     )
@@ -274,14 +269,4 @@ def check_a_local_source_is_tracked_by_content(work: Path, base: dict) -> None:
     name = next(k for k in tensors if k.endswith("layer.0.output.dense.bias"))
     tensors[name] = tensors[name] + 0.5
     save_file(tensors, weights, metadata={"format": "pt"})
-    planned = jobs_planned(snakemake(work, None, "base", "-n"))
-    assert planned == counts(
-        fetch_model=1,
-        train_prompts=1,
-        evaluate_tuned=1,
-        describe_pair=1,
-        fit_recyclers=2,
-        evaluate_recycled=2,
-        evaluate_identity=1,
-        evaluate_baseline=2,
-    )
+    assert jobs_planned(snakemake(work, None, "base", "-n")) == counts(**ONE_MODEL)
