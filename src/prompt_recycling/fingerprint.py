@@ -32,11 +32,12 @@ import hashlib
 import json
 import os
 
+from prompt_recycling import paths
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch.source import file_sha256
 from prompt_recycling.fsutil import atomic_path
 
-DEFAULT_CACHE = "resources/.fingerprints.json"
+DEFAULT_CACHE = paths.FINGERPRINTS
 
 
 def _raise(error: OSError) -> None:

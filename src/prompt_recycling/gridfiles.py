@@ -36,13 +36,6 @@ class GridFiles:
     def data_file(self, dataset: str, split: str) -> str:
         return paths.data_split(dataset, self.keys.data(dataset), split)
 
-    def data_files(self, dataset: str) -> list[str]:
-        """prepare_data: every split and the manifest."""
-        key = self.keys.data(dataset)
-        return [paths.data_split(dataset, key, s) for s in paths.SPLITS] + [
-            paths.data_manifest(dataset, key)
-        ]
-
     def recycler_file(self, source: str, target: str, method: str, size) -> str:
         key = self.keys.recycler(source, target, method)
         return paths.recycler(source, target, method, key, size)

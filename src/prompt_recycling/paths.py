@@ -121,10 +121,6 @@ def data_split(dataset: str, key: str, split: str) -> str:
     return DATA_SPLIT.format(dataset=dataset, key=key, split=split)
 
 
-def data_manifest(dataset: str, key: str) -> str:
-    return DATA_MANIFEST.format(dataset=dataset, key=key)
-
-
 def recycler(source: str, target: str, method: str, key: str, size) -> str:
     return RECYCLER.format(source=source, target=target, method=method, key=key, size=size)
 

@@ -27,7 +27,7 @@ from prompt_recycling.settings import EvalConfig, TuneConfig, defaults
 
 SWEEPS = ("paper", "full")
 RUN_DEFAULT = "default"
-INIT_KEYS = ("prompt_length", "init", "init_range", "vocab_sample_size")  # of settings.TuneConfig
+INIT_KEYS = ("prompt_length", "init")  # the tuning keys that draw an initial prompt
 
 
 @dataclass(frozen=True)
@@ -174,9 +174,6 @@ class Grid(GridFiles):
             "max_length": max_length,
             "placement": spec.get("placement"),
         }
-
-    def recycler_settings(self, method: str) -> dict:
-        return dict(self.blocks["recycling"].get(method) or {})
 
     def word_offset(self) -> int:
         return self.blocks["word_offset"]

@@ -11,6 +11,12 @@ from prompt_recycling.cli.inputs import check_input, int_at_least
 SNAKEMAKE_ARGS = "Arguments after -- go to Snakemake (e.g. -- --configfile config/cpu-full.yaml)."
 
 
+def _grid_arguments(p) -> None:
+    """What status and repair both take: the grid's folder and Snakemake's arguments."""
+    p.add_argument("--directory", default=".", help="the grid's working folder (default: here)")
+    p.add_argument("snakemake_args", nargs="*", metavar="SNAKEMAKE_ARG")
+
+
 def add_status(sub) -> None:
     p = sub.add_parser(
         "status",
@@ -21,14 +27,13 @@ def add_status(sub) -> None:
         "are missing, empty or cut short (which Snakemake does not notice) and the repair "
         "command. " + SNAKEMAKE_ARGS,
     )
-    p.add_argument("--directory", default=".", help="the grid's working folder (default: here)")
+    _grid_arguments(p)
     p.add_argument(
         "--cores",
         type=int_at_least(1),
         default=os.cpu_count() or 1,
         help="cores the rest runs on, for the time left (default: this machine's)",
     )
-    p.add_argument("snakemake_args", nargs="*", metavar="SNAKEMAKE_ARG")
     p.set_defaults(run=_run_status)
 
 
@@ -53,11 +58,10 @@ def add_repair(sub) -> None:
         "--forcerun on them: their jobs and everything downstream rerun, nothing else. Give "
         "the arguments the grid runs with (--profile, --configfile, --cores...). " + SNAKEMAKE_ARGS,
     )
-    p.add_argument("--directory", default=".", help="the grid's working folder (default: here)")
+    _grid_arguments(p)
     p.add_argument(
         "-n", "--dry-run", action="store_true", help="pass -n to Snakemake: show the plan only"
     )
-    p.add_argument("snakemake_args", nargs="*", metavar="SNAKEMAKE_ARG")
     p.set_defaults(run=_run_repair)
 
 
