@@ -254,3 +254,76 @@ def test_empty_training_data(tiny_models, tmp_path):
     adapter = load_adapter(tiny_models["encoder"], LABELS)
     with pytest.raises(RecyclingError, match="no training examples"):
         tune_prompt(adapter, [], TuneConfig(steps=[1]), tmp_path / "o", progress=False)
+
+
+def _killed_run(adapter, texts, config, folder):
+    def die(step, loss):
+        if step == 5:
+            raise KeyboardInterrupt  # after the state of step 3 was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        tune_prompt(adapter, texts, config, folder, progress=False, on_step=die)
+    assert (folder.parent / f".{folder.name}.resume" / "state.pt").exists()
+
+
+@pytest.mark.parametrize("change", ["data", "labels", "model", "reader", "settings"])
+def test_a_resume_state_of_other_inputs_starts_fresh_and_says_why(
+    tiny_models, tiny_texts, tmp_path, capsys, change
+):
+    from prompt_recycling.examples import Example
+
+    config = TuneConfig(prompt_length=3, batch_size=5, steps=[6], save_every=3, seed=2)
+    _killed_run(load_adapter(tiny_models["encoder"], LABELS), tiny_texts, config, tmp_path / "p")
+    texts, labels = tiny_texts, LABELS
+    if change == "data":
+        texts = [Example(ex.text + " again", ex.label) for ex in tiny_texts]
+    elif change == "labels":
+        texts = [Example(ex.text, 1 - ex.label) for ex in tiny_texts]  # flipped
+    elif change == "reader":
+        labels = ["positive", "negative"]
+    elif change == "settings":
+        config = TuneConfig(prompt_length=3, batch_size=4, steps=[6], save_every=3, seed=2)
+    adapter = load_adapter(tiny_models["encoder"], labels)
+    if change == "model":
+        with torch.no_grad():
+            adapter.embedding_table[5] += 1.0  # one row of the weights differs
+    capsys.readouterr()
+    steps = []
+    tune_prompt(
+        adapter, texts, config, tmp_path / "p", progress=False, on_step=lambda s, _: steps.append(s)
+    )
+    assert steps[0] == 1  # from scratch, not from the saved step 3
+    err = capsys.readouterr().err
+    why = {
+        "data": "training data",
+        "labels": "training data or labels",
+        "model": "model weights",
+        "reader": "another reader",
+        "settings": "tuning settings",
+    }[change]
+    assert "not resuming" in err and why in err and "starts fresh" in err, err
+    fresh = tune_prompt(adapter, texts, config, tmp_path / "fresh", progress=False)
+    np.testing.assert_array_equal(
+        np.load(fresh["checkpoints"][6]), np.load(tmp_path / "p" / "step-6.npy")
+    )
+
+
+def test_a_resume_state_without_input_digests_is_not_taken_up(tiny_models, tiny_texts, tmp_path):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    config = TuneConfig(prompt_length=3, batch_size=5, steps=[6], save_every=3, seed=2)
+    _killed_run(adapter, tiny_texts, config, tmp_path / "p")
+    state_file = tmp_path / ".p.resume" / "state.pt"
+    state = torch.load(state_file, weights_only=True)
+    state["fingerprint"] = config.fingerprint()  # the older format: settings only
+    del state["fingerprints"]
+    torch.save(state, state_file)
+    steps = []
+    tune_prompt(
+        adapter,
+        tiny_texts,
+        config,
+        tmp_path / "p",
+        progress=False,
+        on_step=lambda s, _: steps.append(s),
+    )
+    assert steps[0] == 1

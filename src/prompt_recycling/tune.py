@@ -15,7 +15,6 @@ Step 0 may be asked for: its checkpoint is the untrained initial prompt (a contr
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -27,10 +26,10 @@ import torch.nn.functional as F
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
-from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.models import ModelAdapter
 from prompt_recycling.paths import step_file
 from prompt_recycling.prompt_io import write_prompt
+from prompt_recycling.resume import fingerprints, load_state, save_state, weights_digest
 from prompt_recycling.settings import TuneConfig
 
 BUCKET_BATCHES = 32  # batches per length-sorted chunk of an epoch
@@ -120,14 +119,6 @@ def _optimizer(params, config: TuneConfig):
     )
 
 
-def _weights_digest(model) -> str:
-    h = hashlib.sha1()
-    for name, param in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(param.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
-
-
 def row_norm(prompt: torch.Tensor) -> float:
     """Mean L2 norm of the prompt's rows."""
     return float(prompt.detach().float().norm(dim=-1).mean())
@@ -168,22 +159,22 @@ def tune_prompt(
     adapter.check_fits(config.prompt_length)
     files, state_dir = _checkpoint_files(checkpoints, config.steps, state_dir)
     state_file = state_dir / "state.pt"
-    digest_before = _weights_digest(adapter.model)
+    digest_before = weights_digest(adapter.model)
     ids = adapter.encode([ex.text for ex in train])  # tokenized once
     lengths = [len(x) for x in ids]
     gold = torch.tensor([ex.label for ex in train])
+    want = fingerprints(adapter, ids, gold, config, digest_before)
 
     prompt = torch.nn.Parameter(init_prompt(adapter, config).to(adapter.device))
     opt = _optimizer([prompt], config)
     start, written, history = 0, {}, []
-    if state_file.exists():
-        state = torch.load(state_file, map_location="cpu", weights_only=True)
-        if state.get("fingerprint") == config.fingerprint():
-            with torch.no_grad():
-                prompt.copy_(state["prompt"].to(adapter.device))
-            opt.load_state_dict(state["optimizer"])
-            start, written, history = state["step"], state["checkpoints"], state["history"]
-            print(f"resuming prompt tuning at step {start} from {state_file}")
+    state = load_state(state_file, want)
+    if state is not None:
+        with torch.no_grad():
+            prompt.copy_(state["prompt"].to(adapter.device))
+        opt.load_state_dict(state["optimizer"])
+        start, written, history = state["step"], state["checkpoints"], state["history"]
+        print(f"resuming prompt tuning at step {start} from {state_file}")
     # checkpoints written before the saved step: restore any a workflow manager deleted
     for step, saved in written.items():
         if not files[step].exists():
@@ -208,11 +199,11 @@ def tune_prompt(
         if step in todo:
             _checkpoint(step, prompt, files[step], written, on_checkpoint)
         if step % config.save_every == 0 and step < last:
-            _save_state(state_file, prompt, opt, step, config, written, history)
+            save_state(state_file, prompt, opt, step, want, written, history)
         if on_step is not None:
             on_step(step, loss.item())
     bar.close()
-    if _weights_digest(adapter.model) != digest_before:
+    if weights_digest(adapter.model) != digest_before:
         raise RecyclingError("the frozen model's weights changed during prompt tuning")
     state_file.unlink(missing_ok=True)
     if state_dir.exists() and not any(state_dir.iterdir()):
@@ -246,20 +237,6 @@ def _checkpoint(step, prompt, path, written, on_checkpoint) -> None:
     written[step] = value.clone()
     if on_checkpoint is not None:
         on_checkpoint(step, value)
-
-
-def _save_state(path: Path, prompt, opt, step: int, config: TuneConfig, written, history) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "prompt": prompt.detach().cpu().clone(),
-        "optimizer": opt.state_dict(),
-        "step": step,
-        "fingerprint": config.fingerprint(),
-        "checkpoints": dict(written),
-        "history": list(history),
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
 
 
 def load_prompt_tensor(path: str | os.PathLike) -> torch.Tensor:
