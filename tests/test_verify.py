@@ -119,3 +119,18 @@ def test_a_converted_model_is_converted_again_when_edited(tmp_path, monkeypatch)
     np.testing.assert_array_equal(
         load_file(out / "model.safetensors")["w"].numpy(), np.arange(6.0).reshape(2, 3)
     )
+
+
+def test_status_names_a_model_description_whose_folder_changed(model_copy, tmp_path):
+    from prompt_recycling.damage import damaged_outputs
+
+    entry = {"source": {"path": str(model_copy)}}
+    describe_model("enc", {"enc": entry}, str(tmp_path / "enc.json"), str(tmp_path / "res"))
+    assert damaged_outputs(["enc.json"], tmp_path) == []
+    swap_two_embedding_rows(model_copy)
+    assert damaged_outputs(["enc.json"], tmp_path) == [
+        (
+            "enc.json",
+            "the model's folder changed since it was fetched: model.safetensors's content changed",
+        )
+    ]

@@ -3,7 +3,8 @@
 Snakemake decides what to run from the files' presence and times: a deleted or truncated
 intermediate file (an evaluation CSV, a prompt .npy, a recycler .safetensors) goes unnoticed
 while the tables made from it exist. :func:`damaged_outputs` reads each planned output just
-enough to tell: cheap, torch-free, no file is written.
+enough to tell: cheap, torch-free, no file is written. A model's description counts as damaged
+when the model's folder no longer matches the files it was fetched as.
 """
 
 from __future__ import annotations
@@ -71,7 +72,15 @@ def _check_safetensors(path: Path) -> None:
 
 
 def _check_json(path: Path) -> None:
-    json.loads(path.read_text())
+    """Readable JSON; a model's description also checks the model's folder against the
+    manifest of its files it records (:mod:`prompt_recycling.verify`)."""
+    value = json.loads(path.read_text())
+    if isinstance(value, dict) and isinstance(value.get("files"), dict) and "folder" in value:
+        from prompt_recycling.verify import changes
+
+        problems = changes(value["folder"], value["files"])
+        if problems:
+            raise Damaged(f"the model's folder changed since it was fetched: {problems[0]}")
 
 
 def _check_jsonl(path: Path) -> None:
