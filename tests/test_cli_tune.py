@@ -136,3 +136,56 @@ def test_kill_9_then_rerun_ends_with_the_same_prompt(tiny_models, data, tmp_path
             np.load(tmp_path / "part" / f"step-{step}.npy"),
         )
     assert not state.exists()
+
+
+@pytest.mark.parametrize("change", ["--data", "--model"])
+def test_tune_does_not_resume_a_state_of_other_data_or_another_model(
+    tiny_models, tiny_texts, data, tmp_path, cli, monkeypatch, change
+):
+    """Interrupted on one model and data set, then run again with another: the saved state is
+    not taken up (the message says why) and the prompt is that of a run from scratch."""
+    from prompt_recycling import tune
+
+    def argv(model, data, out):
+        return [
+            "tune",
+            *common(model, data),
+            "--steps",
+            "6",
+            "--save-every",
+            "3",
+            "--prompt-length",
+            "2",
+            "--output-dir",
+            str(out),
+        ]
+
+    norm, calls = tune.row_norm, []
+
+    def interrupt_at_step_5(prompt):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return norm(prompt)
+
+    monkeypatch.setattr(tune, "row_norm", interrupt_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        cli(argv(tiny_models["encoder"], data, tmp_path / "p"))
+    monkeypatch.setattr(tune, "row_norm", norm)
+    assert (tmp_path / ".p.resume" / "state.pt").exists()
+    model, other = tiny_models["encoder"], data
+    if change == "--data":
+        flipped = [type(ex)(ex.text, 1 - ex.label) for ex in tiny_texts]
+        other = tmp_path / "flipped.jsonl"
+        write_examples(flipped, other)
+    else:
+        model = tiny_models["causal"]
+    code, _, err = cli(argv(model, other, tmp_path / "p"))
+    assert code == 0, err
+    why = "other training data" if change == "--data" else "other model weights"
+    assert "not resuming" in err and why in err and "starts fresh" in err, err
+    code, _, err = cli(argv(model, other, tmp_path / "fresh"))
+    assert code == 0, err
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "p" / "step-6.npy"), np.load(tmp_path / "fresh" / "step-6.npy")
+    )
