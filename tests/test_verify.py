@@ -134,3 +134,32 @@ def test_status_names_a_model_description_whose_folder_changed(model_copy, tmp_p
             "the model's folder changed since it was fetched: model.safetensors's content changed",
         )
     ]
+
+
+def test_a_job_refuses_a_split_edited_since_the_data_set_was_prepared(tmp_path, tiny_texts):
+    from prompt_recycling.damage import damaged_outputs
+    from prompt_recycling.examples import write_examples
+    from prompt_recycling.fetch.source import file_sha256
+    from prompt_recycling.jobs.common import read_split
+    from prompt_recycling.settings import ReaderConfig
+
+    folder = tmp_path / "data" / "tiny.0123456789"
+    folder.mkdir(parents=True)
+    split = folder / "train.jsonl"
+    write_examples(tiny_texts, split)
+    manifest = {"labels": ["negative", "positive"], "splits": {"train": {"n": len(tiny_texts)}}}
+    manifest["splits"]["train"]["sha256"] = file_sha256(split)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    reader = ReaderConfig(labels=("negative", "positive"), max_length=32)
+    assert len(read_split(str(split), reader)) == len(tiny_texts)
+    lines = split.read_text().splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({**first, "label": 1 - first["label"]})  # one label flipped
+    split.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecyclingError) as err:
+        read_split(str(split), reader)
+    message = str(err.value)
+    assert "\n" not in message and "changed since the data set was prepared" in message
+    assert f"--forcerun {folder / 'manifest.json'}" in message
+    ((name, why),) = damaged_outputs(["data/tiny.0123456789/train.jsonl"], tmp_path)
+    assert why.startswith("changed since the data set was prepared: its sha256 is")

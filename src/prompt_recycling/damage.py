@@ -84,6 +84,7 @@ def _check_json(path: Path) -> None:
 
 
 def _check_jsonl(path: Path) -> None:
+    """Every line JSON; a prepared split also the sha256 its data set's manifest recorded."""
     with path.open() as f:
         for n, line in enumerate(f, start=1):
             if line.strip():
@@ -91,6 +92,11 @@ def _check_jsonl(path: Path) -> None:
                     json.loads(line)
                 except ValueError:
                     raise Damaged(f"line {n} is not JSON") from None
+    from prompt_recycling.verify import split_change
+
+    why = split_change(path)
+    if why:
+        raise Damaged(f"changed since the data set was prepared: {why}")
 
 
 def _check_parquet(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fetched files, checked again before anything reads them.
+"""Fetched files and prepared splits, checked again before anything reads them.
 
 Fetching records a manifest of the folder it made available: every file's relative path, size,
 modification time (ns) and sha256 (the same listing as
@@ -9,6 +9,9 @@ change only if its bytes are. So an edit in place (two rows of an embedding tabl
 size) is caught for the price of one hash of the edited file, and an untouched folder costs one
 ``stat`` per file (``bench/bench_verify.py`` measures both against a full hash).
 
+A prepared data set's ``manifest.json`` records each split's sha256; a job hashes the split it
+reads in full (:func:`check_split`: a few MB of text).
+
 Limitation: bytes rewritten with the old mtime put back are not seen; ``full=True`` hashes every
 file whatever its mtime (what the ``fetch-model`` command does before it reports a folder good).
 """
@@ -18,7 +21,12 @@ from __future__ import annotations
 import os
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.fetch.source import file_sha256
+
+
+def file_sha256(path: str) -> str:
+    from prompt_recycling.fetch.source import file_sha256 as sha256  # fetch imports this module
+
+    return sha256(path)
 
 
 def _listing(folder: str | os.PathLike) -> list[tuple[str, str]]:
@@ -71,4 +79,33 @@ def check_folder(folder: str | os.PathLike, manifest: dict[str, dict], what: str
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise RecyclingError(
             f"{what}: {folder} changed since it was fetched: {problems[0]}{more}; {fix}"
+        )
+
+
+def split_change(path: str | os.PathLike) -> str | None:
+    """Why a prepared split differs from what its data set's ``manifest.json`` (beside it)
+    recorded, or None (also for a file with no manifest beside it, or no digest in it)."""
+    import json
+
+    manifest = os.path.join(os.path.dirname(os.path.abspath(path)), "manifest.json")
+    try:
+        with open(manifest, encoding="utf-8") as f:
+            want = json.load(f)["splits"][os.path.basename(path).removesuffix(".jsonl")]["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    have = file_sha256(os.fspath(path))
+    if have != want:
+        return f"its sha256 is {have[:12]}..., the manifest's {want[:12]}..."
+    return None
+
+
+def check_split(path: str | os.PathLike) -> None:
+    """Raise a one-line :class:`RecyclingError` when a prepared split changed since it was
+    written: every job hashes the split it reads (a few MB: milliseconds)."""
+    why = split_change(path)
+    if why:
+        manifest = os.path.join(os.path.dirname(os.fspath(path)), "manifest.json")
+        raise RecyclingError(
+            f"{path} changed since the data set was prepared ({why}); prepare it again: "
+            f"snakemake --forcerun {manifest}"
         )

@@ -43,8 +43,12 @@ def load_model(model_json: str, reader: ReaderConfig, bf16: bool | str = False):
 
 
 def read_split(path: str, reader: ReaderConfig):
+    """A prepared split's examples, once its bytes are checked against the sha256 its data
+    set's manifest recorded (:func:`prompt_recycling.verify.check_split`)."""
     from prompt_recycling.examples import read_examples
+    from prompt_recycling.verify import check_split
 
+    check_split(path)
     return read_examples(path, list(reader.labels))
 
 
