@@ -151,6 +151,32 @@ class ModelAdapter:
 
     def _prepare_labels(self) -> None: ...
 
+    def _check_label_ids(self, ids: list[list[int]]) -> None:
+        """Refuse verbalizers the model cannot tell apart, given each label's token ids as the
+        adapter scores them: two labels with the same ids (``Positive`` and ``positive`` on an
+        uncased tokenizer) or a label of nothing but the unknown token (two emoji outside the
+        vocabulary): their scores would differ by float noise only."""
+        tok = self.tokenizer
+        unk = tok.unk_token_id
+        special = set(tok.all_special_ids) - {unk}  # [CLS], [SEP], EOS: not the label's own
+        seen: dict[tuple[int, ...], str] = {}
+        for label, seq in zip(self.labels, ids, strict=True):
+            # the label's own pieces: no special tokens, no bare word boundary (T5's "▁")
+            content = [i for i in seq if i not in special and (i == unk or tok.decode([i]).strip())]
+            if not content:
+                raise RecyclingError(f"label {label!r} tokenizes to nothing (ids {list(seq)})")
+            if unk is not None and all(i == unk for i in content):
+                raise RecyclingError(
+                    f"label {label!r} is only the unknown token {tok.unk_token!r} (ids "
+                    f"{list(seq)}) of this tokenizer: choose a verbalizer its vocabulary holds"
+                )
+            if tuple(seq) in seen:
+                raise RecyclingError(
+                    f"labels {seen[tuple(seq)]!r} and {label!r} tokenize to the same ids "
+                    f"{list(seq)}: the model cannot tell them apart; choose distinct verbalizers"
+                )
+            seen[tuple(seq)] = label
+
     def _scores(self, prompt, ids) -> torch.Tensor:
         raise NotImplementedError
 

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from prompt_recycling.device import autocast
-from prompt_recycling.errors import RecyclingError
 from prompt_recycling.models.base import ModelAdapter, _token_logprobs
 
 
@@ -28,8 +27,7 @@ class CausalAdapter(ModelAdapter):
             tok(self.label_prefix + label, add_special_tokens=False).input_ids
             for label in self.labels
         ]
-        if any(not t for t in self.label_tokens):
-            raise RecyclingError(f"a label of {self.labels} tokenizes to nothing")
+        self._check_label_ids(self.label_tokens)
         self.single_token = all(len(t) == 1 for t in self.label_tokens)
         head, _, tail = self.template.partition("{text}")
         self._head = tok(head, add_special_tokens=False).input_ids if head else []

@@ -147,8 +147,10 @@ class EncoderAdapter(ModelAdapter):
         return (hidden * pool).sum(1) / pool.sum(1).clamp(min=1e-9)
 
     def _prepare_labels(self):
+        ids = self._tokenize(self.labels)
+        self._check_label_ids(ids)
         with torch.no_grad(), autocast(self.device, self.bf16):
-            emb = self._pooled(None, self._tokenize(self.labels))
+            emb = self._pooled(None, ids)
         self.label_embeddings = F.normalize(emb.float(), dim=-1)  # (L, H)
 
     def _scores(self, prompt, ids):

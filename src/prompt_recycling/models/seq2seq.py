@@ -110,6 +110,7 @@ class Seq2SeqAdapter(ModelAdapter):
 
     def _prepare_labels(self):
         ids = [self.tokenizer(label).input_ids for label in self.labels]  # ends with EOS
+        self._check_label_ids(ids)
         k = max(map(len, ids))
         pad = self.tokenizer.pad_token_id
         self.label_ids = torch.tensor([x + [pad] * (k - len(x)) for x in ids], device=self.device)
