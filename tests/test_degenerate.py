@@ -1,11 +1,13 @@
 """Degenerate inputs are refused in one line and leave nothing behind: verbalizers a model cannot
-tell apart."""
+tell apart and unreadable texts and labels."""
 
 import json
 
 import pytest
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.examples import Example, read_examples
+from prompt_recycling.fetch.datasets import prepare_dataset
 from prompt_recycling.models import load_adapter
 
 LABELS = ["negative", "positive"]
@@ -61,3 +63,91 @@ def test_the_cli_names_the_merged_labels_in_one_line(tiny_models, tiny_texts, tm
     code, out, err = cli([*argv, "--labels", "Positive,positive", "--no-progress"])
     assert code != 0 and out == ""
     assert len(err.strip().splitlines()) == 1 and "tokenize to the same ids" in err
+
+
+# --- texts and labels -------------------------------------------------------------------------
+
+BAD_LINES = [
+    ({"text": None, "label": 0}, "field 'text' is null, not a string"),
+    ({"text": ["a", "b"], "label": 0}, "field 'text' is ['a', 'b'] (list), not a string"),
+    ({"text": 5, "label": 0}, "field 'text' is 5 (int), not a string"),
+    ({"text": "  ", "label": 0}, "field 'text' is empty"),
+    ({"text": "a", "label": 1.0}, "field 'label': 1.0 is not an index or a string"),
+    ({"text": "a", "label": True}, "field 'label': True is not an index or a string"),
+    ({"text": "a", "label": None}, "field 'label': None is not an index or a string"),
+    ({"text": "a", "label": 2}, "field 'label': 2 is neither one of"),
+    ({"text": "a", "label": -1}, "field 'label': -1 is neither one of"),
+    ({"text": "a", "label": "neutral"}, "field 'label': 'neutral' is neither one of"),
+]
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_LINES, ids=[m for _, m in BAD_LINES])
+def test_a_bad_line_names_file_line_and_field(tmp_path, bad, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"text": "fine", "label": 1}) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(RecyclingError) as err:
+        read_examples(path, LABELS)
+    assert one_line(err).startswith(f"{path}:2: {message}")
+
+
+def test_examples_read_back_unchanged(tmp_path):
+    path = tmp_path / "ok.jsonl"
+    path.write_text('{"text": "a film", "label": "positive"}\n{"text": "b", "label": 0}\n')
+    assert read_examples(path, LABELS) == [Example("a film", 1), Example("b", 0)]
+
+
+def write_jsonl(folder, splits: dict[str, list]):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in splits.items():
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def rows_of(texts, label=0):
+    return [{"text": t, "label": label} for t in texts]
+
+
+def prepared_nothing(tmp_path, out) -> bool:
+    """No output folder and no temporary beside it."""
+    return not out.exists() and [p.name for p in out.parent.iterdir()] == ["src"]
+
+
+def test_preparing_a_split_with_a_null_text_writes_nothing(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_jsonl(
+        src,
+        {
+            "train": rows_of(["a", "b"]),
+            "validation": rows_of(["c"]),
+            "test": rows_of(["d"]) + [{"text": None, "label": 1}],
+        },
+    )
+    with pytest.raises(RecyclingError) as err:
+        prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+    assert one_line(err) == f"{src / 'test.jsonl'}:2: field 'text' is null, not a string"
+    assert prepared_nothing(tmp_path, out)
+
+
+@pytest.mark.parametrize(
+    ("review", "message"), [("", "field 'review' is empty"), ("<br /> <br/>", "is empty")]
+)
+def test_an_empty_imdb_review_names_its_line(tmp_path, review, message):
+    (tmp_path / "src").mkdir()
+    csv_file = tmp_path / "src" / "imdb.csv"
+    csv_file.write_text(f'review,sentiment\n"fine film",positive\n"{review}",negative\n')
+    with pytest.raises(RecyclingError) as err:
+        prepare_dataset("imdb", {"format": "imdb-csv"}, csv_file, tmp_path / "out")
+    assert one_line(err).startswith(f"{csv_file}:3: ") and message in str(err.value)
+    assert prepared_nothing(tmp_path, tmp_path / "out")
+
+
+@pytest.mark.parametrize("score", ["high", "nan"])
+def test_a_vader_score_that_is_no_number_names_its_line(tmp_path, score):
+    (tmp_path / "src").mkdir()
+    txt = tmp_path / "src" / "movieReviewSnippets_GroundTruth.txt"
+    txt.write_text(f"1\t2.0\tgood film\n2\t{score}\tbad film\n", encoding="latin-1")
+    with pytest.raises(RecyclingError) as err:
+        prepare_dataset(
+            "rt", {"format": "vader-rt", "labels": LABELS}, tmp_path / "src", tmp_path / "out"
+        )
+    assert one_line(err) == f"{txt}:2: field 'score' is '{score}', not a finite number"
+    assert prepared_nothing(tmp_path, tmp_path / "out")

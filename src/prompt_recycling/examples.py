@@ -48,21 +48,34 @@ def read_examples(path: str | os.PathLike, labels: list[str]) -> list[Example]:
                 raise RecyclingError(
                     f"{path}:{lineno}: expected a JSON object with 'text' and 'label'"
                 ) from None
-            examples.append(Example(str(text), _label_index(label, labels, path, lineno)))
+            text = check_text(text, f"{path}:{lineno}")
+            examples.append(Example(text, _label_index(label, labels, path, lineno)))
     if not examples:
         raise RecyclingError(f"data file {path} holds no examples")
     return examples
 
 
+def check_text(text, where: str, field: str = "text") -> str:
+    """A text as it is: a string with a character that is not whitespace. Anything else (null,
+    a number, a list) is refused, not turned into ``"None"`` or a list's repr."""
+    if not isinstance(text, str):
+        kind = "null" if text is None else f"{text!r:.40} ({type(text).__name__})"
+        raise RecyclingError(f"{where}: field '{field}' is {kind}, not a string")
+    if not text.strip():
+        raise RecyclingError(f"{where}: field '{field}' is empty")
+    return text
+
+
 def _label_index(label, labels: list[str], path, lineno) -> int:
+    where = f"{path}:{lineno}: field 'label'"
     if isinstance(label, bool) or not isinstance(label, int | str):
-        raise RecyclingError(f"{path}:{lineno}: label {label!r} is not an index or a string")
+        raise RecyclingError(f"{where}: {label!r} is not an index or a string")
     if isinstance(label, int):
         if 0 <= label < len(labels):
             return label
     elif label in labels:
         return labels.index(label)
-    raise RecyclingError(f"{path}:{lineno}: label {label!r} is not one of {labels} (or an index)")
+    raise RecyclingError(f"{where}: {label!r} is neither one of {labels} nor an index of one")
 
 
 def write_examples(examples, path: str | os.PathLike) -> None:

