@@ -1,5 +1,5 @@
 """Degenerate inputs are refused in one line and leave nothing behind: verbalizers a model cannot
-tell apart and unreadable texts and labels."""
+tell apart, unreadable texts and labels, and held-out splits made of training texts."""
 
 import json
 
@@ -151,3 +151,49 @@ def test_a_vader_score_that_is_no_number_names_its_line(tmp_path, score):
         )
     assert one_line(err) == f"{txt}:2: field 'score' is '{score}', not a finite number"
     assert prepared_nothing(tmp_path, tmp_path / "out")
+
+
+# --- held-out texts that are training texts ---------------------------------------------------
+
+
+def test_a_test_split_inside_train_is_refused(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    texts = [f"text {i}" for i in range(6)]
+    write_jsonl(
+        src,
+        {
+            "train": rows_of(texts),
+            "validation": rows_of(["other"]),
+            "test": rows_of([f"  {t}\n" for t in texts[:3]], label=1),  # whitespace aside
+        },
+    )
+    with pytest.raises(RecyclingError) as err:
+        prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+    assert "all 3 texts of the test split also occur in the train split" in one_line(err)
+    assert prepared_nothing(tmp_path, out)
+
+
+def test_a_partial_overlap_warns_and_is_recorded(tmp_path, capsys):
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_jsonl(
+        src,
+        {
+            "train": rows_of(["a", "b", "c"]),
+            "validation": rows_of(["v"]),
+            "test": rows_of(["a ", "b", "new 1", "new 2"]),
+        },
+    )
+    manifest = prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+    assert manifest["overlap_with_train"] == {"validation": 0, "test": 2}
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    err = capsys.readouterr().err
+    assert "WARNING: data set 'd': 2 of the 4 texts of the test split also occur" in err
+
+
+def test_split_data_sets_record_no_overlap(tmp_path):
+    csv_file = tmp_path / "imdb.csv"
+    rows = [(f"film {i}", LABELS[i % 2]) for i in range(20)] + [("film 0", "negative")]
+    csv_file.write_text("review,sentiment\n" + "".join(f"{t},{s}\n" for t, s in rows))
+    spec = {"format": "imdb-csv", "splits": {"train": 10, "validation": 4, "test": None}}
+    manifest = prepare_dataset("imdb", spec, csv_file, tmp_path / "out")
+    assert manifest["overlap_with_train"] == {"validation": 0, "test": 0}

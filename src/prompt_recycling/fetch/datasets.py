@@ -8,6 +8,10 @@ source into ``(text, label index)`` pairs; :func:`split` makes seeded, stratifie
 train / validation / test splits. Long texts are left whole: each model's tokenizer truncates them
 to its configured length.
 
+Held-out texts that also occur in train (exact match after stripping whitespace) are counted
+(:func:`train_overlap`) and recorded in the manifest: a held-out split wholly inside train is an
+error, a partial overlap a warning with its count.
+
 Formats:
 - ``vader-rt``: Rotten Tomatoes sentences with human valence scores (vaderSentiment sdist,
   ``movieReviewSnippets_GroundTruth.txt``: id, mean score, text); label = sign of the score,
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -102,6 +107,30 @@ def cap(examples: list[Example], n: int | None, seed: int) -> list[Example]:
     return stratified_take(list(examples), n, seed)[0]
 
 
+def train_overlap(name: str, splits: dict[str, list[Example]]) -> dict[str, int]:
+    """How many texts of each held-out split also occur in train (exact text after stripping
+    whitespace). A split made only of training texts measures memory, never generalisation: an
+    error. A few shared texts are what real data holds (repeated reviews, stock phrases): a
+    warning with the count, which the manifest records."""
+    train = {ex.text.strip() for ex in splits.get("train", [])}
+    counts = {}
+    for s in ("validation", "test"):
+        held_out = splits.get(s, [])
+        n = counts[s] = sum(ex.text.strip() in train for ex in held_out)
+        if n and n == len(held_out):
+            raise RecyclingError(
+                f"data set {name!r}: all {n} texts of the {s} split also occur in the train split; "
+                f"an accuracy on it would measure memory: give a {s} split of other texts"
+            )
+        if n:
+            print(
+                f"WARNING: data set {name!r}: {n} of the {len(held_out)} texts of the {s} split "
+                f"also occur in the train split (recorded in the manifest's overlap_with_train)",
+                file=sys.stderr,
+            )
+    return counts
+
+
 def prepare_dataset(
     name: str, spec: dict, source_path: str | os.PathLike | None, out_dir: str | os.PathLike
 ) -> dict:
@@ -138,6 +167,7 @@ def prepare_dataset(
     splits["train"] = cap(splits["train"], spec.get("max_train"), seed)
     for s in ("validation", "test"):
         splits[s] = cap(splits[s], spec.get("max_eval"), seed)
+    overlap = train_overlap(name, splits)
     manifest = {
         "name": name,
         "format": fmt,
@@ -145,6 +175,7 @@ def prepare_dataset(
         "labels": labels,
         "seed": seed,
         "raw_examples": n_raw,
+        "overlap_with_train": overlap,
         "splits": {},
     }
     Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
