@@ -1,14 +1,19 @@
 """Degenerate inputs are refused in one line and leave nothing behind: verbalizers a model cannot
-tell apart, unreadable texts and labels, and held-out splits made of training texts."""
+tell apart, unreadable texts and labels, held-out splits made of training texts, and stored
+metrics that contradict their stored predictions."""
 
+import csv
 import json
 
+import numpy as np
 import pytest
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.evaluate import summarize
 from prompt_recycling.examples import Example, read_examples
 from prompt_recycling.fetch.datasets import prepare_dataset
 from prompt_recycling.models import load_adapter
+from prompt_recycling.rows import aggregate, row, write_rows
 
 LABELS = ["negative", "positive"]
 
@@ -197,3 +202,66 @@ def test_split_data_sets_record_no_overlap(tmp_path):
     spec = {"format": "imdb-csv", "splits": {"train": 10, "validation": 4, "test": None}}
     manifest = prepare_dataset("imdb", spec, csv_file, tmp_path / "out")
     assert manifest["overlap_with_train"] == {"validation": 0, "test": 0}
+
+
+# --- stored metrics against stored predictions ------------------------------------------------
+
+GOLD = np.arange(40) % 2
+
+
+def evaluation_file(path):
+    """Two zero-shot rows scored on the same examples, written as an evaluation job does."""
+    rng = np.random.default_rng(0)
+    rows = [
+        row(summarize(rng.integers(0, 2, 40), GOLD, LABELS), GOLD, dataset="d", split="test",
+            condition="zero-shot", model=m)
+        for m in ("a", "b")
+    ]  # fmt: skip
+    write_rows(rows, path)
+    return rows
+
+
+def edit(path, line: int, column: str, value) -> None:
+    with open(path, newline="") as f:
+        table = list(csv.DictReader(f))
+    table[line - 2][column] = value
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(table[0]))
+        writer.writeheader()
+        writer.writerows(table)
+
+
+def test_untouched_rows_pass_the_cross_check(tmp_path):
+    evaluation_file(tmp_path / "e.csv")
+    table = aggregate([str(tmp_path / "e.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
+    assert len(table) == 2 and (tmp_path / "t.csv").exists()
+
+
+def test_an_edited_accuracy_is_refused(tmp_path):
+    rows = evaluation_file(tmp_path / "e.csv")
+    edit(tmp_path / "e.csv", 3, "accuracy", 0.9)
+    with pytest.raises(RecyclingError) as err:
+        aggregate([str(tmp_path / "e.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
+    text = one_line(err)
+    assert text.startswith(f"{tmp_path / 'e.csv'}: row 2 (line 3; condition=zero-shot, model=b)")
+    assert f"stored accuracy 0.9 but its predictions give {rows[1]['accuracy']}" in text
+    assert not (tmp_path / "t.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("n", 41, "stored n 41 but its predictions give 40"),
+        ("label_shares", '{"negative": 0.5, "positive": 0.5}', "stored label_shares[negative] 0.5"),
+        ("per_class_accuracy", '{"negative": 1.0, "positive": null}', "per_class_accuracy[neg"),
+        ("predictions", "0" * 39, "39 predictions but 40 gold labels"),
+        ("predictions", "0" * 39 + "7", "a prediction falls outside the 2 labels"),
+    ],
+)
+def test_other_edited_metrics_are_refused(tmp_path, column, value, message):
+    evaluation_file(tmp_path / "e.csv")
+    edit(tmp_path / "e.csv", 2, column, value)
+    with pytest.raises(RecyclingError) as err:
+        aggregate([str(tmp_path / "e.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
+    assert ": row 1 (line 2;" in one_line(err) and message in str(err.value)
+    assert not (tmp_path / "t.csv").exists()

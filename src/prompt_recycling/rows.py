@@ -27,10 +27,13 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.predictions import (  # noqa: F401  (decode_labels: the analysis's)
+    check_rows,
+    decode_labels,
+    encode_labels,
+)
 
 CONDITIONS = ("recycled", "identity", "tuned", "zero-shot", "random", "null-prompt")
 COLUMNS = [
@@ -85,21 +88,6 @@ STR_COLUMNS = [
     "gold",
 ]
 TRUTH = {True: True, False: False, "True": True, "False": False, "true": True, "false": False}
-
-
-def encode_labels(values) -> str:
-    """Label indices -> compact string (``"0110..."``; space-separated past 10 labels)."""
-    values = np.asarray(values, dtype=np.int64)
-    if len(values) and values.max() >= 10:
-        return " ".join(map(str, values))
-    return "".join(map(str, values))
-
-
-def decode_labels(text: str) -> np.ndarray:
-    text = str(text)
-    if " " in text:
-        return np.array(text.split(), dtype=np.int64)
-    return np.frombuffer(text.encode(), dtype=np.uint8).astype(np.int64) - ord("0")
 
 
 def row(result: dict, gold, **coords) -> dict:
@@ -174,8 +162,9 @@ def aggregate(
     repair: str = "prompt-recycle repair -- <the same snakemake arguments>",
 ):
     """Concatenate evaluation CSVs (``expected``: rows per condition, :func:`expected_counts`); fail
-    unless every condition has its expected row count, no grid
-    coordinate repeats, and every row of a data set and split scored the same examples."""
+    unless every condition has its expected row count, no grid coordinate repeats, every row of
+    a data set and split scored the same examples, and every stored metric equals the one its
+    stored predictions give (:func:`prompt_recycling.predictions.check_rows`)."""
     import pandas as pd
 
     frames = [read_table(f) for f in files]
@@ -205,6 +194,8 @@ def aggregate(
             f"`{repair}` finds damaged files and remakes them and what depends on them, and "
             "`snakemake --forcerun <file>` remakes one file."
         )
+    for file, frame in zip(files, frames, strict=True):  # stored numbers vs predictions
+        check_rows(frame, file)
     table = table.sort_values(KEY, na_position="first").reset_index(drop=True)
     Path(csv_out).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(csv_out) as tmp:
