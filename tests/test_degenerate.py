@@ -1,15 +1,17 @@
 """Degenerate inputs are refused in one line and leave nothing behind: verbalizers a model cannot
-tell apart, unreadable texts and labels, held-out splits made of training texts, and stored
-metrics that contradict their stored predictions."""
+tell apart, unreadable texts and labels, held-out splits made of training texts, stored metrics
+that contradict their stored predictions, and label scores that are not finite."""
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.evaluate import summarize
+from prompt_recycling.evaluate import evaluate, summarize
 from prompt_recycling.examples import Example, read_examples
 from prompt_recycling.fetch.datasets import prepare_dataset
 from prompt_recycling.models import load_adapter
@@ -265,3 +267,54 @@ def test_other_edited_metrics_are_refused(tmp_path, column, value, message):
         aggregate([str(tmp_path / "e.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
     assert ": row 1 (line 2;" in one_line(err) and message in str(err.value)
     assert not (tmp_path / "t.csv").exists()
+
+
+# --- scores that are not finite ---------------------------------------------------------------
+
+
+def test_a_prompt_with_nan_is_refused_not_scored(tiny_models, tiny_texts):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    prompt = torch.zeros(3, adapter.embed_dim)
+    prompt[1, 0] = float("nan")
+    with pytest.raises(RecyclingError) as err:
+        evaluate(adapter, tiny_texts[:8], prompt, batch_size=4, progress=False)
+    text = one_line(err)
+    assert "label scores of 8 of 8 examples are not finite" in text
+    assert text.endswith("the prompt holds non-finite values")
+
+
+def test_nan_logits_are_refused(tiny_models, tiny_texts):
+    adapter = load_adapter(tiny_models["causal"], LABELS)
+    with torch.no_grad():
+        adapter.model.transformer.ln_f.weight[0] = float("nan")
+    with pytest.raises(RecyclingError) as err:
+        evaluate(adapter, tiny_texts[:8], None, batch_size=4, progress=False)
+    assert one_line(err).endswith("the model's outputs are not finite")
+
+
+def test_an_evaluation_job_on_a_nan_model_writes_nothing(tiny_models, tiny_texts, tmp_path):
+    from transformers import AutoModel
+
+    from prompt_recycling.jobs.scoring import evaluate_baseline
+    from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_models["encoder"], broken)
+    model = AutoModel.from_pretrained(broken)
+    with torch.no_grad():
+        model.embeddings.LayerNorm.weight[:] = float("nan")
+    model.save_pretrained(broken)
+    info = {"name": "nan", "location": str(broken), "architecture": "encoder", "width": 32}
+    (tmp_path / "m.json").write_text(json.dumps({**info, "params": 0}))
+    split = tmp_path / "test.jsonl"
+    split.write_text(
+        "".join(json.dumps({"text": e.text, "label": e.label}) + "\n" for e in tiny_texts[:8])
+    )
+    out = tmp_path / "zero-shot.csv"
+    with pytest.raises(RecyclingError) as err:
+        evaluate_baseline(
+            "d", "zero-shot", str(tmp_path / "m.json"), str(split), ReaderConfig(LABELS, 32),
+            EvalConfig(batch_size=4), TuneConfig(), 0, str(out),
+        )  # fmt: skip
+    assert "are not finite" in one_line(err)
+    assert not out.exists()

@@ -70,7 +70,25 @@ def score(
     with torch.inference_mode():
         for idx in tqdm(batches, desc="evaluating", disable=not progress):
             out[torch.from_numpy(idx)] = adapter.score_ids(prompt, [data.ids[i] for i in idx]).cpu()
+    check_finite(out, prompt)
     return out
+
+
+def check_finite(scores: torch.Tensor, prompt: torch.Tensor | None = None, what="example"):
+    """Refuse label scores (N, L) that are NaN or infinite: their argmax is no prediction (NaN
+    wins every comparison), so an accuracy computed from it would be meaningless."""
+    bad = ~torch.isfinite(scores).all(-1)  # (N,)
+    if bad.any():
+        first = int(bad.nonzero()[0])
+        cause = (
+            "the prompt holds non-finite values"
+            if prompt is not None and not torch.isfinite(prompt).all()
+            else "the model's outputs are not finite"
+        )
+        raise RecyclingError(
+            f"label scores of {int(bad.sum())} of {len(scores)} {what}s are not finite (the "
+            f"first: {what} {first}, scores {scores[first].tolist()}): {cause}"
+        )
 
 
 def predict(
@@ -111,7 +129,9 @@ def content_free_bias(
     the model gives, with ``prompt``, to content-free inputs ("N/A", "", ...). Subtracting it
     from an example's scores is their W = diag(p_cf)^-1 rescaling of the label probabilities."""
     with torch.inference_mode():
-        probs = adapter.score_ids(prompt, content_free.ids).cpu().float().softmax(-1)  # (C, L)
+        scores = adapter.score_ids(prompt, content_free.ids).cpu().float()  # (C, L)
+    check_finite(scores, prompt, "content-free input")
+    probs = scores.softmax(-1)
     return probs.mean(0).clamp_min(1e-30).log()
 
 
