@@ -54,3 +54,17 @@ def test_bad_prompt_files(tmp_path):
     with pytest.raises(RecyclingError, match="NaN or inf"):
         write_prompt(bad, tmp_path / "out.npy")
     assert not (tmp_path / "out.npy").exists()
+
+
+@pytest.mark.parametrize("name", ["p.npy", "p.safetensors", "adapter"])
+def test_written_files_follow_the_umask(tmp_path, name):
+    import os
+
+    old = os.umask(0o027)
+    try:
+        write_prompt(np.ones((2, 4), np.float32), tmp_path / name)
+    finally:
+        os.umask(old)
+    files = [tmp_path / name, *(tmp_path / name).glob("*")]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in files}
+    assert modes == {p.name: 0o750 if p.is_dir() else 0o640 for p in files}

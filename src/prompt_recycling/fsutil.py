@@ -6,7 +6,8 @@ itself survives a crash. An existing directory is swapped with the new one in a 
 (Linux ``renameat2(RENAME_EXCHANGE)``), so the path is never missing; the old copy, now at the
 temporary name, is deleted afterwards. Where the exchange is unavailable (not Linux, a C library
 without ``renameat2``, a filesystem that refuses it) the old directory is moved aside first, which
-leaves a moment with nothing at the path.
+leaves a moment with nothing at the path. What is written gets the mode a plain ``open`` gives
+under the umask (``0o666 & ~umask``), also where the writer made a private file.
 """
 
 from __future__ import annotations
@@ -91,6 +92,18 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(Path(folder))
 
 
+def _usual_mode(path: Path, umask: int) -> None:
+    """Give a written file (or every entry of a written folder) the mode a plain ``open`` would:
+    ``0o666 & ~umask`` (``0o777`` for folders and files with an execute bit). Writers that make
+    their own private file (``mkstemp``, safetensors' ``save_file``) leave 0600 otherwise."""
+    entries = [path]
+    if path.is_dir():
+        entries += [p for p in path.rglob("*") if not p.is_symlink()]
+    for entry in entries:
+        executable = entry.is_dir() or entry.stat().st_mode & 0o111
+        entry.chmod((0o777 if executable else 0o666) & ~umask)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -134,14 +147,13 @@ def atomic_path(path: str | os.PathLike, directory: bool = False) -> Iterator[Pa
     os.umask(umask)
     if directory:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=path.parent))
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give the usual permissions
     else:
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
         os.close(fd)
         tmp = Path(name)
-        tmp.chmod(0o666 & ~umask)
     try:
         yield tmp
+        _usual_mode(tmp, umask)  # after the writer: some replace the temporary with a 0600 file
         _fsync_tree(tmp)
         if directory and path.is_dir():
             _replace_dir(tmp, path)
