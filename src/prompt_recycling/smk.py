@@ -48,17 +48,28 @@ def logged(snakemake) -> Iterator[None]:
         return
     started = _process_age()
     begin = time.perf_counter()
-    with open(path, "w", buffering=1) as log:
-        try:
-            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                yield
-                print(f"timing: start-up {started:.2f} s, job {time.perf_counter() - begin:.2f} s")
-        except Exception as exc:
-            line = job_error_line(exc)
+    try:
+        log = open(path, "w", buffering=1)  # noqa: SIM115 (closed below, whatever happens)
+    except OSError as exc:
+        _fail(snakemake, path, job_error_line(exc))
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            yield
+            print(f"timing: start-up {started:.2f} s, job {time.perf_counter() - begin:.2f} s")
+    except Exception as exc:
+        line = job_error_line(exc)
+        with contextlib.suppress(OSError):  # a full disk may refuse the log too
             traceback.print_exc(file=log)
             print(f"error: {line}", file=log)
-            print(f"error in rule {snakemake.rule}: {line} (log: {path})", file=sys.stderr)
-            raise SystemExit(1) from None
+        _fail(snakemake, path, line)
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
+
+
+def _fail(snakemake, path: str, line: str):
+    print(f"error in rule {snakemake.rule}: {line} (log: {path})", file=sys.stderr)
+    raise SystemExit(1) from None
 
 
 def _process_age() -> float:
