@@ -3,7 +3,9 @@
 ``config error: config key '<key>': <reason>`` naming the key.
 
 Each config is the tiny grid's with one mistake, checked in process the way the Snakefile checks
-it (one case also through ``snakemake -n`` itself), in its own empty working folder. The tiny
+it (two cases also through ``snakemake -n`` itself), in its own empty working folder. Some
+mistakes are in the file's text (a key given twice, numbers YAML 1.1 reads otherwise, aliases
+expanding to a billion values): those edit the text, the others the config. The tiny
 grid's models and data and the folder around the working folder are snapshotted before the run
 and compared after it: nothing outside the working folder is touched (a model named ``../x``
 once wrote beside it), and inside it no job ran (no ``results/``, ``resources/`` or ``logs/``).
@@ -11,9 +13,11 @@ once wrote beside it), and inside it no job ran (no ``results/``, ``resources/``
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,8 @@ import yaml
 from tinygrid import make_tiny_grid
 
 from prompt_recycling.checks import plan
-from prompt_recycling.configcheck import config_errors_exit
+from prompt_recycling.configcheck import config_errors_exit, load_config, validate
+from prompt_recycling.settings import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 SHA = "0" * 64
@@ -78,7 +83,35 @@ def local_csv(config):
     spec["splits"] = {"train": 6, "validation": 2, "test": 5}
 
 
+class Text:
+    """An edit of the config file's text (``yaml.safe_dump`` of the tiny config)."""
+
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+
+    def __call__(self, text: str) -> str:
+        assert self.old in text, self.old
+        return text.replace(self.old, self.new, 1)
+
+
+def as_json(text: str) -> str:
+    """The config as JSON (which Snakemake reads first) with the seeds given twice."""
+    return json.dumps(yaml.safe_load(text)).replace('"seeds": 1', '"seeds": 3, "seeds": 1')
+
+
+LAUGHS = "lol0: &l0 [ha, ha, ha, ha, ha, ha, ha, ha, ha]\n" + "".join(
+    f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)
+)  # about 1 KB; 9**10 values with its aliases expanded
+LAUGHS_MAPPING = (
+    "lol0: &l0 {a: ha, b: ha, c: ha, d: ha, e: ha, f: ha, g: ha, h: ha, i: ha}\n"
+    + "".join(
+        f"lol{i}: &l{i} {{{', '.join(f'{k}: *l{i - 1}' for k in 'abcdefghi')}}}\n"
+        for i in range(1, 10)
+    )
+)  # Snakemake's own merge of the config expands this one before the workflow starts
+SEEDS, OFFSET = "  seeds: 1\n", "  word_offset: 20\n"
 A, D = ("models", "tiny-a"), ("datasets", "tiny-sst")
+NAN, INF = float("nan"), float("inf")
 PYPI = {"pypi": {"artifacts": [{"package": "x", "version": "1"}], "members": ["*"]}}
 
 # (id, edit of the tiny config, the key the line must name, a part of its reason)
@@ -158,6 +191,42 @@ CASES = [
     ("vader labels by other names", both(setter(*D, "format", value="vader-rt"), setter(*D, "labels", value=["bad", "good"])), "datasets.tiny-sst.labels", "must be negative and positive"),
     ("splits above the source", local_csv, "datasets.tiny-sst.splits", "more than the 10 examples"),
     ("not a mapping", setter("models", value=["tiny-a"]), "models", "is not of type 'object'"),
+    # the file's text: read strictly (YAML 1.2 numbers, no repeated key, bounded aliases)
+    ("key given twice", Text(SEEDS, "  seeds: 3\n" + SEEDS), "grid.seeds", "given twice (first on line"),
+    ("key given twice in JSON", as_json, "seeds", "given twice"),
+    ("sexagesimal 1:40", Text(SEEDS, "  seeds: 1:40\n"), "grid.seeds", "1:40 reads as 100 in YAML 1.1 (Snakemake's reader) but as '1:40' in YAML 1.2: quote it"),
+    ("octal 025", Text(OFFSET, "  word_offset: 025\n"), "grid.word_offset", "025 reads as 21 in YAML 1.1 (Snakemake's reader) but as 25 in YAML 1.2"),
+    ("octal 0o25", Text(OFFSET, "  word_offset: 0o25\n"), "grid.word_offset", "0o25 reads as '0o25' in YAML 1.1 (Snakemake's reader) but as 21 in YAML 1.2"),
+    ("1e-5 is text in YAML 1.1", Text("  learning_rate: 0.05\n", "  learning_rate: 5e-2\n"), "tuning.learning_rate", "5e-2 reads as '5e-2' in YAML 1.1"),
+    ("yes is true in YAML 1.1", Text("  validation: true\n", "  validation: yes\n"), "evaluation.validation", "yes reads as True in YAML 1.1"),
+    ("billion laughs", Text("grid:\n", LAUGHS + "grid:\n"), "lol5", "more than 100,000 values with its aliases expanded"),
+    ("billion laughs of mappings", Text("grid:\n", LAUGHS_MAPPING + "grid:\n"), "lol4", "more than 100,000 values with its aliases expanded"),
+    ("alias of itself", Text("grid:\n", "loop: &loop [*loop]\ngrid:\n"), "loop.0", "an alias of a node within itself"),
+    ("explicit python tag", Text(SEEDS, "  seeds: !!python/name:os.system\n"), "grid.seeds", "explicit tag !!python/name:os.system: only !!str is read"),
+    # integers only: jsonschema alone takes 4.0 for an integer
+    ("prompt length 4.0", setter("tuning", "prompt_length", value=4.0), "tuning.prompt_length", "4.0 is not of type 'integer'"),
+    ("batch size 16.0", setter("tuning", "batch_size", value=16.0), "tuning.batch_size", "16.0 is not of type 'integer'"),
+    ("word offset 1000.0", setter("grid", "word_offset", value=1000.0), "grid.word_offset", "1000.0 is not of type 'integer'"),
+    ("epochs 2.0", setter("recycling", "v2v-nn", "epochs", value=2.0), "recycling.v2v-nn.epochs", "2.0 is not of type 'integer'"),
+    ("step 2.0", setter("grid", "steps", value=[0, 2.0, 4]), "grid.steps.1", "2.0 is not of type 'integer'"),
+    ("seeds true", setter("grid", "seeds", value=True), "grid.seeds", "True is not of type 'integer'"),
+    # finite numbers only: a bound compared with NaN never fails
+    ("learning rate .inf", setter("tuning", "learning_rate", value=INF), "tuning.learning_rate", "inf is not a finite number"),
+    ("tolerance .nan", setter("analysis", "convergence_tolerance", value=NAN), "analysis.convergence_tolerance", "nan is not a finite number"),
+    ("font size .nan", setter("figures", "font_size", value=NAN), "figures.font_size", "nan is not a finite number"),
+    ("model lr -.inf", setter(*A, "tuning", "learning_rate", value=-INF), "models.tiny-a.tuning.learning_rate", "-inf is not a finite number"),
+    # sizes: names become file names; grid sizes that would never finish
+    ("model name of 65 characters", lambda c: rename_model(c, "tiny-a", "a" * 65), "models", "names have at most 64 characters"),
+    ("data set name of 300 characters", lambda c: rename_dataset(c, "d" * 300), "datasets", "names have at most 64 characters"),
+    ("run name of 65 characters", setter("run", value="r" * 65), "run", "is longer than 64 characters"),
+    ("a million seeds", setter("grid", "seeds", value=1_000_000), "grid.seeds", "greater than the maximum of 100"),
+    ("a billion random prompts", setter("grid", "random_prompts", value=1_000_000_000), "grid.random_prompts", "greater than the maximum of 1000"),
+    ("two million words", setter("grid", "vocab_sizes", value=[50, 2_000_000]), "grid.vocab_sizes.1", "greater than the maximum of 1000000"),
+    ("word offset of a billion", setter("grid", "word_offset", value=10**9), "grid.word_offset", "greater than the maximum of 1000000"),
+    ("a hundred million steps", setter("grid", "steps", value=[0, 2, 10**8]), "grid.steps.2", "greater than the maximum of 10000000"),
+    ("prompt of a million vectors", setter("tuning", "prompt_length", value=10**6), "tuning.prompt_length", "greater than the maximum of 10000"),
+    # the validation split is scored by evaluation.validation, never by every evaluation
+    ("split validation", setter("evaluation", "split", value="validation"), "evaluation.split", "'validation' is not allowed: every evaluation scores the test split; validation scores of the tuned prompts come from evaluation.validation: true"),
 ]  # fmt: skip
 
 
@@ -198,28 +267,34 @@ def in_folder(path: Path):
 
 
 def bad_config(root: Path, base: dict, name: str, edit) -> tuple[Path, Path]:
-    """The base config with one mistake, written beside an empty working folder."""
-    config = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
-    edit(config)
-    case = root / "cases" / name.replace(" ", "_").replace("/", "_")
+    """The base config with one mistake (in its text: :class:`Text`, :func:`as_json`), written
+    beside an empty working folder."""
+    text = yaml.safe_dump(base, sort_keys=False)
+    if isinstance(edit, Text) or edit is as_json:
+        text = edit(text)
+    else:
+        config = yaml.safe_load(text)  # a deep copy
+        edit(config)
+        text = yaml.safe_dump(config)
+    case = root / "cases" / name.replace(" ", "_").replace("/", "_").replace(":", "_")
     work = case / "work"
     work.mkdir(parents=True)
-    (case / "bad.yaml").write_text(yaml.safe_dump(config))
+    (case / "bad.yaml").write_text(text)
     return case, work
 
 
 def check_case(root: Path, base: dict, name: str, edit) -> dict:
-    """What the Snakefile does before any job (:func:`prompt_recycling.checks.plan` under
+    """What the Snakefile does before any job (the config file read strictly, then
+    :func:`prompt_recycling.checks.plan`, under
     :func:`~prompt_recycling.configcheck.config_errors_exit`), in process."""
     case, work = bad_config(root, base, name, edit)
     beside = sorted(p.name for p in case.iterdir())
-    config = yaml.safe_load((case / "bad.yaml").read_text())
     out = io.StringIO()
     code = 0
     with in_folder(work), contextlib.redirect_stderr(out), contextlib.redirect_stdout(out):
         try:
             with config_errors_exit():
-                plan(config)
+                plan(load_config(case / "bad.yaml"))
         except SystemExit as exc:
             code = exc.code
     return {
@@ -274,3 +349,66 @@ def test_bad_config_stops_before_any_job_with_one_line(runs, name, key, reason):
     assert reason in line, line
     assert not {"results", "resources", "logs"} & run["work"]  # no job ran
     assert run["beside_unchanged"] and models_and_data_untouched  # nothing outside touched
+
+
+@pytest.mark.slow
+def test_snakemake_reads_the_config_file_strictly(world):
+    """Snakemake reads the file itself, where the second ``seeds`` silently wins; the Snakefile
+    reads it again strictly and stops with one line naming the key and its lines."""
+    root, base = world
+    case, work = bad_config(
+        root, base, "twice through snakemake", Text(SEEDS, "  seeds: 3\n" + SEEDS)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+        + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, lines
+    first = (case / "bad.yaml").read_text().splitlines().index("  seeds: 3") + 1
+    assert lines[0] == (
+        f"config error: config key 'grid.seeds' (bad.yaml line {first + 1}): given twice "
+        f"(first on line {first}); the second would silently win"
+    )
+    assert not list(work.iterdir())
+
+
+def test_shipped_configs_read_alike_by_snakemake_and_strictly():
+    """No false alarm: each shipped config means the same to YAML 1.1 (Snakemake's reader) and
+    to the strict reader, and passes the schema."""
+    for path in sorted((ROOT / "config").glob("*.yaml")):
+        config = load_config(path)
+        assert config == yaml.safe_load(path.read_text()), path.name
+        validate(config, SCHEMA_PATH)
+
+
+def test_what_both_readers_agree_on_is_read(tmp_path):
+    """Quoted text, decimal numbers, 1.0e-5 and anchors with a merge key read as YAML 1.1 reads
+    them; a bound at its largest passes."""
+    text = (
+        "a: '1:40'\nb: '025'\nc: 1.0e-5\nd: 0.5\ne: 100\nf: true\ng: null\n"
+        "base: &base {x: 1, y: 2}\nh:\n  <<: *base\n  y: 3\n"
+    )
+    (tmp_path / "ok.yaml").write_text(text)
+    read = load_config(tmp_path / "ok.yaml")
+    assert read == yaml.safe_load(text)
+    assert read["a"] == "1:40" and read["b"] == "025" and read["h"] == {"x": 1, "y": 3}
+    start = time.perf_counter()
+    (tmp_path / "bomb.yaml").write_text(LAUGHS)
+    with pytest.raises(Exception, match="more than 100,000 values"):
+        load_config(tmp_path / "bomb.yaml")
+    assert time.perf_counter() - start < 1
+
+
+def test_a_file_snakemake_read_but_that_is_not_yaml_is_one_line(tmp_path):
+    """What Snakemake read but the strict reader cannot parse is worded in one line too."""
+    from prompt_recycling.configcheck import check_files
+    from prompt_recycling.errors import RecyclingError
+
+    (tmp_path / "bad.yaml").write_text("grid: {seeds: [1, 2}\n")
+    with pytest.raises(RecyclingError, match=r"^config \(bad.yaml line 1\): not valid YAML: "):
+        check_files([tmp_path / "bad.yaml"])

@@ -5,7 +5,10 @@ needs: which key is wrong and why. :func:`validate` fills the schema's defaults 
 (``set_default=True``) and raises :class:`RecyclingError` with a line such as
 ``config key 'tuning.optimizer': 'sgd' is not one of ['adafactor', 'adafactor-scaled', 'adam']``.
 Torch-free: the Snakefile calls it at parse time. :func:`load_config` reads the YAML file that the
-CLI's ``--config`` names, so that reading and checking a config live in one place.
+CLI's ``--config`` names, strictly (:mod:`prompt_recycling.configyaml`), so that reading and
+checking a config live in one place; :func:`check_files` reads the files Snakemake was given the
+same way. An ``integer`` is an int, never a float such as 4.0 or a bool, and every number must
+be finite (:func:`check_finite`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import math
+import numbers
 import os
 import sys
 from pathlib import Path
@@ -29,13 +34,46 @@ def load_schema(path: str | os.PathLike) -> dict:
 
 
 def load_config(path: str | os.PathLike) -> dict:
-    """The CLI's ``--config`` file as a mapping (an empty file is an empty config)."""
+    """The CLI's ``--config`` file, read strictly (:func:`prompt_recycling.configyaml.read`;
+    an empty file is an empty config)."""
+    from prompt_recycling.configyaml import read
+
+    return read(path) or {}
+
+
+def check_files(paths) -> None:
+    """Read each config file strictly. Snakemake reads them first with YAML 1.1 rules, where a
+    repeated key silently wins and ``1:40`` is 100; this finds what it let through."""
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise RecyclingError(f"config file {path} does not exist")
-    return yaml.safe_load(path.read_text()) or {}
+    for path in paths:
+        try:
+            load_config(path)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" line {mark.line + 1}" if mark else ""
+            why = getattr(exc, "problem", None) or _short(exc)
+            raise RecyclingError(
+                f"config ({Path(path).name}{line}): not valid YAML: {why}"
+            ) from None
+
+
+def check_finite(node, parts=()) -> None:
+    """Refuse NaN and infinity anywhere in the config (``.nan``, ``.inf``): a bound compared
+    with NaN never fails, so the schema alone would let one through."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            check_finite(value, (*parts, key))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            check_finite(value, (*parts, i))
+    elif isinstance(node, numbers.Real) and not math.isfinite(node):
+        where = f"config key '{key_path(parts)}'" if parts else "config"
+        raise RecyclingError(f"{where}: {node!r} is not a finite number")
+
+
+def _is_integer(checker, instance) -> bool:
+    return isinstance(instance, numbers.Integral) and not isinstance(instance, bool)
 
 
 def _defaulting_validator(schema: dict):
@@ -52,7 +90,8 @@ def _defaulting_validator(schema: dict):
                     instance[name] = copy.deepcopy(sub["default"])
         yield from check_properties(validator, props, instance, subschema)
 
-    cls = validators.extend(Draft202012Validator, {"properties": properties})
+    types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+    cls = validators.extend(Draft202012Validator, {"properties": properties}, type_checker=types)
     return cls(schema)
 
 
@@ -63,6 +102,7 @@ def validate(config: dict, schema_path: str | os.PathLike) -> dict:
     from jsonschema.exceptions import best_match
 
     schema = load_schema(schema_path)
+    check_finite(config)
     errors = list(_defaulting_validator(schema).iter_errors(config))
     if errors:
         raise RecyclingError(describe(best_match(errors) or errors[0]))
@@ -119,10 +159,16 @@ def describe(error) -> str:
         return _unknown_keys(error)
     path = key_path(error.absolute_path)
     where = f"config key '{path}'" if path else "config"
+    name = repr(error.instance)
+    if isinstance(error.instance, str) and len(name) > 70:
+        name = f"{name[:60]}... ({len(error.instance)} characters)"
     if "propertyNames" in error.absolute_schema_path:
+        if error.validator == "maxLength":
+            limit = error.validator_value
+            return f"{where}: name {name} is not allowed: names have at most {limit} characters"
         pattern = error.schema.get("pattern", "")
         return (
-            f"{where}: name {error.instance!r} is not allowed: names must match {pattern} "
+            f"{where}: name {name} is not allowed: names must match {pattern} "
             f"(lower-case letters, digits, '.', '_', '-'; no '/')"
         )
     if error.validator == "required" and isinstance(error.instance, dict):
@@ -141,6 +187,11 @@ def describe(error) -> str:
         isinstance(b, dict) and "required" in b for b in error.validator_value
     ):
         return f"{where}: {_one_of(error)}"
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return f"{where}: {name} is longer than {error.validator_value} characters"
+    refused = error.schema.get("x-refused") or {}
+    if error.validator == "enum" and isinstance(error.instance, str) and error.instance in refused:
+        return f"{where}: {error.instance!r} is not allowed: {refused[error.instance]}"
     return f"{where}: {_short(error.message)}"
 
 

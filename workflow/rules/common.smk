@@ -4,12 +4,14 @@ import re
 
 from prompt_recycling import paths
 from prompt_recycling.checks import plan
-from prompt_recycling.configcheck import config_errors_exit
+from prompt_recycling.configcheck import check_files, config_errors_exit
 from prompt_recycling.keys import KEY_LENGTH
 
-# One line naming the key (snakemake.utils.validate would print the whole schema); fills the
-# schema's defaults into the config, then builds and checks the grid.
+# One line naming the key (snakemake.utils.validate would print the whole schema): reads the
+# config files again strictly (Snakemake's reader lets a repeated key win and reads 1:40 as
+# 100), fills the schema's defaults into the config, then builds and checks the grid.
 with config_errors_exit():
+    check_files(workflow.configfiles)
     GRID = plan(config)
 
 
