@@ -56,6 +56,26 @@ def test_bad_prompt_files(tmp_path):
     assert not (tmp_path / "out.npy").exists()
 
 
+def test_prompts_that_cannot_be_used_are_refused_at_reading(tmp_path):
+    np.save(tmp_path / "no-rows.npy", np.zeros((0, 4), np.float32))
+    with pytest.raises(RecyclingError, match=r"no-rows.npy is empty: shape \(0, 4\)"):
+        read_prompt(tmp_path / "no-rows.npy")
+    np.save(tmp_path / "huge.npy", np.full((2, 4), 1e30, np.float32))  # finite in float32
+    with pytest.raises(RecyclingError, match=r"huge.npy has mean row norm 2e\+30, beyond 10000"):
+        read_prompt(tmp_path / "huge.npy")
+
+
+def test_the_row_norm_bound(tmp_path):
+    from prompt_recycling.prompt_io import MAX_ROW_NORM
+
+    rows = np.eye(3, 4, dtype=np.float32)  # unit rows
+    np.save(tmp_path / "inside.npy", rows * 0.99 * MAX_ROW_NORM)
+    assert read_prompt(tmp_path / "inside.npy").shape == (3, 4)
+    np.save(tmp_path / "beyond.npy", rows * 1.01 * MAX_ROW_NORM)
+    with pytest.raises(RecyclingError, match="mean row norm 1.01e\\+04"):
+        read_prompt(tmp_path / "beyond.npy")
+
+
 @pytest.mark.parametrize("name", ["p.npy", "p.safetensors", "adapter"])
 def test_written_files_follow_the_umask(tmp_path, name):
     import os

@@ -7,6 +7,10 @@ are recycled, and the written adapter keeps the source adapter's settings with `
 the base model changed to the target's: ``PeftModel.from_pretrained(target_model, out_dir)``
 then loads it without the size-mismatch error a source adapter would give. An existing adapter
 folder is replaced in one atomic step; any other non-empty folder is refused, never deleted.
+
+A prompt that is read must be usable: finite, at least one row, and rows of a sane size (mean
+L2 norm at most :data:`MAX_ROW_NORM`, orders of magnitude above the norms of embedding rows and
+tuned prompts: values that large overflow the models' scores).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path, check_parent
 
+MAX_ROW_NORM = 1e4  # mean row norm beyond which a prompt read is refused as degenerate
 PEFT_WEIGHTS = "adapter_model.safetensors"
 PEFT_KEY = "prompt_embeddings"
 SAFETENSORS_KEY = "prompt"
@@ -72,8 +77,22 @@ def check_prompt(prompt, name: str = "prompt") -> np.ndarray:
         )
     if not np.issubdtype(prompt.dtype, np.floating):
         raise RecyclingError(f"{name} must hold floating-point values, got {prompt.dtype}")
+    if 0 in prompt.shape:
+        raise RecyclingError(f"{name} is empty: shape {prompt.shape}, no values")
     if not np.isfinite(prompt).all():
         raise RecyclingError(f"{name} contains NaN or inf values")
+    return prompt
+
+
+def check_row_norm(prompt: np.ndarray, name: str = "prompt") -> np.ndarray:
+    """Fail if the mean L2 norm of the rows exceeds :data:`MAX_ROW_NORM` (computed in float64,
+    so that float32 values near their limit do not overflow to inf)."""
+    norm = float(np.linalg.norm(prompt.astype(np.float64), axis=1).mean())
+    if not norm <= MAX_ROW_NORM:
+        raise RecyclingError(
+            f"{name} has mean row norm {norm:.3g}, beyond {MAX_ROW_NORM:g}: not a usable prompt "
+            f"(embedding rows and tuned prompts are orders of magnitude smaller)"
+        )
     return prompt
 
 
@@ -105,7 +124,8 @@ def read_prompt(path: str | os.PathLike) -> np.ndarray:
         raise
     except Exception as exc:
         raise RecyclingError(f"cannot read prompt {path}: {exc}") from None
-    return check_prompt(prompt, name=f"prompt {path}").astype(np.float32)
+    prompt = check_prompt(prompt, name=f"prompt {path}")
+    return check_row_norm(prompt, name=f"prompt {path}").astype(np.float32)
 
 
 def _read_peft(path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from prompt_recycling.embeddings import VocabTable, load_vocab_table
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.prompt_io import check_output, read_prompt, write_prompt
+from prompt_recycling.prompt_io import check_output, check_row_norm, read_prompt, write_prompt
 from prompt_recycling.recyclability import HELD_OUT, recycler_diagnostics
 from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
@@ -128,6 +128,7 @@ def recycle_file(
     pt = recycler(ps)  # (P, E_t)
     if not np.isfinite(pt).all():
         raise RecyclingError(f"{method} produced NaN or inf values; nothing written")
+    check_row_norm(pt, f"the prompt {method} recycled (nothing written)")
     write_prompt(pt, output, base_model=str(target), like=prompt, task_type=peft_task_type(tgt))
     log(f"wrote {output}: prompt {ps.shape} -> {pt.shape}")
     return RecycleReport(
