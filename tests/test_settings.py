@@ -1,5 +1,6 @@
 """Typed settings: defaults come from the schema, bad values are named on construction."""
 
+import numpy as np
 import pytest
 import yaml
 
@@ -35,6 +36,44 @@ def test_defaults_are_the_schemas():
         (lambda: ReaderConfig(["a", "b"], 8, template="x"), "must contain {text}"),
         (lambda: MLPConfig(batch_size=-1), "MLPConfig.batch_size = -1"),
         (lambda: build(TuneConfig, {"lr": 0.1}), "TuneConfig: unknown setting 'lr'"),
+        # integers where integers are meant: 4.0 would reach torch and fail naming no key
+        (
+            lambda: TuneConfig(prompt_length=4.0),
+            "TuneConfig.prompt_length = 4.0: must be an integer",
+        ),
+        (lambda: TuneConfig(batch_size=16.0), "TuneConfig.batch_size = 16.0: must be an integer"),
+        (lambda: TuneConfig(seed=True), "TuneConfig.seed = True: must be an integer"),
+        (lambda: TuneConfig(init_seed=1.5), "TuneConfig.init_seed = 1.5: must be an integer"),
+        (lambda: TuneConfig(steps=[0, 2.5]), "TuneConfig.steps = [0, 2.5]: must be integers"),
+        (lambda: MLPConfig(epochs=2.0), "MLPConfig.epochs = 2.0: must be an integer"),
+        (lambda: MLPConfig(seed=0.0), "MLPConfig.seed = 0.0: must be an integer"),
+        (lambda: EvalConfig(batch_size=16.0), "EvalConfig.batch_size = 16.0: must be an integer"),
+        (
+            lambda: ReaderConfig(["a", "b"], 8.0),
+            "ReaderConfig.max_length = 8.0: must be an integer",
+        ),
+        # finite numbers
+        (
+            lambda: TuneConfig(learning_rate=float("inf")),
+            "TuneConfig.learning_rate = inf: must be a finite number",
+        ),
+        (
+            lambda: TuneConfig(learning_rate=float("nan")),
+            "TuneConfig.learning_rate = nan: must be a positive number",
+        ),
+        (
+            lambda: TuneConfig(weight_decay=float("nan")),
+            "TuneConfig.weight_decay = nan: must be a finite number >= 0",
+        ),
+        (
+            lambda: MLPConfig(learning_rate=float("inf")),
+            "MLPConfig.learning_rate = inf: must be a finite number",
+        ),
+        # the validation split is scored by evaluation.validation
+        (
+            lambda: EvalConfig(split="validation"),
+            "EvalConfig.split = 'validation': must be one of ['test']",
+        ),
     ],
 )
 def test_bad_values_are_named(make, message):
@@ -48,3 +87,12 @@ def test_template_rules():
     assert "once and no other field" in template_problem("{text} {text}")
     assert "once and no other field" in template_problem("{text} {label}")
     assert "not a format string" in template_problem("{text")
+
+
+def test_integers_of_numpy_are_integers():
+    """Settings read from a table come as numpy integers: those are integers."""
+    config = TuneConfig(
+        prompt_length=np.int64(4), steps=[np.int64(0), np.int64(2)], seed=np.int32(1)
+    )
+    assert config.steps == [0, 2] and all(type(s) is int for s in config.steps)
+    assert MLPConfig(epochs=np.int64(2)).epochs == 2

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import zlib
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
@@ -70,13 +72,24 @@ def _named(cls_name: str, key: str, value, why: str) -> RecyclingError:
     return RecyclingError(f"{cls_name}.{key} = {value!r}: {why}")
 
 
-def _check(obj, positive=(), members=None) -> None:
-    """Positive numbers and enumerated values; the error names the field and its value."""
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check(obj, positive=(), members=None, integers=()) -> None:
+    """Integers (not 4.0, not True; None passes), positive finite numbers and enumerated values;
+    the error names the field and its value."""
     name = type(obj).__name__
+    for key in integers:
+        value = getattr(obj, key)
+        if value is not None and not _is_int(value):
+            raise _named(name, key, value, "must be an integer")
     for key in positive:
         value = getattr(obj, key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
             raise _named(name, key, value, "must be a positive number")
+        if not math.isfinite(value):
+            raise _named(name, key, value, "must be a finite number")
     for key, allowed in (members or {}).items():
         if getattr(obj, key) not in allowed:
             raise _named(name, key, getattr(obj, key), f"must be one of {list(allowed)}")
@@ -124,20 +137,31 @@ class TuneConfig:
     weight_decay: float = 1e-5
 
     def __post_init__(self) -> None:
-        self.steps = [int(s) for s in self.steps]
+        if not all(_is_int(s) for s in self.steps):
+            raise _named("TuneConfig", "steps", self.steps, "must be integers")
+        self.steps = [int(s) for s in self.steps]  # numpy integers too
         self.validate()
 
     def validate(self) -> None:
+        counts = ("prompt_length", "batch_size", "save_every", "vocab_sample_size")
+        _check(self, integers=(*counts, "seed", "init_seed"))
         _check(
             self,
-            positive=("prompt_length", "batch_size", "save_every", "vocab_sample_size"),
+            positive=counts,
             members={
                 "init": choices("tuning", "init"),
                 "optimizer": choices("tuning", "optimizer"),
                 "bf16": (True, False, "auto"),
             },
         )
-        _check(self, positive=("learning_rate",))
+        _check(self, positive=("learning_rate", "init_range"))
+        decay = self.weight_decay
+        if (
+            isinstance(decay, bool)
+            or not isinstance(decay, numbers.Real)
+            or not 0 <= decay < math.inf
+        ):
+            raise _named("TuneConfig", "weight_decay", decay, "must be a finite number >= 0")
         steps = self.steps
         if not steps or any(s < 0 for s in steps) or steps[-1] <= 0:
             raise _named("TuneConfig", "steps", steps, "must be >= 0 with a positive last one")
@@ -176,6 +200,7 @@ class EvalConfig:
             raise RecyclingError("evaluation.calibrate needs at least one content_free input")
         _check(
             self,
+            integers=("batch_size", "max_length"),
             positive=("batch_size", "max_length"),
             members={"split": choices("evaluation", "split"), "bf16": (True, False, "auto")},
         )
@@ -198,7 +223,7 @@ class ReaderConfig:
         object.__setattr__(self, "labels", tuple(self.labels))
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise _named("ReaderConfig", "labels", list(self.labels), "need 2+ distinct labels")
-        _check(self, positive=("max_length",))
+        _check(self, integers=("max_length",), positive=("max_length",))
         _check(
             self,
             members={"architecture": (None, *ARCHITECTURES), "placement": (None, *PLACEMENTS)},
@@ -221,7 +246,8 @@ class MLPConfig:
     losses: list[float] = field(default_factory=list)  # mean training loss per epoch
 
     def __post_init__(self) -> None:
-        _check(self, positive=("hidden_scale", "learning_rate", "batch_size", "epochs"))
+        counts = ("hidden_scale", "batch_size", "epochs")
+        _check(self, integers=(*counts, "seed"), positive=(*counts, "learning_rate"))
 
 
 def build(cls, values: dict | None, **extra):
