@@ -404,6 +404,29 @@ def test_what_both_readers_agree_on_is_read(tmp_path):
     assert time.perf_counter() - start < 1
 
 
+def test_report_says_the_configs_convergence_tolerance():
+    """The report's convergence text takes the tolerance that decided convergence."""
+    import pandas as pd
+
+    from prompt_recycling.learning import learning_section
+    from prompt_recycling.report import _caveats
+
+    table = pd.DataFrame(
+        {"split": "test", "condition": "tuned", "dataset": "d", "model": "m", "seed": 0,
+         "step": [0, 2], "accuracy": [0.5, 0.6], "n": 10}
+    )  # fmt: skip
+    conv = pd.DataFrame(
+        {"dataset": ["d"], "model": ["m"], "seed": [0], "converged": [True], "trained_past": [True]}
+    )
+    comp = pd.DataFrame(columns=["condition", "same_as", "top_label_share"])
+    pairs = pd.DataFrame(columns=["source", "target", "median_row_cosine"])
+    text = "\n".join(
+        learning_section(table, conv, 0.05)
+        + _caveats(table, comp, conv, pairs, pd.DataFrame(), 0.05)
+    )
+    assert text.count("within 5% ") == 2 and "2.25" not in text
+
+
 def test_a_file_snakemake_read_but_that_is_not_yaml_is_one_line(tmp_path):
     """What Snakemake read but the strict reader cannot parse is worded in one line too."""
     from prompt_recycling.configcheck import check_files

@@ -28,9 +28,17 @@ import pandas as pd
 from prompt_recycling import clustered, stats
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.rows import decode_labels, with_calibration
+from prompt_recycling.settings import defaults
 
 ALPHA = 0.05
-CONVERGENCE_TOLERANCE = 0.0225  # the paper: within 2.25% of the best by the first checkpoint
+# the schema's analysis.convergence_tolerance (the paper: within 2.25% of the best by the first
+# checkpoint); a config's own value is passed to every function that takes ``tolerance``
+CONVERGENCE_TOLERANCE = defaults("analysis")["convergence_tolerance"]
+
+
+def tolerance_text(tolerance: float) -> str:
+    """The tolerance as the report says it, e.g. 0.0225 -> ``2.25%``."""
+    return f"{100 * tolerance:g}%"
 
 
 def _correct(row) -> np.ndarray:

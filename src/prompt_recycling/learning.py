@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
+from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, tolerance_text
 from prompt_recycling.tables import pct
 
 
-def learning_section(table, conv) -> list[str]:
-    """Zero-shot -> tuned accuracy per data set and model (test, mean over seeds)."""
+def learning_section(table, conv, tolerance: float = CONVERGENCE_TOLERANCE) -> list[str]:
+    """Zero-shot -> tuned accuracy per data set and model (test, mean over seeds);
+    ``tolerance``: the convergence tolerance that decided ``conv``."""
     test = table[table.split == "test"]
     tuned = test[test.condition == "tuned"]
     if tuned.empty:
@@ -26,7 +28,8 @@ def learning_section(table, conv) -> list[str]:
         "zero-shot with its label bias; *null prompt*: the prompt's slots present but masked "
         "out (what placement alone costs; step 0 is the untrained prompt). A run converged "
         "(the paper's premise for F3) when its first checkpoint's validation accuracy is within "
-        "2.25% (relative) of the best the run reaches, trained past its last recycled step.",
+        f"{tolerance_text(tolerance)} (relative) of the best the run reaches, trained past its "
+        "last recycled step.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

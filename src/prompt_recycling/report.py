@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, tolerance_text
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.learning import learning_section
 from prompt_recycling.rows import decode_labels, read_table, with_calibration
@@ -114,7 +115,7 @@ def _conditions(table, comp) -> list[str]:
     return lines + [""]
 
 
-def _caveats(table, comp, conv, pairs, training) -> list[str]:
+def _caveats(table, comp, conv, pairs, training, tolerance: float) -> list[str]:
     test = table[table.split == "test"]
     out = [
         "Models and data are offline stand-ins for the paper's (T5 1.1 Base/Large, SST-2 and "
@@ -155,8 +156,9 @@ def _caveats(table, comp, conv, pairs, training) -> list[str]:
         k = int(conv.converged.sum())
         out.append(
             f"{k} of {len(conv)} tuned runs converged by the paper's premise (first checkpoint's "
-            f"validation accuracy within 2.25% of the best the run reaches, trained past its "
-            f"last recycled step); F3 is decided on recycled prompts of those runs only."
+            f"validation accuracy within {tolerance_text(tolerance)} of the best the run "
+            f"reaches, trained past its last recycled step); F3 is decided on recycled prompts "
+            f"of those runs only."
         )
     rec = comp[(comp.condition == "recycled") & (comp.same_as.fillna("") == "")]
     if len(rec):
@@ -208,10 +210,11 @@ def write_report(
     out: str,
     titles: dict | None = None,
     models: dict | None = None,
-    tolerance: float = 0.0225,
+    tolerance: float = CONVERGENCE_TOLERANCE,
 ) -> None:
     """``inputs``: paths of table, comparisons, reliability (md), findings, convergence,
-    pairs, training (the ``write_report`` rule's named inputs)."""
+    pairs, training (the ``write_report`` rule's named inputs); ``tolerance``: the config's
+    ``analysis.convergence_tolerance``, which decided ``convergence`` (the text says it)."""
     table = read_table(inputs["table"])
     comp = with_calibration(pd.read_csv(inputs["comparisons"]))
     table, comp = table[~table.calibrated], comp[~comp.calibrated]  # the paper's: raw scores
@@ -239,11 +242,11 @@ def write_report(
         counts = found[col].value_counts().to_dict() if col in found else {}
         said = ", ".join(f"{v} {k}" for k, v in counts.items())
         lines += [f"{name}: {said}.", ""]
-    lines += learning_section(table, conv)
+    lines += learning_section(table, conv, tolerance)
     lines += ["## Reliability", "", Path(inputs["reliability"]).read_text(), ""]
     lines += _conditions(table, comp)
     lines += _beyond(inputs)
-    lines += _caveats(table, comp, conv, pairs, training)
+    lines += _caveats(table, comp, conv, pairs, training, tolerance)
     lines += ["## Figures", ""]
     base = Path(out).parent
     for fig in figures:
