@@ -8,6 +8,10 @@ temporary name, is deleted afterwards. Where the exchange is unavailable (not Li
 without ``renameat2``, a filesystem that refuses it) the old directory is moved aside first, which
 leaves a moment with nothing at the path. What is written gets the mode a plain ``open`` gives
 under the umask (``0o666 & ~umask``), also where the writer made a private file.
+
+The ledger (:data:`LEDGER`, one per folder) records the files the command line wrote there with
+the sha256 of their content: an existing file is replaced only if the ledger vouches for it
+(:func:`check_replaceable`), so a file of the user's is never overwritten.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import contextlib
 import ctypes
 import errno
 import functools
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -173,3 +179,88 @@ def publish(pairs: dict[str, str]) -> list[str]:
         with atomic_path(dest) as tmp:
             shutil.copyfile(source, tmp)
     return list(pairs.values())
+
+
+# --- the ledger: which files of a folder the command line wrote ------------------------------
+
+LEDGER = ".prompt-recycle.json"  # {"files": {name: sha256 of what was written, or null}}
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _read_ledger(folder: Path) -> dict[str, str | None]:
+    """The folder's ledger; an unreadable or foreign one vouches for nothing."""
+    try:
+        files = json.loads((folder / LEDGER).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if v is None or isinstance(v, str)}
+
+
+def written_here(path: str | os.PathLike) -> bool:
+    """Whether the file at ``path`` is one this tool wrote: its folder's ledger holds its name
+    with the sha256 of its content (or null: a write was under way, e.g. a run killed there).
+    A symbolic link is never one."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return False
+    entry = _read_ledger(path.parent).get(path.name, "")
+    return entry is None or entry == _sha256(path)
+
+
+def check_replaceable(path: str | os.PathLike, what: str = "output") -> None:
+    """Fail unless ``path`` is free or holds a file this tool wrote (:func:`written_here`)."""
+    path = Path(path)
+    if (path.exists() or path.is_symlink()) and not written_here(path):
+        raise RecyclingError(
+            f"{what} {path} exists and was not written by prompt-recycle; refusing to replace "
+            f"it (move it away, or name a new file)"
+        )
+
+
+def record(paths, pending: bool = False) -> None:
+    """Update the ledgers of ``paths``' folders: before a write (``pending``) each name is
+    marked as being written; after it, each existing file's sha256 is kept and a missing
+    file's name dropped. Writers in one folder take turns (``flock`` on the folder, where the
+    filesystem offers it)."""
+    import fcntl
+
+    by_folder: dict[Path, list[Path]] = {}
+    for p in map(Path, paths):
+        by_folder.setdefault(p.absolute().parent, []).append(p)
+    for folder, files in by_folder.items():
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            with contextlib.suppress(OSError):  # some network filesystems have no flock
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            ledger = _read_ledger(folder)
+            for p in files:
+                if pending:
+                    ledger[p.name] = None
+                elif p.is_file() and not p.is_symlink():
+                    ledger[p.name] = _sha256(p)
+                else:
+                    ledger.pop(p.name, None)
+            if ledger:
+                with atomic_path(folder / LEDGER) as tmp:
+                    tmp.write_text(json.dumps({"files": ledger}, indent=1) + "\n")
+            else:
+                (folder / LEDGER).unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def recorded(paths) -> Iterator[None]:
+    """Mark ``paths`` as being written, run the block, then record what it left there."""
+    paths = list(paths)
+    record(paths, pending=True)
+    try:
+        yield
+    finally:
+        record(paths)

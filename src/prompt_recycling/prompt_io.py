@@ -7,6 +7,8 @@ are recycled, and the written adapter keeps the source adapter's settings with `
 the base model changed to the target's: ``PeftModel.from_pretrained(target_model, out_dir)``
 then loads it without the size-mismatch error a source adapter would give. An existing adapter
 folder is replaced in one atomic step; any other non-empty folder is refused, never deleted.
+With ``ledger=True`` (the command line) an existing ``.npy`` or ``.safetensors`` file is replaced
+only if the folder's ledger says this tool wrote it (:func:`prompt_recycling.fsutil.record`).
 
 A prompt that is read must be usable: finite, at least one row, and rows of a sane size (mean
 L2 norm at most :data:`MAX_ROW_NORM`, orders of magnitude above the norms of embedding rows and
@@ -15,13 +17,14 @@ tuned prompts: values that large overflow the models' scores).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import numpy as np
 
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.fsutil import atomic_path, check_parent
+from prompt_recycling.fsutil import atomic_path, check_parent, check_replaceable, recorded
 
 MAX_ROW_NORM = 1e4  # mean row norm beyond which a prompt read is refused as degenerate
 PEFT_WEIGHTS = "adapter_model.safetensors"
@@ -42,13 +45,14 @@ def _format(path: Path, for_writing: bool) -> str:
     )
 
 
-def check_output(path: str | os.PathLike) -> Path:
+def check_output(path: str | os.PathLike, ledger: bool = False) -> Path:
     """Fail unless a prompt can be written at ``path`` without destroying anything of the user's.
 
     Checked before any work, so a bad path costs nothing: the parent must be a writable folder
     and the format known from the path. A PEFT adapter path may be missing, an empty folder or an
     existing adapter folder (one with ``adapter_config.json``, which is replaced); any other
     folder is not ours to replace, and a file where a folder goes (or the reverse) is refused.
+    With ``ledger``, an existing file is replaced only if this tool wrote it.
     """
     path = check_parent(path)
     parent = path.absolute().parent
@@ -58,6 +62,8 @@ def check_output(path: str | os.PathLike) -> Path:
     if fmt != "peft":
         if path.is_dir():
             raise RecyclingError(f"output {path} is a folder; a .{fmt} prompt is written as a file")
+        if ledger:
+            check_replaceable(path)
         return path
     if path.exists() and not path.is_dir():
         raise RecyclingError(f"output {path} is a file; a PEFT adapter is written as a folder")
@@ -146,29 +152,32 @@ def write_prompt(
     base_model: str | None = None,
     like: str | os.PathLike | None = None,
     task_type: str | None = None,
+    ledger: bool = False,
 ) -> Path:
     """Write a (P, E) prompt atomically; the format follows the path (see module docstring).
 
     ``path`` is checked first (:func:`check_output`): a folder that is not a PEFT adapter is
-    never replaced.
+    never replaced; with ``ledger``, nor a file this tool did not write, and the written file is
+    entered in its folder's ledger.
 
     For a PEFT directory: ``like`` is a source PEFT adapter whose settings are copied;
     ``base_model`` names the model the adapter is for; ``task_type`` is used when there is no
     ``like`` adapter (default ``CAUSAL_LM``).
     """
     prompt = check_prompt(prompt).astype(np.float32)
-    path = check_output(path)
+    path = check_output(path, ledger)
     fmt = _format(path, for_writing=True)
-    if fmt == "npy":
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.save(f, prompt)
-    elif fmt == "safetensors":
-        from safetensors.numpy import save_file
-
-        with atomic_path(path) as tmp:
-            save_file({SAFETENSORS_KEY: prompt}, str(tmp))
-    else:
+    if fmt == "peft":
         _write_peft(prompt, path, base_model, like, task_type)
+        return path
+    with recorded([path]) if ledger else contextlib.nullcontext(), atomic_path(path) as tmp:
+        if fmt == "npy":
+            with open(tmp, "wb") as f:
+                np.save(f, prompt)
+        else:
+            from safetensors.numpy import save_file
+
+            save_file({SAFETENSORS_KEY: prompt}, str(tmp))
     return path
 
 

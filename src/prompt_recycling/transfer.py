@@ -108,13 +108,16 @@ def recycle_file(
     word_offset: int = DEFAULT_WORD_OFFSET,
     seed: int = 0,
     log: Callable[[str], None] = print,
+    ledger: bool = False,
 ) -> RecycleReport:
     """Read a prompt, recycle it from ``source`` to ``target`` and write ``output`` atomically.
 
     Inputs are checked before any model is read, so bad input fails fast and writes nothing.
+    With ``ledger`` an existing output file is replaced only if this tool wrote it
+    (:func:`prompt_recycling.prompt_io.write_prompt`).
     """
     get_recycler(method)  # unknown method -> error before any work
-    check_output(output)  # format, parent folder, never a folder of the user's
+    check_output(output, ledger)  # format, parent folder, never a folder of the user's
     ps = read_prompt(prompt)  # (P, E_s)
     src, tgt = load_vocab_table(source), load_vocab_table(target)
     if ps.shape[1] != src.width:
@@ -129,7 +132,14 @@ def recycle_file(
     if not np.isfinite(pt).all():
         raise RecyclingError(f"{method} produced NaN or inf values; nothing written")
     check_row_norm(pt, f"the prompt {method} recycled (nothing written)")
-    write_prompt(pt, output, base_model=str(target), like=prompt, task_type=peft_task_type(tgt))
+    write_prompt(
+        pt,
+        output,
+        base_model=str(target),
+        like=prompt,
+        task_type=peft_task_type(tgt),
+        ledger=ledger,
+    )
     log(f"wrote {output}: prompt {ps.shape} -> {pt.shape}")
     return RecycleReport(
         selection.n_shared,

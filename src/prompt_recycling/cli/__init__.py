@@ -6,7 +6,7 @@ argument types of :mod:`.inputs`), the package's own :class:`RecyclingError`, an
 types in which libraries report unreadable input (:func:`.inputs.bad_input_message`, the one
 place that maps them). Any other exception is a bug and keeps its traceback. Subcommands:
 :mod:`.commands` (recycle, fetch-model, prepare-data, demo), :mod:`.tuning` (tune, evaluate),
-:mod:`.grid` (status, repair).
+:mod:`.grid` (status, repair); :mod:`.outputs` says where a command may write.
 """
 
 from __future__ import annotations

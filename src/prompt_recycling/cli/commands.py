@@ -12,6 +12,7 @@ from prompt_recycling.cli.inputs import (
     check_output_dir,
     int_at_least,
 )
+from prompt_recycling.cli.outputs import check_destination
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.recyclers import RECYCLERS
 from prompt_recycling.settings import MLPConfig
@@ -60,7 +61,9 @@ def add_recycle(sub) -> None:
         required=True,
         help="where to write the recycled prompt (P x E_t): .npy, .safetensors, or a directory "
         "path for a PEFT adapter loadable on the target; written atomically. An existing "
-        "adapter folder is replaced; any other non-empty folder is refused",
+        "adapter folder is replaced, and a file only if prompt-recycle wrote it (see the "
+        "folder's .prompt-recycle.json); any other file or non-empty folder is refused, and so "
+        "is a path inside --prompt or a model folder",
     )
     p.set_defaults(run=_run_recycle)
 
@@ -71,8 +74,10 @@ def _run_recycle(args) -> None:
     check_input("--prompt", args.prompt, "any")
     check_model("--source", args.source)
     check_model("--target", args.target)
-    # recycle_file checks --output (format, parent folder, not a folder of the user's) and the
-    # prompt before it reads a model.
+    models = [("--source", args.source), ("--target", args.target)]
+    check_destination("--output", args.output, [("--prompt", args.prompt)], models)
+    # recycle_file checks --output (format, parent folder, not a folder of the user's nor a file
+    # this tool did not write) and the prompt before it reads a model.
     recycle_file(
         args.source,
         args.target,
@@ -82,6 +87,7 @@ def _run_recycle(args) -> None:
         num_words=args.num_words,
         word_offset=args.word_offset,
         seed=args.seed,
+        ledger=True,
     )
 
 
@@ -137,6 +143,7 @@ def _run_fetch(args) -> None:
 
     config = _read_config(args.config)
     check_output_dir("--resources", args.resources)
+    check_destination("--resources", args.resources)  # not inside a model folder
     if args.find_links:
         check_input("--find-links", args.find_links, "folder")
     for name in args.names:
@@ -145,6 +152,17 @@ def _run_fetch(args) -> None:
             size = fetch.folder_size(where) if os.path.exists(where) else 0
             print(f"{name}: {where} ({size / 1e6:.1f} MB)")
         else:
+            _check_data_folder(os.path.join(args.resources, "data", name))
             manifest = fetch.prepare_data(config, name, args.resources, args.find_links)
             sizes = ", ".join(f"{s} {v['n']}" for s, v in manifest["splits"].items())
             print(f"{name}: {args.resources}/data/{name} ({sizes})")
+
+
+def _check_data_folder(folder: str) -> None:
+    """prepare-data replaces its own output folder (it holds a manifest.json), no other."""
+    if os.path.isdir(folder) and os.listdir(folder):
+        if not os.path.isfile(os.path.join(folder, "manifest.json")):
+            raise RecyclingError(
+                f"{folder} is not empty and holds no manifest.json of prepare-data; refusing "
+                f"to replace it (move it away, or name another --resources)"
+            )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prompt_recycling.cli.inputs import (
     SEED,
     about,
@@ -14,6 +16,7 @@ from prompt_recycling.cli.inputs import (
     steps_list,
     template_arg,
 )
+from prompt_recycling.cli.outputs import check_destination, check_resume_state
 from prompt_recycling.settings import (
     ARCHITECTURES,
     PLACEMENTS,
@@ -77,7 +80,12 @@ def add_tune(sub) -> None:
     p.add_argument(
         "--steps", required=True, type=steps_list, help="checkpoint steps, e.g. 2000,5000,10000"
     )
-    p.add_argument("--output-dir", required=True, help="directory for step-<k>.npy files")
+    p.add_argument(
+        "--output-dir",
+        required=True,
+        help="directory for step-<k>.npy files; an existing one is replaced only if "
+        "prompt-recycle wrote it (see the folder's .prompt-recycle.json)",
+    )
     p.add_argument("--state-dir", help="resume state (default: .<output-dir>.resume beside it)")
     # Defaults: the config schema's tuning block (the calibrated settings; the paper's are
     # --init random-uniform --optimizer adafactor --lr 0.3 --prompt-length 100).
@@ -172,13 +180,35 @@ def _adapter(args, labels):
         )
 
 
+def _tune_outputs(args) -> dict[int, Path]:
+    """The checkpoint files tune writes, checked: none is an input, lies in a model folder, or
+    is an existing file this tool did not write; an existing resume state is one."""
+    from prompt_recycling.fsutil import check_replaceable
+    from prompt_recycling.paths import step_file
+
+    check_output_dir("--output-dir", args.output_dir)
+    folder = Path(args.output_dir)
+    state_dir = Path(args.state_dir or folder.parent / f".{folder.name}.resume")  # as tune's
+    state_file = state_dir / "state.pt"
+    if args.state_dir:
+        check_output_dir("--state-dir", args.state_dir)
+    files = {s: folder / step_file(s) for s in args.steps}
+    inputs, models = [("--data", args.data)], [("--model", args.model)]
+    state_flag = "--state-dir" if args.state_dir else "--output-dir"
+    for flag, path in [*(("--output-dir", f) for f in files.values()), (state_flag, state_file)]:
+        check_destination(flag, str(path), inputs, models)
+    for path in files.values():
+        check_replaceable(path, "--output-dir:")
+    check_resume_state(state_flag, state_file)
+    return files
+
+
 def _run_tune(args) -> None:
+    from prompt_recycling.fsutil import record, recorded
     from prompt_recycling.settings import TuneConfig
     from prompt_recycling.tune import tune_prompt
 
-    check_output_dir("--output-dir", args.output_dir)
-    if args.state_dir:
-        check_output_dir("--state-dir", args.state_dir)
+    files = _tune_outputs(args)
     config = TuneConfig(
         prompt_length=args.prompt_length,
         init=args.init,
@@ -190,14 +220,19 @@ def _run_tune(args) -> None:
         save_every=args.save_every,
     )
     labels, train = _model_inputs(args)
-    result = tune_prompt(
-        _adapter(args, labels),
-        train,
-        config,
-        args.output_dir,
-        args.state_dir,
-        progress=not args.no_progress,
-    )
+    adapter = _adapter(args, labels)
+    adapter.check_fits(config.prompt_length)  # the last refusal: from here on, files are written
+    Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+    with recorded(files.values()):  # a run killed half-way leaves its files marked as this tool's
+        result = tune_prompt(
+            adapter,
+            train,
+            config,
+            args.output_dir,
+            args.state_dir,
+            progress=not args.no_progress,
+            on_checkpoint=lambda step, _: record([files[step]]),
+        )
     for step, path in result["checkpoints"].items():
         print(f"step {step}: {path}")
 
