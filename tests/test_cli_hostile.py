@@ -1,5 +1,6 @@
 """``prompt-recycle`` never writes over its inputs, into a model folder, or over a file it did not
-write; it refuses prompts it cannot use; what it writes is readable as the umask allows.
+write; it refuses prompts it cannot use and label lists that contradict a prepared split; what it
+writes is readable as the umask allows.
 
 Refusals are checked as in ``test_cli_errors``: one line, exit 2, and every file and folder under
 the test's folder and the tiny models unchanged (contents and modification times).
@@ -95,6 +96,23 @@ CASES = [
     ("prompt 0 rows (recycle)", R(prompt="{in}/empty.npy"), "prompt {in}/empty.npy is empty"),
     ("prompt 0 rows (evaluate)", E(prompt="{in}/empty-32.npy"), "shape (0, 32)"),
     ("prompt 0 columns", E(prompt="{in}/thin.npy"), "prompt {in}/thin.npy is empty: shape (3, 0)"),
+    # labels against a prepared split's label names
+    (
+        "labels swapped (evaluate)",
+        E(data="{in}/prep/test.jsonl", labels="positive,negative"),
+        "--labels positive,negative differ from the labels negative,positive of the prepared "
+        "split --data {in}/prep/test.jsonl ({in}/prep/manifest.json)",
+    ),
+    (
+        "labels swapped (tune)",
+        T(data="{in}/prep/train.jsonl", labels="positive,negative"),
+        "give --labels negative,positive",
+    ),
+    (
+        "labels renamed",
+        E(data="{in}/prep/validation.jsonl", labels="bad,good"),
+        "--labels bad,good differ from the labels negative,positive",
+    ),
 ]
 
 
@@ -198,6 +216,12 @@ def test_a_write_under_way_is_ours(tmp_path):
     path.unlink()
     record([path])
     assert not (tmp_path / LEDGER).exists()
+
+
+def test_labels_in_the_split_order_are_accepted(hostile, cli):
+    code, out, err = cli([hostile.fill(a) for a in E(data="{in}/prep/test.jsonl")])
+    assert code == 0, err
+    assert json.loads(out)["n"] == 8
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])

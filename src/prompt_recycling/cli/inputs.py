@@ -126,6 +126,38 @@ def check_output_dir(flag: str, path: str) -> None:
         raise RecyclingError(f"{flag} {path}: {first} is not writable (permission denied)")
 
 
+def prepared_labels(data: str) -> tuple[Path, list[str]] | None:
+    """The label names of a split made by prepare-data, whose ``manifest.json`` beside it lists
+    the split and the names its integer labels index; None for any other file."""
+    import json
+
+    for where in dict.fromkeys((Path(os.path.abspath(data)), Path(data).resolve())):
+        manifest = where.parent / "manifest.json"
+        try:
+            content = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(content, dict):
+            continue
+        names, splits = content.get("labels"), content.get("splits")
+        if isinstance(names, list) and isinstance(splits, dict) and where.stem in splits:
+            return manifest, [str(n) for n in names]
+    return None
+
+
+def check_labels(data: str, labels: list[str]) -> None:
+    """``--labels`` must be a prepared split's own label names, in their order: its integer
+    labels index that list, so another order would swap the classes."""
+    known = prepared_labels(data)
+    if known is not None and known[1] != labels:
+        manifest, names = known
+        raise RecyclingError(
+            f"--labels {','.join(labels)} differ from the labels {','.join(names)} of the "
+            f"prepared split --data {data} ({manifest}), which its integer labels index; give "
+            f"--labels {','.join(names)}"
+        )
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from prompt_recycling.cli.inputs import (
     SEED,
     about,
     check_input,
+    check_labels,
     check_model,
     check_output_dir,
     device_arg,
@@ -157,6 +158,7 @@ def _model_inputs(args):
     check_input("--data", args.data)
     check_model("--model", args.model)
     labels = parse_labels(args.labels)
+    check_labels(args.data, labels)
     with about("--data", args.data):
         examples = read_examples(args.data, labels)
     return labels, examples
