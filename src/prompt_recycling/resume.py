@@ -10,6 +10,7 @@ and prints why, rather than continuing a prompt on other data or another model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
@@ -43,17 +44,17 @@ def _digest(value) -> str:
 
 
 def _code_digest(adapter) -> str:
-    """The source of the training loop, this module and the adapter's class hierarchy."""
-    from prompt_recycling import tune
-
-    modules = {tune, sys.modules[__name__]}
-    modules |= {sys.modules[c.__module__] for c in type(adapter).__mro__ if c is not object}
+    """The source of the training loop (``tune.py``), this module and the adapter's classes."""
+    files = {Path(__file__).with_name("tune.py"), Path(__file__)}
+    for cls in type(adapter).__mro__:
+        if cls is not object:
+            with contextlib.suppress(TypeError):  # built-in: no source file
+                files.add(Path(inspect.getfile(cls)))
     h = hashlib.sha1()
-    for module in sorted(modules, key=lambda m: m.__name__):
-        try:
-            h.update(inspect.getsource(module).encode())
-        except (OSError, TypeError):  # built-in or sourceless: its name stands in
-            h.update(module.__name__.encode())
+    for path in sorted(files):
+        h.update(path.name.encode())
+        with contextlib.suppress(OSError):  # sourceless install: the name stands in
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
