@@ -80,7 +80,7 @@ def test_bad_input(tiny_models, data, tmp_path, cli, case):
     model = tiny_models["encoder"]
     if case == "label":
         (tmp_path / "d.jsonl").write_text('{"text": "meh", "label": "neutral"}\n')
-        argv, message = ["evaluate", *common(model, tmp_path / "d.jsonl")], "'neutral' is not one"
+        argv, message = ["evaluate", *common(model, tmp_path / "d.jsonl")], "'neutral' is neither"
     elif case == "empty":
         (tmp_path / "d.jsonl").write_text("\n")
         argv, message = ["evaluate", *common(model, tmp_path / "d.jsonl")], "holds no examples"
