@@ -61,6 +61,7 @@ FEATURES = {
     "-step": lambda c: c["grid"].update(steps=[2]),
     "-recycler": lambda c: c["grid"].update(recyclers=["v2v-lin"]),
     "tuning": lambda c: c["tuning"].update(learning_rate=0.2),
+    "model-tuning": lambda c: c["models"]["tiny-a"].update(tuning={"batch_size": 3}),
     "evaluation": lambda c: c["evaluation"].update(calibrate=False),
     "recycling": lambda c: c["recycling"]["v2v-nn"].update(epochs=3),
 }
@@ -113,6 +114,11 @@ MATRIX = [
     ({"-recycler"}, counts(evaluate_recycled=2)),
     # the learning rate: every prompt, not the baselines (they take the init settings only)
     ({"tuning"}, counts(**TRAINED, evaluate_recycled=2)),
+    # one model's own tuning setting: its run and what reads it, not the models' descriptions
+    (
+        {"model-tuning"},
+        counts(train_prompts=1, evaluate_tuned=1, evaluate_identity=1, evaluate_recycled=2),
+    ),
     (
         {"evaluation"},
         counts(evaluate_tuned=2, evaluate_identity=1, evaluate_recycled=2, evaluate_baseline=2),

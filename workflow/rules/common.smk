@@ -5,7 +5,7 @@ import re
 from prompt_recycling import paths
 from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import check_files, config_errors_exit
-from prompt_recycling.keys import KEY_LENGTH
+from prompt_recycling.keys import KEY_LENGTH, MODEL_FETCH_KEYS
 
 # One line naming the key (snakemake.utils.validate would print the whole schema): reads the
 # config files again strictly (Snakemake's reader lets a repeated key win and reads 1:40 as
@@ -54,10 +54,15 @@ def entry(section, name):
 
 
 def model_entries(name):
-    """The entries a model's fetch reads: its own and that of the model it converts with."""
+    """What a model's fetch reads of its entry and of the model it converts with: source,
+    conversion and architecture (a tuning or reading setting is no rerun of the fetch).
+    """
     reference = (entry("models", name).get("convert") or {}).get("onnx-bert") or {}
     names = [name] + ([reference["reference"]] if "reference" in reference else [])
-    return {n: entry("models", n) for n in names}
+    return {
+        n: {k: v for k, v in entry("models", n).items() if k in MODEL_FETCH_KEYS}
+        for n in names
+    }
 
 
 def keyed(kind, *names):
