@@ -199,13 +199,13 @@ def evaluate_tuned(
     from prompt_recycling.tune import load_prompt_tensor
 
     extra = dict(validation_checkpoints or {})
-    if extra and not validation_file and evaluation.split != "validation":
+    if extra and not validation_file:
         raise RecyclingError(
             f"validation steps {sorted(extra)} need the validation split (evaluation.validation)"
         )
     adapter, data, run = _setup(model_json, split_file, reader, evaluation, threads)
     splits = {evaluation.split: data}
-    if validation_file and evaluation.split != "validation":
+    if validation_file:  # evaluation.split is the test split (the schema's one value)
         splits["validation"] = encode_examples(adapter, read_split(validation_file, reader))
     name, rows = model_info(model_json)["name"], []
     for split, examples in splits.items():
