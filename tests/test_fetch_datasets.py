@@ -80,7 +80,7 @@ def test_csv_without_the_expected_columns(tmp_path):
 
 def test_label_outside_the_verbalizers(tmp_path):
     write_csv(tmp_path / "x.csv", [("a", "positive"), ("b", "neutral")])
-    with pytest.raises(RecyclingError, match="'neutral' is neither one of"):
+    with pytest.raises(RecyclingError, match="'neutral' is not one of"):
         prepare_dataset("imdb", {"format": "imdb-csv"}, tmp_path / "x.csv", tmp_path / "o")
 
 
