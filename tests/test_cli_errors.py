@@ -302,8 +302,9 @@ def _params():
         yield pytest.param(argv, message, id=name, marks=marks)
 
 
-@pytest.mark.parametrize(("argv", "message"), list(_params()))
-def test_bad_call_is_one_line_exit_2_and_writes_nothing(world, cli, argv, message):
+def check_refused(world, cli, argv, message) -> None:
+    """The call ``argv`` (placeholders filled) exits 2 with one line holding ``message``, prints
+    nothing else and leaves every file under ``world.roots`` as it was."""
     before = snapshot(world.roots)
     code, out, err = cli([world.fill(a) for a in argv])
     line = one_error_line(err)
@@ -312,6 +313,11 @@ def test_bad_call_is_one_line_exit_2_and_writes_nothing(world, cli, argv, messag
     assert world.fill(message) in line
     assert out == ""
     assert snapshot(world.roots) == before
+
+
+@pytest.mark.parametrize(("argv", "message"), list(_params()))
+def test_bad_call_is_one_line_exit_2_and_writes_nothing(world, cli, argv, message):
+    check_refused(world, cli, argv, message)
 
 
 def test_the_users_folder_is_refused_and_left_intact(world, cli):

@@ -13,7 +13,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from test_cli_errors import E, R, T, one_error_line, snapshot
+from test_cli_errors import E, R, T, check_refused, one_error_line
 from test_cli_errors import world as world  # the fixture: in/, out/, an empty working folder
 
 from prompt_recycling.examples import write_examples
@@ -164,14 +164,7 @@ def _params():
 
 @pytest.mark.parametrize(("argv", "message"), list(_params()))
 def test_refused_in_one_line_and_nothing_written(hostile, cli, argv, message):
-    before = snapshot(hostile.roots)
-    code, out, err = cli([hostile.fill(a) for a in argv])
-    line = one_error_line(err)
-    print(line)  # pytest -rP lists the messages
-    assert code == 2
-    assert hostile.fill(message) in line
-    assert out == ""
-    assert snapshot(hostile.roots) == before
+    check_refused(hostile, cli, argv, message)
 
 
 def test_its_own_output_is_replaced_and_recorded(hostile, cli):

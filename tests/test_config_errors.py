@@ -313,13 +313,8 @@ def runs(world):
     return results, snapshot(root / "tiny") == before
 
 
-@pytest.mark.slow
-def test_snakemake_stops_a_bad_config_before_any_job_with_one_line(world):
-    """The same path through Snakemake itself, once: exit code 2, one line, nothing written."""
-    root, base = world
-    case, work = bad_config(
-        root, base, "through snakemake", setter("tuning", "optimizer", value="sgd")
-    )
+def dry_run(case, work):
+    """``snakemake -n`` on the case's bad.yaml in ``work``: the process and its non-blank lines."""
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
         + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
@@ -328,7 +323,17 @@ def test_snakemake_stops_a_bad_config_before_any_job_with_one_line(world):
         text=True,
         timeout=300,
     )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return done, [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_snakemake_stops_a_bad_config_before_any_job_with_one_line(world):
+    """The same path through Snakemake itself, once: exit code 2, one line, nothing written."""
+    root, base = world
+    case, work = bad_config(
+        root, base, "through snakemake", setter("tuning", "optimizer", value="sgd")
+    )
+    done, lines = dry_run(case, work)
     assert done.returncode == 2 and len(lines) == 1, lines
     assert lines[0].startswith("config error: config key 'tuning.optimizer': 'sgd' is not one of")
     assert not list(work.iterdir())
@@ -359,15 +364,7 @@ def test_snakemake_reads_the_config_file_strictly(world):
     case, work = bad_config(
         root, base, "twice through snakemake", Text(SEEDS, "  seeds: 3\n" + SEEDS)
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-        + ["--configfile", str(case / "bad.yaml"), "--cores", "1", "-n"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    done, lines = dry_run(case, work)
     assert done.returncode == 2 and len(lines) == 1, lines
     first = (case / "bad.yaml").read_text().splitlines().index("  seeds: 3") + 1
     assert lines[0] == (

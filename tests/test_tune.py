@@ -256,6 +256,15 @@ def test_empty_training_data(tiny_models, tmp_path):
         tune_prompt(adapter, [], TuneConfig(steps=[1]), tmp_path / "o", progress=False)
 
 
+def first_step(adapter, texts, config, folder) -> int:
+    """The first step a (possibly resumed) tuning run trains."""
+    steps = []
+    tune_prompt(
+        adapter, texts, config, folder, progress=False, on_step=lambda s, _: steps.append(s)
+    )
+    return steps[0]
+
+
 def _killed_run(adapter, texts, config, folder):
     def die(step, loss):
         if step == 5:
@@ -288,11 +297,7 @@ def test_a_resume_state_of_other_inputs_starts_fresh_and_says_why(
         with torch.no_grad():
             adapter.embedding_table[5] += 1.0  # one row of the weights differs
     capsys.readouterr()
-    steps = []
-    tune_prompt(
-        adapter, texts, config, tmp_path / "p", progress=False, on_step=lambda s, _: steps.append(s)
-    )
-    assert steps[0] == 1  # from scratch, not from the saved step 3
+    assert first_step(adapter, texts, config, tmp_path / "p") == 1  # not the saved step 3
     err = capsys.readouterr().err
     why = {
         "data": "training data",
@@ -317,13 +322,4 @@ def test_a_resume_state_without_input_digests_is_not_taken_up(tiny_models, tiny_
     state["fingerprint"] = config.fingerprint()  # the older format: settings only
     del state["fingerprints"]
     torch.save(state, state_file)
-    steps = []
-    tune_prompt(
-        adapter,
-        tiny_texts,
-        config,
-        tmp_path / "p",
-        progress=False,
-        on_step=lambda s, _: steps.append(s),
-    )
-    assert steps[0] == 1
+    assert first_step(adapter, tiny_texts, config, tmp_path / "p") == 1
