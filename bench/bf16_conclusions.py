@@ -7,10 +7,11 @@ true; training is the config's in both, so both score the same prompts. Then com
 - every finding (``tables/findings.csv``): the verdict (and after Holm), the estimate, and the
   estimate's move against the fp32 interval's half-width;
 - every reliability cell (``tables/reliability.csv``): each numeric column's largest move;
-- the job CPU-seconds per rule (``benchmarks/<run>/``), fp32 / bf16.
+- the job seconds per rule (``benchmarks/<run>/``), fp32 / bf16.
 
 bf16 passes when every verdict agrees and every estimate moves by less than a quarter of its
-fp32 interval's half-width. Writes ``bench/results/bf16_conclusions.{md,csv}``.
+fp32 interval's half-width. Writes ``bench/results/bf16_conclusions.{md,csv,json}`` (the
+json: the runs' wall seconds, read again by ``--no-run``).
 
     python bench/bf16_conclusions.py [--configfile config/config.yaml] [--cores 2]
 """
@@ -18,6 +19,7 @@ fp32 interval's half-width. Writes ``bench/results/bf16_conclusions.{md,csv}``.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -44,13 +46,15 @@ def run_grid(config: dict, run: str, precision: bool, cores: int) -> float:
     return time.perf_counter() - start
 
 
-def cpu_seconds(run: str) -> pd.Series:
-    """Job CPU-seconds per rule of ``run`` (its Snakemake benchmark files)."""
+def job_seconds(run: str) -> pd.Series:
+    """Job seconds per rule of ``run`` (its Snakemake benchmark files' ``s``: each job runs one
+    thread on a core of its own, so these are its CPU-seconds; the files' ``cpu_time`` is
+    sampled by Snakemake and misses most of a job of seconds)."""
     rows = []
     for tsv in (ROOT / "benchmarks" / run).glob("*/**/*.tsv"):
         rule = tsv.relative_to(ROOT / "benchmarks" / run).parts[0]
-        rows.append((rule, float(pd.read_csv(tsv, sep="\t")["cpu_time"].iloc[-1])))
-    return pd.DataFrame(rows, columns=["rule", "cpu_s"]).groupby("rule")["cpu_s"].sum()
+        rows.append((rule, float(pd.read_csv(tsv, sep="\t")["s"].iloc[-1])))
+    return pd.DataFrame(rows, columns=["rule", "s"]).groupby("rule")["s"].sum()
 
 
 def compare_findings(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
@@ -81,12 +85,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="config/config.yaml")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--no-run", action="store_true", help="compare the last runs' tables again, not rerun"
+    )
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / args.configfile).read_text())
     base = config.get("run", "default")
-    walls = {}
-    for name, flag in (("fp32", False), ("bf16", True)):
-        walls[name] = run_grid(config, f"{base}-{name}", flag, args.cores)
+    out = ROOT / "bench" / "results"
+    if args.no_run:
+        walls = json.loads((out / "bf16_conclusions.json").read_text())
+    else:
+        walls = {}
+        for name, flag in (("fp32", False), ("bf16", True)):
+            walls[name] = run_grid(config, f"{base}-{name}", flag, args.cores)
+        (out / "bf16_conclusions.json").write_text(json.dumps(walls) + "\n")
     tables = {n: ROOT / "results" / f"{base}-{n}" / "tables" for n in ("fp32", "bf16")}
     findings = compare_findings(
         pd.read_csv(tables["fp32"] / "findings.csv"), pd.read_csv(tables["bf16"] / "findings.csv")
@@ -95,10 +107,9 @@ def main() -> None:
         pd.read_csv(tables["fp32"] / "reliability.csv"),
         pd.read_csv(tables["bf16"] / "reliability.csv"),
     )
-    cpu = pd.DataFrame({n: cpu_seconds(f"{base}-{n}") for n in ("fp32", "bf16")})
-    cpu["fp32/bf16"] = cpu.fp32 / cpu.bf16
+    seconds = pd.DataFrame({n: job_seconds(f"{base}-{n}") for n in ("fp32", "bf16")})
+    seconds["fp32/bf16"] = seconds.fp32 / seconds.bf16
     verdict = "bf16 passes" if bool(findings.passes.all()) else "bf16 fails"
-    out = ROOT / "bench" / "results"
     findings.to_csv(out / "bf16_conclusions.csv", index=False)
     text = [
         f"# fp32 against bf16 evaluation: {args.configfile}, {args.cores} cores\n",
@@ -110,8 +121,9 @@ def main() -> None:
         findings.to_markdown(index=False, floatfmt=".4g"),
         "\n## Reliability cells: largest move per column\n",
         reliability.to_markdown(index=False, floatfmt=".4g"),
-        "\n## Job CPU-seconds per rule\n",
-        cpu.to_markdown(floatfmt=".1f"),
+        "\n## Job seconds per rule (one thread per job: its CPU-seconds)\n",
+        "Rules of the shared resources (fetching, preparing, fitting) ran in the first run only.\n",
+        seconds.to_markdown(floatfmt=".1f"),
         "",
     ]
     (out / "bf16_conclusions.md").write_text("\n".join(text))
