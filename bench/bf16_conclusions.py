@@ -47,9 +47,9 @@ def run_grid(config: dict, run: str, precision: bool, cores: int) -> float:
 
 
 def job_seconds(run: str) -> pd.Series:
-    """Job seconds per rule of ``run`` (its Snakemake benchmark files' ``s``: each job runs one
-    thread on a core of its own, so these are its CPU-seconds; the files' ``cpu_time`` is
-    sampled by Snakemake and misses most of a job of seconds)."""
+    """Job seconds per rule of ``run``: the wall time of each job (its Snakemake benchmark
+    file's ``s``), one thread per job. The files' ``cpu_time`` is sampled by Snakemake and, on
+    jobs of seconds, ranges from a third of the job's time to nearly all of it."""
     rows = []
     for tsv in (ROOT / "benchmarks" / run).glob("*/**/*.tsv"):
         rule = tsv.relative_to(ROOT / "benchmarks" / run).parts[0]
@@ -121,7 +121,7 @@ def main() -> None:
         findings.to_markdown(index=False, floatfmt=".4g"),
         "\n## Reliability cells: largest move per column\n",
         reliability.to_markdown(index=False, floatfmt=".4g"),
-        "\n## Job seconds per rule (one thread per job: its CPU-seconds)\n",
+        "\n## Job seconds per rule (wall time of each job, one thread per job)\n",
         "Rules of the shared resources (fetching, preparing, fitting) ran in the first run only.\n",
         seconds.to_markdown(floatfmt=".1f"),
         "",
