@@ -13,6 +13,7 @@ from test_fetch import chunked_spec, registry  # noqa: F401 (a fixture)
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch.registry import fetch_pypi
+from prompt_recycling.jobs import common
 from prompt_recycling.jobs.common import model_info
 from prompt_recycling.jobs.fetching import describe_model
 from prompt_recycling.verify import changes, file_manifest
@@ -64,6 +65,7 @@ def test_a_job_refuses_a_model_edited_since_it_was_fetched(model_copy, tmp_path)
     describe_model("enc", {"enc": entry}, str(out), str(tmp_path / "resources"))
     assert model_info(str(out))["width"] == 32  # untouched: read as it is
     swap_two_embedding_rows(model_copy)
+    common._CHECKED.clear()  # the next job: a new process
     with pytest.raises(RecyclingError) as err:
         model_info(str(out))
     message = str(err.value)

@@ -186,7 +186,8 @@ def publish(pairs: dict[str, str]) -> list[str]:
 LEDGER = ".prompt-recycle.json"  # {"files": {name: sha256 of what was written, or null}}
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's content (hex)."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -210,7 +211,7 @@ def written_here(path: str | os.PathLike) -> bool:
     if path.is_symlink() or not path.is_file():
         return False
     entry = _read_ledger(path.parent).get(path.name, "")
-    return entry is None or entry == _sha256(path)
+    return entry is None or entry == file_sha256(path)
 
 
 def check_replaceable(path: str | os.PathLike, what: str = "output") -> None:
@@ -243,7 +244,7 @@ def record(paths, pending: bool = False) -> None:
                 if pending:
                     ledger[p.name] = None
                 elif p.is_file() and not p.is_symlink():
-                    ledger[p.name] = _sha256(p)
+                    ledger[p.name] = file_sha256(p)
                 else:
                     ledger.pop(p.name, None)
             if ledger:

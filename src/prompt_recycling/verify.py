@@ -21,12 +21,7 @@ from __future__ import annotations
 import os
 
 from prompt_recycling.errors import RecyclingError
-
-
-def file_sha256(path: str) -> str:
-    from prompt_recycling.fetch.source import file_sha256 as sha256  # fetch imports this module
-
-    return sha256(path)
+from prompt_recycling.fsutil import file_sha256
 
 
 def _listing(folder: str | os.PathLike) -> list[tuple[str, str]]:

@@ -10,7 +10,8 @@ keys::
 Models and data sets both begin by looking up their entry and telling which origin it
 has, and both the registry
 (verifying what it extracted) and the prepared splits (their manifest) fingerprint files by
-sha256; these live here, below both, so that neither imports the other for them.
+sha256 (:func:`prompt_recycling.fsutil.file_sha256`, taken here for both, with the digest of a
+folder).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.fsutil import file_sha256
 
 ORIGINS = ("hub", "path", "pypi")
 
@@ -46,14 +48,6 @@ def config_entry(config: dict, section: str, name: str) -> dict:
     if not isinstance(spec, dict) or "source" not in spec:
         raise RecyclingError(f"{section}.{name} needs a 'source'")
     return spec
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def tree_digest(path: str | os.PathLike, skip: tuple[str, ...] = ()) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from prompt_recycling.settings import ReaderConfig
 
+_CHECKED: set[str] = set()  # model descriptions whose folder this process has checked
+
 
 def model_info(path: str) -> dict:
     """A model's description (``resources/models/<name>.<key>.json``: name, location,
@@ -18,9 +20,10 @@ def model_info(path: str) -> dict:
     from prompt_recycling.verify import check_folder
 
     info = json.loads(Path(path).read_text())
-    if "files" in info:
+    if "files" in info and path not in _CHECKED:  # once per process: a job reads it repeatedly
         fix = f"fetch it again: snakemake --forcerun {path} (a path: source: put its files back)"
         check_folder(info["folder"], info["files"], f"model {info['name']!r}", fix)
+        _CHECKED.add(path)
     return info
 
 
