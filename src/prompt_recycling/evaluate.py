@@ -4,11 +4,22 @@ An evaluation job scores many prompts on the same examples, so the examples are 
 (:func:`encode_examples`) and scored in batches of similar length: sorted by length, each batch
 padded only to its own longest member, the scores put back in input order. No compute is spent
 on padding beyond the few tokens between neighbours in the sorted order.
+
+**bf16 screen, fp32 decisions** (an adapter with ``checked`` set, ``evaluation.bf16:
+checked``): every example is scored in bf16, then scored again in fp32 where the bf16 scores
+could decide otherwise. The error of a decision margin (top label's score minus the runner-up's,
+as is and after each calibration shift) is measured on a fixed sample of examples scored in
+both precisions; every example whose bf16 margin is within :data:`CHECK_SAFETY` times that
+error is scored again in fp32, and the margin is widened (and more examples rescored) until it
+is at least twice the largest error over all the examples scored twice. So each prediction is
+the fp32 prediction unless some bf16 error is more than twice the largest of those seen;
+``bench/bf16_conclusions.py`` counts the predictions that differ from fp32 over a whole grid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +28,9 @@ import torch
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
 from prompt_recycling.models import ModelAdapter
+
+CHECK_SAMPLE = 64  # examples scored in both precisions to measure bf16's margin error
+CHECK_SAFETY = 4.0  # rescored in fp32: bf16 margin within this many times that error
 
 
 @dataclass(frozen=True)
@@ -54,22 +68,89 @@ def _encoded(adapter, data) -> EncodedExamples:
     return data if isinstance(data, EncodedExamples) else encode_examples(adapter, data)
 
 
+def _score_into(out, adapter, data, prompt, indices, batch_size, progress=False, desc=""):
+    """Scores of the examples ``indices`` (length-sorted batches) written into ``out``."""
+    from tqdm.auto import tqdm
+
+    batches = length_batches([len(data.ids[i]) for i in indices], batch_size)
+    for batch in tqdm(batches, desc=desc, disable=not progress):
+        idx = indices[batch]
+        out[torch.from_numpy(idx)] = adapter.score_ids(prompt, [data.ids[i] for i in idx]).cpu()
+
+
+def _checked(adapter) -> bool:
+    """Whether the adapter screens in bf16 and decides in fp32."""
+    return bool(getattr(adapter, "checked", False) and adapter.bf16)
+
+
+@contextmanager
+def fp32(adapter: ModelAdapter):
+    """Within the block the adapter scores in fp32."""
+    before, adapter.bf16 = adapter.bf16, False
+    try:
+        yield adapter
+    finally:
+        adapter.bf16 = before
+
+
+def decision_margins(scores: torch.Tensor, shifts: Sequence[torch.Tensor] = ()) -> torch.Tensor:
+    """Per example (N,), the smallest gap between the top two label scores, over the scores
+    as they are and minus each shift (L,) (the calibration biases)."""
+    gaps = []
+    for shift in [torch.zeros(scores.shape[1]), *shifts]:
+        top = (scores - shift).topk(2, dim=-1).values
+        gaps.append(top[:, 0] - top[:, 1])
+    return torch.stack(gaps).min(0).values
+
+
+def _margin_error(screen: torch.Tensor, exact: torch.Tensor, idx: np.ndarray) -> float:
+    """The largest error, over examples ``idx``, of a difference between two label scores
+    (which bounds the error of every decision margin, calibrated or not)."""
+    if not len(idx):
+        return 0.0
+    delta = screen[idx] - exact[idx]  # (n, L)
+    return float((delta.max(-1).values - delta.min(-1).values).max())
+
+
+def _recheck(screen, adapter, data, prompt, batch_size, shifts) -> torch.Tensor:
+    """fp32 scores where the bf16 ``screen`` could decide otherwise (see the module)."""
+    n = len(data)
+    seen = np.sort(np.random.default_rng(0).choice(n, min(CHECK_SAMPLE, n), replace=False))
+    exact = screen.clone()
+    margins = decision_margins(screen, shifts).numpy()
+    with fp32(adapter):
+        _score_into(exact, adapter, data, prompt, seen, batch_size)
+        margin = CHECK_SAFETY * _margin_error(screen, exact, seen)
+        while True:  # until the margin is at least twice every error seen
+            near = np.setdiff1d(np.flatnonzero(margins <= margin), seen)
+            _score_into(exact, adapter, data, prompt, near, batch_size)
+            seen = np.union1d(seen, near)
+            worst = _margin_error(screen, exact, seen)
+            if worst <= margin / 2:
+                break
+            margin = CHECK_SAFETY * worst
+    print(f"bf16 screen: {len(seen)} of {n} scored again in fp32 (recheck margin {margin:.3g})")
+    return exact
+
+
 def score(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
     batch_size: int = 32,
     progress: bool = True,
+    shifts: Sequence[torch.Tensor] = (),
 ) -> torch.Tensor:
-    """Label scores (N, L) in input order, computed in length-sorted batches."""
-    from tqdm.auto import tqdm
-
+    """Label scores (N, L) in input order, computed in length-sorted batches. A ``checked``
+    adapter screens in bf16 and rescores in fp32 where a decision could change; ``shifts``:
+    the calibration biases (L,) whose decisions must hold too."""
     data = _encoded(adapter, data)
     out = torch.empty(len(data), len(adapter.labels))
-    batches = length_batches([len(x) for x in data.ids], batch_size)
+    everything = np.arange(len(data))
     with torch.inference_mode():
-        for idx in tqdm(batches, desc="evaluating", disable=not progress):
-            out[torch.from_numpy(idx)] = adapter.score_ids(prompt, [data.ids[i] for i in idx]).cpu()
+        _score_into(out, adapter, data, prompt, everything, batch_size, progress, "evaluating")
+        if _checked(adapter):
+            out = _recheck(out, adapter, data, prompt, batch_size, shifts)
     check_finite(out, prompt)
     return out
 
@@ -128,7 +209,7 @@ def content_free_bias(
     """Contextual calibration (Zhao et al. 2021): log of the mean label distribution (L,) that
     the model gives, with ``prompt``, to content-free inputs ("N/A", "", ...). Subtracting it
     from an example's scores is their W = diag(p_cf)^-1 rescaling of the label probabilities."""
-    with torch.inference_mode():
+    with torch.inference_mode(), fp32(adapter) if _checked(adapter) else nullcontext():
         scores = adapter.score_ids(prompt, content_free.ids).cpu().float()  # (C, L)
     check_finite(scores, prompt, "content-free input")
     probs = scores.softmax(-1)
@@ -167,10 +248,11 @@ def evaluate_calibrated(
     ``True``: the same scores after contextual calibration (one scoring pass for both). The
     calibrated result also holds the content-free label distribution (``content_free``)."""
     data = _encoded(adapter, data)
-    scores = score(adapter, data, prompt, batch_size, progress)
+    bias = None if content_free is None else content_free_bias(adapter, content_free, prompt)
+    shifts = () if bias is None else (bias,)
+    scores = score(adapter, data, prompt, batch_size, progress, shifts)
     out = {False: summarize(scores.argmax(-1).numpy(), data.labels, adapter.labels)}
-    if content_free is not None:
-        bias = content_free_bias(adapter, content_free, prompt)
+    if bias is not None:
         out[True] = summarize((scores - bias).argmax(-1).numpy(), data.labels, adapter.labels)
         out[True]["content_free"] = dict(zip(adapter.labels, bias.exp().tolist(), strict=True))
     return out

@@ -56,7 +56,8 @@ def read_split(path: str, reader: ReaderConfig):
 
 
 def precision(adapter) -> str:
-    return "bf16" if adapter.bf16 else "fp32"
+    """``fp32``, ``bf16`` or ``bf16-checked`` (bf16 screen, fp32 decisions)."""
+    return "bf16-checked" if adapter.checked else "bf16" if adapter.bf16 else "fp32"
 
 
 def placement(adapter) -> str:

@@ -44,7 +44,11 @@ def detect_architecture(config) -> str:
 
 
 class ModelAdapter:
-    """Common part: a frozen model, its tokenizer, the verbalizers, device and precision."""
+    """Common part: a frozen model, its tokenizer, the verbalizers, device and precision.
+
+    ``bf16``: true, false, ``"auto"`` (bf16 where the device computes it natively) or
+    ``"checked"``: where bf16 is native, evaluation screens in bf16 and decides in fp32
+    (:func:`prompt_recycling.evaluate.score`); ``checked`` then holds true."""
 
     architecture = ""
 
@@ -61,16 +65,20 @@ class ModelAdapter:
         if "{text}" not in (template or "{text}"):
             raise RecyclingError(f"template {template!r} must contain '{{text}}'")
         self.device = pick_device(device) if not isinstance(device, torch.device) else device
-        bf16 = resolve_bf16(bf16, self.device)  # "auto": where the device has native bf16
+        # "checked": bf16 screen, fp32 decisions (evaluate.score), where bf16 is native
+        checked = bf16 == "checked"
+        bf16 = resolve_bf16("auto" if checked else bf16, self.device)  # "auto": where native
+        self.checked = checked and bf16
         self.model = model.to(self.device).eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.labels = list(labels)
         self.template = template or DEFAULT_TEMPLATES[self.architecture]
         self.max_length = max_length
-        self.bf16 = bf16
+        self.bf16 = bf16 and not self.checked  # checked: the labels as fp32 reads them
         if tokenizer.pad_token_id is None:  # GPT-2 style tokenizers: pad with EOS, masked anyway
             tokenizer.pad_token = tokenizer.eos_token
         self._prepare_labels()
+        self.bf16 = bf16
 
     @property
     def embedding_table(self) -> torch.Tensor:
