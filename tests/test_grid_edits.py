@@ -71,76 +71,61 @@ def counts(**jobs) -> dict[str, int]:
     return {**jobs, "aggregate": 1}
 
 
-TRAINED = dict(train_prompts=2, evaluate_tuned=2, evaluate_identity=1)  # a run retrained
-# all of one model in one pair: its description, its run, the pair's fits and cells, the
-# target's baselines (a model added with a pair, or a model's weights replaced)
+TRAINED = dict(train_prompts=2, evaluate_tuned=2)  # a run retrained
+# all of one model in one pair: its description, its run, the pair's fits, the recycling job of
+# its run, the target's baselines (a model added with a pair, or a model's weights replaced)
 ONE_MODEL = dict(
     fetch_model=1,
     train_prompts=1,
     evaluate_tuned=1,
     describe_pair=1,
     fit_recyclers=2,
-    evaluate_recycled=2,
-    evaluate_identity=1,
+    evaluate_recycled=1,
     evaluate_baseline=2,
 )
 
 # Planned against the finished base grid: (state, the jobs it must run). A state is the set
-# of features on; "-step" and "-recycler" remove one from the base.
+# of features on; "-step" and "-recycler" remove one from the base. evaluate_recycled is one
+# job per source run and pair (its cells and the identity control): any edit of its cells
+# reruns it, and its scores made before are read back from the score cache.
 MATRIX = [
-    # fits (two recyclers) for 100 words, the one cell at the last step, and the pairs'
-    # description (it covers the largest word count)
+    # fits (two recyclers) for 100 words, the run's recycling job (one more cell), and the
+    # pairs' description (it covers the largest word count)
     ({"size"}, counts(fit_recyclers=2, describe_pair=1, evaluate_recycled=1)),
     # a training job writes every checkpoint: the runs retrain, and every prompt of theirs is
     # scored again
-    ({"step"}, counts(**TRAINED, evaluate_recycled=3)),
-    ({"seed"}, counts(**TRAINED, evaluate_recycled=2)),
-    # a recycler: its fit, and every cell (a cell scores all recyclers with one model load)
-    ({"recycler"}, counts(fit_recyclers=1, evaluate_recycled=2)),
-    # the reverse pair: its fits and cells, and tiny-a's baselines (now a target)
+    ({"step"}, counts(**TRAINED, evaluate_recycled=1)),
+    ({"seed"}, counts(**TRAINED, evaluate_recycled=1)),
+    # a recycler: its fit, and the recycling job (it scores all recyclers with one model load)
+    ({"recycler"}, counts(fit_recyclers=1, evaluate_recycled=1)),
+    # the reverse pair: its fits and recycling job, and tiny-a's baselines (now a target)
     (
         {"pair"},
-        counts(
-            describe_pair=1,
-            fit_recyclers=2,
-            evaluate_recycled=2,
-            evaluate_identity=1,
-            evaluate_baseline=2,
-        ),
+        counts(describe_pair=1, fit_recyclers=2, evaluate_recycled=1, evaluate_baseline=2),
     ),
-    ({"dataset"}, counts(prepare_data=1, **TRAINED, evaluate_recycled=2, evaluate_baseline=2)),
+    ({"dataset"}, counts(prepare_data=1, **TRAINED, evaluate_recycled=1, evaluate_baseline=2)),
     ({"model"}, counts(**ONE_MODEL)),
     ({"-step"}, counts(**TRAINED, evaluate_recycled=1)),  # steps [2]: one cell left
-    ({"-recycler"}, counts(evaluate_recycled=2)),
+    ({"-recycler"}, counts(evaluate_recycled=1)),
     # the learning rate: every prompt, not the baselines (they take the init settings only)
-    ({"tuning"}, counts(**TRAINED, evaluate_recycled=2)),
+    ({"tuning"}, counts(**TRAINED, evaluate_recycled=1)),
     # one model's own tuning setting: its run and what reads it, not the models' descriptions
-    (
-        {"model-tuning"},
-        counts(train_prompts=1, evaluate_tuned=1, evaluate_identity=1, evaluate_recycled=2),
-    ),
-    (
-        {"evaluation"},
-        counts(evaluate_tuned=2, evaluate_identity=1, evaluate_recycled=2, evaluate_baseline=2),
-    ),
-    # more v2v-nn epochs: a new file (its key), the cells that read it
-    ({"recycling"}, counts(fit_recyclers=1, evaluate_recycled=2)),
-    (
-        {"size", "seed"},
-        counts(fit_recyclers=2, describe_pair=1, **TRAINED, evaluate_recycled=1 + 3),
-    ),
-    ({"recycler", "tuning"}, counts(fit_recyclers=1, **TRAINED, evaluate_recycled=2)),
+    ({"model-tuning"}, counts(train_prompts=1, evaluate_tuned=1, evaluate_recycled=1)),
+    ({"evaluation"}, counts(evaluate_tuned=2, evaluate_recycled=1, evaluate_baseline=2)),
+    # more v2v-nn epochs: a new file (its key), the job that reads it
+    ({"recycling"}, counts(fit_recyclers=1, evaluate_recycled=1)),
+    # the grown seed 0 and the new seed 1
+    ({"size", "seed"}, counts(fit_recyclers=2, describe_pair=1, **TRAINED, evaluate_recycled=2)),
+    ({"recycler", "tuning"}, counts(fit_recyclers=1, **TRAINED, evaluate_recycled=1)),
 ]
 
 # Run for real, in this order: (state after the edit, the jobs it runs).
 CHAIN = [
     ({"size"}, counts(fit_recyclers=2, describe_pair=1, evaluate_recycled=1)),
-    (set(), counts(describe_pair=1)),  # removed: the table shrinks, nothing is recomputed
-    (
-        {"seed", "tuning"},
-        counts(train_prompts=4, evaluate_tuned=4, evaluate_identity=2, evaluate_recycled=4),
-    ),
-    (set(), counts(**TRAINED, evaluate_recycled=2)),  # the old rate again: seed 0 retrained
+    # removed: the table shrinks; the recycling job reruns, its scores all read back
+    (set(), counts(describe_pair=1, evaluate_recycled=1)),
+    ({"seed", "tuning"}, counts(train_prompts=4, evaluate_tuned=4, evaluate_recycled=2)),
+    (set(), counts(**TRAINED, evaluate_recycled=1)),  # the old rate again: seed 0 retrained
 ]
 
 
@@ -257,7 +242,7 @@ def check_damage_is_seen_and_repaired(work: Path, original: str) -> None:
         [*cli, "repair", "--", *args, "aggregate"], cwd=work, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert jobs_run(done.stdout + done.stderr) == counts(fit_recyclers=1, evaluate_recycled=2)
+    assert jobs_run(done.stdout + done.stderr) == counts(fit_recyclers=1, evaluate_recycled=1)
     assert table_text(work, "default") == original
 
 

@@ -72,18 +72,17 @@ def test_lint_clean():
 
 def test_default_config_dry_run_matches_the_grid(tmp_path):
     done = dry_run("config/config.yaml", cwd=tmp_path)
-    # 1 data set, 2 models in 2 pairs, 6 recyclers, 4 word counts, 3 seeds; one evaluation
-    # job per cell (4 steps at 4,000 words, 3 more word counts at the last step); zero-shot +
-    # random + null-prompt per target
+    # 1 data set, 2 models in 2 pairs, 3 recyclers, 4 word counts, 5 seeds; one evaluation
+    # job per source run and pair (its 7 cells: 4 steps at 4,000 words, 3 more word counts at
+    # the last step, and the identity control); zero-shot + random + null-prompt per target
     assert job_stats(done.stdout) == {
         "fetch_model": 2,
         "prepare_data": 1,
-        "train_prompts": 6,
+        "train_prompts": 10,
         "describe_pair": 2,
-        "fit_recyclers": 2 * 6 * 4,
-        "evaluate_recycled": 2 * 3 * 7,
-        "evaluate_identity": 6,
-        "evaluate_tuned": 6,
+        "fit_recyclers": 2 * 3 * 4,
+        "evaluate_recycled": 2 * 5,
+        "evaluate_tuned": 10,
         "evaluate_baseline": 6,
         "aggregate": 1,
         "analyse": 1,
@@ -91,12 +90,12 @@ def test_default_config_dry_run_matches_the_grid(tmp_path):
         "write_report": 1,
         "publish": 1,
         "all": 1,
-        "total": 125,
+        "total": 71,
     }
     # the report stage target: every job but publishing and the default target's own
     report = dry_run("config/config.yaml", "report_all", cwd=tmp_path)
     stats = job_stats(report.stdout)
-    assert stats.pop("report_all") == 1 and stats["total"] == 124
+    assert stats.pop("report_all") == 1 and stats["total"] == 70
     assert "all" not in stats and "publish" not in stats
 
 
@@ -112,18 +111,18 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
     work.mkdir()
     done = dry_run("config/config.yaml", cwd=work, env=env, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert job_stats(done.stdout)["total"] == 125
+    assert job_stats(done.stdout)["total"] == 71
 
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
     done = dry_run("config/paper.yaml", cwd=tmp_path)
     # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers x 5 word counts = 30
-    # fits; 9 cells (5 steps at 4,000 words, 4 more word counts at 20K) per data set, pair and
-    # seed; T5 is declared seq2seq: zero-shot and random only (no null-prompt control)
+    # fits; one recycling job per data set, pair and seed (its 9 cells: 5 steps at 4,000 words,
+    # 4 more word counts at 20K); T5 is declared seq2seq: zero-shot and random only
     stats = job_stats(done.stdout)
-    assert stats["train_prompts"] == stats["evaluate_tuned"] == stats["evaluate_identity"] == 12
+    assert stats["train_prompts"] == stats["evaluate_tuned"] == 12
     assert stats["fit_recyclers"] == 30 and stats["evaluate_baseline"] == 8
-    assert stats["evaluate_recycled"] == 2 * 2 * 3 * 9 and stats["total"] == 194
+    assert stats["evaluate_recycled"] == 2 * 2 * 3 and stats["total"] == 86
 
 
 @pytest.fixture(scope="module")

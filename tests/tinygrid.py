@@ -20,8 +20,7 @@ SMALL_JOBS = {
     "train_prompts": 2,
     "describe_pair": 1,
     "fit_recyclers": 2,
-    "evaluate_recycled": 2,
-    "evaluate_identity": 1,
+    "evaluate_recycled": 1,  # one source run and pair: both cells and the identity control
     "evaluate_tuned": 2,
     "evaluate_baseline": 2,  # zero-shot and null-prompt of the one target
     "aggregate": 1,

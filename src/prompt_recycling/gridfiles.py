@@ -65,6 +65,32 @@ class GridFiles:
             },
         }
 
+    def run_cells(self, dataset, source, target, seed) -> list[dict]:
+        """evaluate_recycled, one source run and pair: every evaluated cell, each with its
+        size, step, checkpoint, recyclers, recycled prompts and table."""
+        return [
+            {
+                "size": n,
+                "step": step,
+                **self.recycled_cell(dataset, source, target, seed, n, step),
+                "table": paths.eval_recycled(self.run, dataset, source, target, seed, n, step),
+            }
+            for step, n in self.cells()
+        ]
+
+    def run_outputs(self) -> dict[str, list[str]]:
+        """evaluate_recycled's declared outputs: the cells' tables and recycled prompts, as
+        patterns of ``{run}``, ``{dataset}``, ``{source}``, ``{target}`` and ``{seed}``."""
+        ids = ("{run}", "{dataset}", "{source}", "{target}", "{seed}")
+        return {
+            "tables": [paths.eval_recycled(*ids, n, step) for step, n in self.cells()],
+            "prompts": [
+                paths.recycled(*ids[:5], m, n, step)
+                for step, n in self.cells()
+                for m in self.recyclers
+            ],
+        }
+
     # ---- stage targets ---------------------------------------------------------------------
     def runs(self):
         """(dataset, model, seed) of every training run."""

@@ -14,6 +14,8 @@ pattern                                                                     depe
 resources/models/{model}.{key}.json                                         model (its source)
 resources/data/{dataset}.{key}/{split}.jsonl                                dataset (its source)
 resources/recyclers/{source}__{target}/{method}.{key}/n{size}.safetensors   pair, method, size
+resources/scores/{context}/{prompt}.json                                    what a score
+                                                                            depends on (a cache)
 results/{run}/prompts/{dataset}/{model}/seed{seed}/step-{step}.npy          dataset, model, seed,
                                                                             step
 results/{run}/prompts/{dataset}/{model}/seed{seed}/history.csv              dataset, model, seed
@@ -30,8 +32,10 @@ results/{run}/evaluations/{dataset}/{baseline}/{model}.csv                  data
                                                                             model
 ==========================================================================  =====================
 
-Every evaluated cell is a file of its own that the aggregate asks for, so a grid that grows
-(a word count, a step, a seed) plans exactly its new cells. The tables, figures and report
+Every evaluated cell is a file of its own that the aggregate asks for, written by the job of
+its source run and pair (with the identity control), so a grid that grows (a word count, a step,
+a seed) reruns the jobs whose cells it adds; their scores already made are read back from
+``resources/scores/`` (:mod:`prompt_recycling.scorecache`). The tables, figures and report
 are built under ``results/{run}/build/`` and then published, all together, to
 ``results/{run}/tables``, ``figures`` and ``report.md``: a build that fails leaves the last
 published ones in place. The baselines are ``zero-shot``, ``random`` and ``null-prompt``. The
@@ -50,6 +54,7 @@ DATA_SPLIT = DATA_DIR + "/{split}.jsonl"
 DATA_MANIFEST = DATA_DIR + "/manifest.json"
 RECYCLER = "resources/recyclers/{source}__{target}/{method}.{key}/n{size}.safetensors"
 FINGERPRINTS = "resources/.fingerprints.json"  # content digests of local (path:) sources
+SCORES = "resources/scores/{context}"  # scores by content, outside outputs: scorecache.py
 
 RESULTS = "results/{run}"
 STEP_FILE = "step-{step}.npy"  # a checkpoint's name inside its run folder (grid and CLI)
@@ -158,6 +163,10 @@ def eval_recycled(run, dataset, source, target, seed, size, step) -> str:
 
 def eval_identity(run: str, dataset: str, source: str, target: str, seed) -> str:
     return EVAL_IDENTITY.format(run=run, dataset=dataset, source=source, target=target, seed=seed)
+
+
+def score_cache(context: str) -> str:
+    return SCORES.format(context=context)
 
 
 def eval_tuned(run: str, dataset: str, model: str, seed) -> str:

@@ -202,7 +202,7 @@ class EvalConfig:
             self,
             integers=("batch_size", "max_length"),
             positive=("batch_size", "max_length"),
-            members={"split": choices("evaluation", "split"), "bf16": choices("evaluation", "bf16")},
+            members={k: choices("evaluation", k) for k in ("split", "bf16")},
         )
 
 

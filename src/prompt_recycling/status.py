@@ -31,7 +31,6 @@ STAGES = (  # rule -> stage, in the order a grid runs
     ("fit_recyclers", "recyclers"),
     ("evaluate_baseline", "evaluations"),
     ("evaluate_tuned", "evaluations"),
-    ("evaluate_identity", "evaluations"),
     ("evaluate_recycled", "evaluations"),
     ("aggregate", "report"),
     ("analyse", "report"),

@@ -113,17 +113,15 @@ def trained_checkpoints(w):
     return GRID.trained_checkpoints(w.dataset, w.model, w.seed)
 
 
-def recycled_cell(w):
-    return GRID.recycled_cell(w.dataset, w.source, w.target, w.seed, w.size, w.step)
-
-
 def recycled_inputs(w):
-    """The source checkpoint and the fitted recyclers of one evaluated cell."""
-    cell = recycled_cell(w)
+    """The source run's checkpoints and the fitted recyclers of every cell of its job."""
+    cells = GRID.run_cells(w.dataset, w.source, w.target, w.seed)
     return {
         "source": GRID.model_file(w.source),
         "target": GRID.model_file(w.target),
         "data": eval_split(w),
-        "prompt": cell["prompt"],
-        "recyclers": list(cell["recyclers"].values()),
+        "prompts": sorted(
+            {c["prompt"] for c in cells} | set(run_checkpoints("source")(w).values())
+        ),
+        "recyclers": sorted({f for c in cells for f in c["recyclers"].values()}),
     }

@@ -1,15 +1,19 @@
 rule evaluate_recycled:
-    """One evaluated cell: a source checkpoint recycled by every method's recycler of one
-    vocabulary size and scored on the target, with one model load."""
+    """One source run recycled onto one target: every evaluated cell (vocabulary size x step)
+    through every method's recycler, and the identity control (the source's prompts as they
+    are, equal widths), with one model load. A prompt scored before on the same target and
+    settings is read back from resources/scores/ (a grown grid scores only its new prompts).
+    """
     input:
         unpack(recycled_inputs),
     output:
-        table=paths.EVAL_RECYCLED,
-        prompts=[paths.RECYCLED.replace("{method}", m) for m in GRID.recyclers],
+        tables=GRID.run_outputs()["tables"],
+        prompts=GRID.run_outputs()["prompts"],
+        identity=paths.EVAL_IDENTITY,
     log:
-        "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}/n{size}/step-{step}.log",
+        "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
     benchmark:
-        "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}/n{size}/step-{step}.tsv"
+        "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
     conda:
         ENV
     threads: 1
@@ -21,42 +25,15 @@ rule evaluate_recycled:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.target, w.dataset),
         word_offset=GRID.word_offset(),
-        # the methods (their recyclers are inputs, their prompts outputs): a param of its own
+        # the grid's shape (cells, methods, identity steps): params of their own, since
+        # Snakemake compares only params that name no declared file
+        cells_shape=[[step, size] for step, size in GRID.cells()],
         methods=list(GRID.recyclers),
-        recyclers=lambda w: recycled_cell(w)["recyclers"],
-        recycled=lambda w: recycled_cell(w)["recycled"],
+        steps=list(GRID.steps),
+        cells=lambda w: GRID.run_cells(w.dataset, w.source, w.target, w.seed),
+        identity=run_checkpoints("source"),
     script:
         "../scripts/evaluate_recycled.py"
-
-
-rule evaluate_identity:
-    """The identity control: a pair's source prompts scored on the target as they are (pairs
-    of equal width; otherwise a table with no rows)."""
-    input:
-        source=model_file("source"),
-        target=model_file("target"),
-        data=eval_split,
-        prompts=lambda w: list(run_checkpoints("source")(w).values()),
-    output:
-        paths.EVAL_IDENTITY,
-    log:
-        "logs/{run}/evaluate_identity/{dataset}/{source}__{target}/seed{seed}.log",
-    benchmark:
-        "benchmarks/{run}/evaluate_identity/{dataset}/{source}__{target}/seed{seed}.tsv"
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
-        runtime=lambda w, attempt: 60 * attempt,
-        gpu=1,
-    params:
-        evaluation=GRID.evaluation(),
-        reader=lambda w: GRID.reader(w.target, w.dataset),
-        steps=list(GRID.steps),
-        checkpoints=run_checkpoints("source"),
-    script:
-        "../scripts/evaluate_identity.py"
 
 
 rule evaluate_tuned:

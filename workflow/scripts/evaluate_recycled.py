@@ -1,30 +1,29 @@
-"""Recycle one source checkpoint with each method's recycler and score it (one cell).
+"""Recycle one source run onto one target: every cell with every method's recycler, scored,
+and the identity control.
 
-input.source / target / data / prompt; params.evaluation, reader (the target's), word_offset,
-recyclers and recycled ({method: file}); wildcards.size / step; output.table.
+input.source / target / data; params.evaluation, reader (the target's), word_offset, cells
+(each: size, step, prompt, recyclers, recycled, table), identity ({step: checkpoint});
+output.identity.
 """
 
-from prompt_recycling.jobs.scoring import evaluate_recycled
+from prompt_recycling.jobs.recycled import evaluate_run
 from prompt_recycling.settings import EvalConfig, ReaderConfig
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
-    evaluate_recycled(
+    evaluate_run(
         w.dataset,
         int(w.seed),
-        int(w.size),
-        int(w.step),
         sm.input.source,
         sm.input.target,
         sm.input.data,
         ReaderConfig(**p.reader),
         EvalConfig(**p.evaluation),
         p.word_offset,
-        sm.input.prompt,
-        {m: p.recyclers[m] for m in p.methods},
-        {m: p.recycled[m] for m in p.methods},
-        sm.output.table,
+        p.cells,
+        {step: p.identity[step] for step in p.steps},
+        sm.output.identity,
         sm.threads,
     )

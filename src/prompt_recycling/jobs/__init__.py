@@ -8,6 +8,7 @@ that carry all their grid coordinates, per-example predictions and the gold labe
 - :mod:`~prompt_recycling.jobs.fetching`: ``describe_model`` (fetch a model, record its size);
 - :mod:`~prompt_recycling.jobs.training`: ``train_prompts`` (every step checkpoint of one run);
 - :mod:`~prompt_recycling.jobs.fitting`: ``describe_pair``, ``fit_recyclers``;
-- :mod:`~prompt_recycling.jobs.scoring`: ``evaluate_recycled``, ``evaluate_tuned``,
-  ``evaluate_baseline``.
+- :mod:`~prompt_recycling.jobs.recycled`: ``evaluate_run`` (a source run's recycled cells on
+  one target, and the identity control);
+- :mod:`~prompt_recycling.jobs.scoring`: ``evaluate_tuned``, ``evaluate_baseline``.
 """
