@@ -4,6 +4,7 @@ rule evaluate_recycled:
     are, equal widths), with one model load. A prompt scored before on the same target and
     settings is read back from resources/scores/ (a grown grid scores only its new prompts).
     """
+    priority: 10  # the longest evaluations: before the tuned and baseline ones
     input:
         unpack(recycled_inputs),
     output:
