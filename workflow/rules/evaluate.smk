@@ -4,7 +4,6 @@ rule evaluate_recycled:
     are, equal widths), with one model load. A prompt scored before on the same target and
     settings is read back from resources/scores/ (a grown grid scores only its new prompts).
     """
-    priority: 10  # the longest evaluations: before the tuned and baseline ones
     input:
         unpack(recycled_inputs),
     output:
@@ -15,6 +14,8 @@ rule evaluate_recycled:
         "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
     benchmark:
         "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
+    # the longest evaluations: before the tuned and baseline ones
+    priority: 10
     conda:
         ENV
     threads: 1

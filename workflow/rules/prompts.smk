@@ -4,9 +4,6 @@ rule train_prompts:
     training history; its resume state lives beside the output folder (.seedN.resume),
     outside the declared outputs, and restores them.
     """
-    # first among ready jobs (then the recycling jobs): the long jobs that the most wait on
-    # start early, so the short ones fill the end of a run and no core idles there
-    priority: 20
     input:
         model=model_file("model"),
         train=train_split,
@@ -17,6 +14,9 @@ rule train_prompts:
         "logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log",
     benchmark:
         "benchmarks/{run}/train_prompts/{dataset}/{model}/seed{seed}.tsv"
+    # first among ready jobs (then the recycling jobs): the long jobs that the most wait on
+    # start early, so the short ones fill the end of a run and no core idles there
+    priority: 20
     conda:
         ENV
     threads: 1
