@@ -265,3 +265,23 @@ def recorded(paths) -> Iterator[None]:
         yield
     finally:
         record(paths)
+
+
+def code_digest(files, classes=(), algorithm: str = "sha256") -> str:
+    """Digest of the source of ``files`` and of the files that define ``classes``: each file's
+    name and bytes (a class without a source file, or a file that cannot be read, counts by
+    its name alone)."""
+    import inspect
+    from pathlib import Path
+
+    paths = {Path(f) for f in files}
+    for cls in classes:
+        if cls is not object:
+            with contextlib.suppress(TypeError):  # built-in: no source file
+                paths.add(Path(inspect.getfile(cls)))
+    h = hashlib.new(algorithm)
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        with contextlib.suppress(OSError):  # sourceless install: the name stands in
+            h.update(path.read_bytes())
+    return h.hexdigest()

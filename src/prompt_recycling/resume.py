@@ -10,16 +10,14 @@ and prints why, rather than continuing a prompt on other data or another model.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import inspect
 import json
 import sys
 from pathlib import Path
 
 import torch
 
-from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.fsutil import atomic_path, code_digest
 
 PARTS = {
     "settings": "other tuning settings",
@@ -46,16 +44,7 @@ def _digest(value) -> str:
 def _code_digest(adapter) -> str:
     """The source of the training loop (``tune.py``), this module and the adapter's classes."""
     files = {Path(__file__).with_name("tune.py"), Path(__file__)}
-    for cls in type(adapter).__mro__:
-        if cls is not object:
-            with contextlib.suppress(TypeError):  # built-in: no source file
-                files.add(Path(inspect.getfile(cls)))
-    h = hashlib.sha1()
-    for path in sorted(files):
-        h.update(path.name.encode())
-        with contextlib.suppress(OSError):  # sourceless install: the name stands in
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return code_digest(files, type(adapter).__mro__, "sha1")
 
 
 def fingerprints(adapter, ids: list[list[int]], gold: torch.Tensor, config, weights: str) -> dict:

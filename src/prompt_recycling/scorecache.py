@@ -28,28 +28,18 @@ from pathlib import Path
 import numpy as np
 
 from prompt_recycling import paths
-from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.fsutil import atomic_path, code_digest
 
 
 def _sha256(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def code_digest(adapter) -> str:
+def scoring_code(adapter) -> str:
     """The source of the evaluation module and of the adapter's classes."""
     from prompt_recycling import evaluate
 
-    files = {Path(inspect.getfile(evaluate))}
-    for cls in type(adapter).__mro__:
-        if cls is not object:
-            with contextlib.suppress(TypeError):  # built-in: no source file
-                files.add(Path(inspect.getfile(cls)))
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(path.name.encode())
-        with contextlib.suppress(OSError):  # sourceless install: the name stands in
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return code_digest([inspect.getfile(evaluate)], type(adapter).__mro__)
 
 
 def context(model: dict, split_sha256: str, reader, evaluation, precision: str, adapter) -> str:
@@ -62,7 +52,7 @@ def context(model: dict, split_sha256: str, reader, evaluation, precision: str, 
             "reader": reader,
             "evaluation": evaluation,
             "precision": precision,
-            "code": code_digest(adapter),
+            "code": scoring_code(adapter),
         }
     )[:20]
 

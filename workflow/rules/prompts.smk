@@ -14,8 +14,8 @@ rule train_prompts:
         "logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log",
     benchmark:
         "benchmarks/{run}/train_prompts/{dataset}/{model}/seed{seed}.tsv"
-    # first among ready jobs (then the recycling jobs): the long jobs that the most wait on
-    # start early, so the short ones fill the end of a run and no core idles there
+    # first among ready jobs, with the fits (then the recycling jobs): the long jobs that the
+    # most wait on start early, so the short ones fill the end of a run and no core idles
     priority: 20
     conda:
         ENV

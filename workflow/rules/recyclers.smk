@@ -35,6 +35,8 @@ rule fit_recyclers:
     conda:
         ENV
     threads: 1
+    # with training, before the evaluations: the recycling jobs wait on both
+    priority: 20
     resources:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=lambda w, attempt: 60 * attempt,
