@@ -32,11 +32,11 @@ rule fit_recyclers:
         "logs/fit_recyclers/{source}__{target}/{method}.{key}/n{size}.log",
     benchmark:
         "benchmarks/fit_recyclers/{source}__{target}/{method}.{key}/n{size}.tsv"
+    # with training, before the evaluations: the recycling jobs wait on both
+    priority: 20
     conda:
         ENV
     threads: 1
-    # with training, before the evaluations: the recycling jobs wait on both
-    priority: 20
     resources:
         mem_mb=lambda w, attempt: 8000 * attempt,
         runtime=lambda w, attempt: 60 * attempt,
