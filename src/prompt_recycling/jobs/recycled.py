@@ -72,9 +72,12 @@ def evaluate_run(
         return cache.results(prompt, lambda p: run(data, torch.from_numpy(p)))
 
     coords = pair_coords(dataset, seed, source_json, target_json, adapter, evaluation)
+    from prompt_recycling.recyclability import unit_rows
+
+    units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
     recyclers: dict[str, object] = {}  # fitted recyclers by file, loaded once
     for cell in cells:
-        rows = _cell(cell, coords, scored, adapter, data.labels, word_offset, recyclers)
+        rows = _cell(cell, coords, scored, units, data.labels, word_offset, recyclers)
         write_rows(rows, cell["table"])
     rows = []
     if model_info(source_json)["width"] != model_info(target_json)["width"]:
@@ -90,18 +93,16 @@ def evaluate_run(
     print(f"scores: {cache.misses} prompts scored, {cache.hits} read back from {cache.folder}")
 
 
-def _cell(cell, coords, scored, adapter, gold, word_offset, loaded) -> list[dict]:
+def _cell(cell, coords, scored, units, gold, word_offset, loaded) -> list[dict]:
     """The rows of one cell: its checkpoint through every method's recycler."""
     from prompt_recycling.prompt_io import read_prompt, write_prompt
-    from prompt_recycling.recyclability import prompt_features, unit_rows
+    from prompt_recycling.recyclability import prompt_features
     from prompt_recycling.recyclers import load_recycler
 
     if sorted(cell["recyclers"]) != sorted(cell["recycled"]):
         raise RecyclingError(
             f"recyclers {sorted(cell['recyclers'])} and outputs {sorted(cell['recycled'])} differ"
         )
-    if "units" not in loaded:
-        loaded["units"] = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
     size, step, source_prompt = cell["size"], cell["step"], read_prompt(cell["prompt"])
     done: list[tuple[str, np.ndarray, dict]] = []  # (method, prompt, results) of the cell
     rows = []
@@ -120,9 +121,7 @@ def _cell(cell, coords, scored, adapter, gold, word_offset, loaded) -> list[dict
         results = next(r for m, _, r in done if m == same) if same else scored(prompt_out)
         if not same:
             done.append((method, prompt_out, results))
-        features = prompt_features(
-            source_prompt, prompt_out, rec.diagnostics, loaded["units"], step
-        )
+        features = prompt_features(source_prompt, prompt_out, rec.diagnostics, units, step)
         rows += rows_of(
             results,
             gold,
