@@ -14,6 +14,22 @@ from prompt_recycling.tiny import BERT_SPECIALS, save_tiny_bert, wordpiece_vocab
 N_WORDS = 1200
 
 
+def pytest_collection_modifyitems(items):
+    """The workflow tier first: its tests are the longest, and pytest-xdist hands tests out in
+    this order (scripts/test.sh), so they start at once and the short ones fill in beside them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_worker():
+    """Under pytest-xdist (scripts/test.sh: one worker per core), a worker's own torch uses one
+    thread, so the workers do not oversubscribe the cores."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def tiny_pair(tmp_path_factory):
     """Two tiny BERTs (16-d source, 24-d target) sharing WordPiece strings; the target holds them

@@ -164,6 +164,7 @@ def name_of(state: set) -> str:
     return "_".join(sorted(state)) or "base"
 
 
+@pytest.mark.xdist_group("both-cores")  # runs grids on both cores: never beside the kill -9 test
 def test_each_edit_reruns_what_it_must_and_ends_as_a_run_from_nothing(tmp_path):
     base = base_config(tmp_path)
     edited, fresh = tmp_path / "edited", tmp_path / "fresh"

@@ -26,7 +26,9 @@ from prompt_recycling import paths
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts
 
-pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
+# the workflow tier (README, "Tests"); under pytest-xdist one worker runs them all, one after
+# another: they share one cluster and read its accounting
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles/slurm-local"

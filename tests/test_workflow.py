@@ -215,6 +215,7 @@ def recorded(work: Path, kind: str) -> set[str]:
     return paths
 
 
+@pytest.mark.xdist_group("both-cores")  # runs the grid on both cores (test_grid_edits too)
 def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     root, config = tiny
     work = root / "run"
