@@ -1,6 +1,7 @@
 """CPU time of Snakemake's own process on the tiny grid, with Snakemake's default job-rate
 limit (100/1s: the scheduler re-runs every second once per job event it has seen while jobs
-waited) and with the profiles' 1000/60s, measured in the same run.
+waited) and with 1000/60s (a re-run a minute), measured in the same run. The profiles keep
+the default: the longer timespan saves CPU but can stall the scheduler (README).
 
     python bench/scheduler_overhead.py
 
@@ -8,6 +9,7 @@ Prints, per setting, the main process's CPU seconds (user + sys, from /proc whil
 its largest thread count and the wall time, then the ratio of CPU seconds.
 """
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +23,7 @@ from tinygrid import make_tiny_grid  # noqa: E402
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def run(root: Path, config: Path, rate: str) -> tuple[float, int, float]:
