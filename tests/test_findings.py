@@ -1,13 +1,17 @@
 """Findings F1-F5 from a synthetic results table whose answers are known by construction."""
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from prompt_recycling.analysis import comparisons, pooled, reliability
+from prompt_recycling.beyond import analyse
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import summarize
 from prompt_recycling.findings import findings
+from prompt_recycling.plots import plot_all
 from prompt_recycling.rows import aggregate, row, write_rows
 from prompt_recycling.stats import Estimate
 from prompt_recycling.verdicts import Finding, with_holm
@@ -24,33 +28,44 @@ STEPS = [0, 10, 20, 40, 80]
 SEEDS = range(4)
 
 
-def result(acc: float, shift: int = 0):
-    """Predictions with accuracy ``acc`` (the first round(acc * N) examples right)."""
-    k = int(round(acc * N))
-    pred = np.where(np.arange(N) < k, GOLD, 1 - GOLD)
-    return summarize(np.roll(pred, shift) if shift else pred, GOLD, LABELS)
+def result(acc: float, shift: int = 0, n: int = N):
+    """Predictions with accuracy ``acc`` (the first round(acc * n) of ``n`` examples right)."""
+    k = int(round(acc * n))
+    gold = np.arange(n) % 2
+    pred = np.where(np.arange(n) < k, gold, 1 - gold)
+    return summarize(np.roll(pred, shift) if shift else pred, gold, LABELS)
 
 
-def table(recycled_acc, val_curve=None, sizes=(100,), seeds=SEEDS, tuned_acc=0.80, past=()):
+def table(
+    recycled_acc,
+    val_curve=None,
+    sizes=(100,),
+    seeds=SEEDS,
+    tuned_acc=0.80,
+    past=(),
+    n=N,
+    dataset="d",
+):
     """``recycled_acc(size_relation, method, step, seed, size) -> accuracy``; zero-shot is 0.60
     everywhere, random prompts 0.50, tuned prompts ``tuned_acc`` (validation:
-    ``val_curve(step)``, also at the validation-only steps ``past``)."""
+    ``val_curve(step)``, also at the validation-only steps ``past``); ``n`` test examples of
+    data set ``dataset``."""
     rows = []
     models = {m for pair in PAIRS for m in pair}
-    base = {"dataset": "d", "split": "test"}
+    base = {"dataset": dataset, "split": "test"}
+    gold = np.arange(n) % 2
+    res = partial(result, n=n)
     for m in sorted(models):
-        rows.append(row(result(0.60), GOLD, **base, condition="zero-shot", model=m))
+        rows.append(row(res(0.60), gold, **base, condition="zero-shot", model=m))
         for k in range(3):
-            rows.append(
-                row(result(0.50), GOLD, **base, condition="random", model=m, random_index=k)
-            )
+            rows.append(row(res(0.50), gold, **base, condition="random", model=m, random_index=k))
         for seed in seeds:
             for step in [*STEPS, *past]:
                 tuned = {**base, "condition": "tuned", "model": m, "step": step, "seed": seed}
                 if step in STEPS:
-                    rows.append(row(result(tuned_acc), GOLD, **tuned))
+                    rows.append(row(res(tuned_acc), gold, **tuned))
                 v = val_curve(step) if val_curve else 0.80
-                rows.append(row(result(v), GOLD, **{**tuned, "split": "validation"}))
+                rows.append(row(res(v), gold, **{**tuned, "split": "validation"}))
     for (src, tgt), kind in PAIRS.items():
         for seed in seeds:
             for step in STEPS:
@@ -60,8 +75,8 @@ def table(recycled_acc, val_curve=None, sizes=(100,), seeds=SEEDS, tuned_acc=0.8
                         acc = recycled_acc(kind, "v2v-lin" if same else method, step, seed, size)
                         rows.append(
                             row(
-                                result(acc),
-                                GOLD,
+                                res(acc),
+                                gold,
                                 **base,
                                 condition="recycled",
                                 model=tgt,
@@ -240,6 +255,29 @@ def test_aggregate_refuses_rows_scored_on_other_examples(tmp_path):
         aggregate([str(tmp_path / "a.csv")], {"zero-shot": 2}, str(tmp_path / "t.csv"))
     with pytest.raises(RecyclingError, match="zero-shot: expected 3 rows, found 2"):
         aggregate([str(tmp_path / "a.csv")], {"zero-shot": 3}, str(tmp_path / "t.csv"))
+
+
+def test_data_sets_of_different_test_sizes_are_analysed_and_plotted_together(tmp_path):
+    """400 and 150 test examples: every table and figure is made from both; a run (data set x
+    source x seed) counts once."""
+    t = pd.concat(
+        [
+            table(paper_like, seeds=range(3)),
+            table(paper_like, seeds=range(3), n=150, dataset="e"),
+        ],
+        ignore_index=True,
+    )
+    names = ["comparisons", "reliability", "convergence", "findings", "recyclers", "predictor"]
+    out = {k: str(tmp_path / f"{k}.csv") for k in names}
+    out |= {f"{k}_md": str(tmp_path / f"{k}.md") for k in names}
+    out |= {f"{k}_html": str(tmp_path / f"{k}.html") for k in names}
+    out["reliability_tex"] = str(tmp_path / "reliability.tex")
+    f = by_id(analyse(t, out))
+    assert f["F2a"].estimate.n == 2 * 3 * 3 and f["F2b"].estimate.n == 2 * 3
+    assert f["F2a"].verdict == "reproduced"
+    versus = pd.read_csv(out["recyclers"])
+    assert versus.runs.max() == 2 * 3  # a size relation: one source, both data sets
+    assert plot_all(t, str(tmp_path / "figures"))
 
 
 def test_the_paper_findings_are_about_the_papers_recyclers_and_raw_scores():

@@ -93,6 +93,73 @@ def test_difference_of_two_alike_groups_is_inconclusive():
         clustered.crossed_difference(a, np.arange(60), b[:, :10], np.arange(60))
 
 
+def two_data_sets(seed=8):
+    """Runs 0-5 scored on 300 examples of one data set, runs 6-9 on 120 of another; two
+    prompts per run, the run's effect plus noise shared by its data set's examples."""
+    rng = np.random.default_rng(seed)
+    runs = np.repeat(np.arange(10), 2)
+    strata = np.where(runs < 6, "rt", "imdb")
+    common = {"rt": rng.normal(0, 0.4, 300), "imdb": rng.normal(0, 0.4, 120)}
+    effect = rng.normal(0.05, 0.05, 10)
+    rows = [
+        effect[r] + common[s] + rng.normal(0, 0.2, len(common[s]))
+        for r, s in zip(runs, strata, strict=True)
+    ]
+    return rows, runs, strata
+
+
+def test_data_sets_of_different_sizes_pool_with_each_its_own_example_variance():
+    rows, runs, strata = two_data_sets()
+    e = clustered.crossed_mean(rows, runs, strata=strata)
+    assert e.n == 10 and e.value == pytest.approx(np.mean([r.mean() for r in rows]))
+    # the variance is the runs' jackknife (as for the item means alone) plus, per data set,
+    # its share of the items squared times the variance of its examples' column mean
+    runs_only = clustered.crossed_mean(np.array([[r.mean()] for r in rows]), runs)
+    t = stats_t(runs_only.df)
+    v_runs = ((runs_only.high - runs_only.low) / 2 / t) ** 2
+    v_examples = 0.0
+    for s in ("rt", "imdb"):
+        block = np.stack([r for r, x in zip(rows, strata, strict=True) if x == s])
+        share = len(block) / len(rows)
+        v_examples += share**2 * block.mean(0).var(ddof=1) / block.shape[1]
+    v = ((e.high - e.low) / 2 / stats_t(e.df)) ** 2
+    assert v == pytest.approx(v_runs + v_examples, rel=1e-9)
+    assert v_examples > 0.1 * v_runs  # the examples' part is not negligible here
+
+
+def test_examples_are_matched_within_a_data_set_never_across():
+    """Reordering one data set's examples (the same order for all its prompts) changes
+    nothing; stacking two data sets' examples column by column would pair unrelated ones."""
+    rows, runs, strata = two_data_sets()
+    order = np.random.default_rng(1).permutation(120)
+    moved = [r[order] if s == "imdb" else r for r, s in zip(rows, strata, strict=True)]
+    a = clustered.crossed_mean(rows, runs, strata=strata)
+    b = clustered.crossed_mean(moved, runs, strata=strata)
+    assert (a.value, a.low, a.high) == pytest.approx((b.value, b.low, b.high), rel=1e-9)
+    # a share's example variance is an example bootstrap: equal up to its resampling noise
+    a = clustered.crossed_mean(rows, runs, share=True, strata=strata)
+    b = clustered.crossed_mean(moved, runs, share=True, strata=strata)
+    assert a.value == b.value and (a.low, a.high) == pytest.approx((b.low, b.high), abs=0.03)
+    d = clustered.crossed_difference(
+        rows[:12], runs[:12], rows[12:], runs[12:], strata_a=strata[:12], strata_b=strata[12:]
+    )
+    assert d.n == 10 and d.value == pytest.approx(
+        np.mean([r.mean() for r in rows[:12]]) - np.mean([r.mean() for r in rows[12:]])
+    )
+    one = np.stack(rows[:12])  # one data set given as strata: the 2-D call, to the digit
+    assert clustered.crossed_mean(one, runs[:12], strata=strata[:12]) == clustered.crossed_mean(
+        one, runs[:12]
+    )
+    with pytest.raises(ValueError, match="different example sets"):
+        clustered.crossed_mean([rows[0], rows[0][:10]], [0, 1], strata=["rt", "rt"])
+
+
+def stats_t(df):
+    from scipy import stats as sp
+
+    return float(sp.t.ppf(0.975, df))
+
+
 def test_trend_is_a_t_interval_across_units():
     rng = np.random.default_rng(3)
     x = np.tile([25, 50, 100, 200, 400], 6)

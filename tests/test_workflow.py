@@ -355,7 +355,7 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
     assert "recyclers compared, raw and calibrated" in report and "most reliable is" in report
     assert "can a recycled prompt's success be predicted?" in report
     assert "pooled leave-one-pair-out AUC" in report
-    assert "Warning: the test split has only 24 examples" in report
+    assert "Warning: a test split has only 24 examples" in report
 
     check_html_report(work, config, grid)
 

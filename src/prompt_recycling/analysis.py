@@ -135,19 +135,22 @@ def comparisons_csv(comp: pd.DataFrame) -> pd.DataFrame:
     return comp.drop(columns=[c for c in ARRAYS if c in comp])
 
 
-def rows_of(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """The per-example arrays of ``column`` stacked: (prompts, examples)."""
-    values = [v for v in frame[column] if v is not None]
-    if not values:
-        return np.zeros((0, 0))
-    return np.stack(values)
+def rows_of(frame: pd.DataFrame, column: str) -> list[np.ndarray]:
+    """The per-example arrays of ``column``, one per prompt (data sets differ in length: pass
+    ``strata=frame.dataset`` to :mod:`prompt_recycling.clustered`)."""
+    values = list(frame[column])
+    if any(v is None or np.ndim(v) != 1 for v in values):
+        raise ValueError(f"some prompts have no per-example {column!r}: select them first")
+    return [np.asarray(v, float) for v in values]
 
 
 def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, seed: int = 0):
     """Pooled mean gain (or share above 0) of ``column`` with its interval over
     training runs and test examples (:func:`prompt_recycling.clustered.crossed_mean`)."""
     sel = frame[frame[column].notna()] if len(frame) else frame
-    return clustered.crossed_mean(rows_of(sel, column), sel.cluster, share=share, seed=seed)
+    return clustered.crossed_mean(
+        rows_of(sel, column), sel.cluster, share=share, seed=seed, strata=sel.dataset
+    )
 
 
 def pooled(

@@ -11,7 +11,8 @@ scored on the same test examples, which are a sample too. So each interval here 
   freedom (Welch), groups sharing runs (two recyclers of the same prompts) left out
   together, so that their pairing is credited;
 - the variance the test examples add (the column means' variance over n; for a share, an
-  example bootstrap of ``EXAMPLE_RESAMPLES``);
+  example bootstrap of ``EXAMPLE_RESAMPLES``), per data set: prompts of one data set share
+  its examples, data sets share none, and each adds its part weighted by its share of items;
 
 on Satterthwaite's degrees of freedom: with 6 runs the t quantile is about 2.6, where a
 percentile bootstrap over 6 clusters behaves like 1.96 or less. A share (of prompts beating
@@ -77,22 +78,55 @@ def _as_rows(rows) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Group:
-    """One group of items (prompts) scored on the same test examples."""
+    """One group of items (prompts), each scored on the test examples of its stratum (its data
+    set): items of one stratum share their examples, strata share none."""
 
-    rows: np.ndarray  # (items, examples) per-example paired differences
-    clusters: np.ndarray  # (items,) the independent unit of each item (its training run)
+    blocks: dict[str, np.ndarray]  # stratum -> (items, examples) per-example paired differences
+    clusters: np.ndarray  # (items,) the independent unit of each item, in the blocks' order
     share: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.clusters)
 
     @property
     def values(self) -> np.ndarray:
         """Each item's statistic: its mean over the examples, or whether that is above 0."""
-        means = self.rows.mean(1)
+        means = np.concatenate([b.mean(1) for b in self.blocks.values()])
         return (means > 0).astype(float) if self.share else means
 
-    def resampled(self, u: np.ndarray) -> np.ndarray:
-        """The group's statistic under each example resample ``u`` (B, examples) -> (B,)."""
-        means = (u @ self.rows.T) / u.sum(1, keepdims=True)  # (B, items)
-        return ((means > 0) if self.share else means).mean(1)
+    def column(self, stratum: str) -> np.ndarray | float:
+        """What each of ``stratum``'s examples contributes to the group's mean (its items'
+        share of the group times their mean on that example)."""
+        b = self.blocks.get(stratum)
+        return 0.0 if b is None else b.mean(0) * len(b) / self.size
+
+    def resampled(self, u: dict[str, np.ndarray]) -> np.ndarray:
+        """The group's statistic under each example resample ``u[stratum]`` (B, examples)."""
+        total = 0.0
+        for s, b in self.blocks.items():
+            means = (u[s] @ b.T) / u[s].sum(1, keepdims=True)  # (B, items)
+            total = total + ((means > 0) if self.share else means).sum(1)
+        return total / self.size
+
+
+def _group(rows, clusters, strata, share: bool) -> _Group:
+    """``rows``: an (items, examples) array, or one 1-D array per item when ``strata`` (each
+    item's example set, e.g. its data set) says which items share their examples."""
+    clusters = np.asarray(clusters, dtype=object).astype(str)
+    if strata is None:
+        return _Group({"": _as_rows(rows)}, clusters, share)
+    strata = np.asarray(strata, dtype=object).astype(str)
+    if len(strata) != len(clusters):
+        raise ValueError("one stratum per item is needed")
+    blocks, order = {}, []
+    for s in sorted(set(strata)):
+        idx = np.flatnonzero(strata == s)
+        if len({len(rows[i]) for i in idx}) > 1:
+            raise ValueError(f"items of {s!r} were scored on different example sets")
+        blocks[s] = np.stack([np.asarray(rows[i], float) for i in idx])
+        order.extend(idx)
+    return _Group(blocks, clusters[np.asarray(order, int)], share)
 
 
 def _jackknife(groups: list[tuple[_Group, int]]) -> tuple[float, int]:
@@ -121,16 +155,25 @@ def _cluster_t(
     names = np.concatenate([g.clusters for g, _ in groups]).astype(str)
     codes, n_clusters = _codes(names)
     value = sum(sign * g.values.mean() for g, sign in groups)
-    n_examples = groups[0][0].rows.shape[1]
-    # example component: the test examples are a sample too (shared by every group)
+    # example component: the test examples are a sample too, shared by every group's items of
+    # one stratum (data set) and independent across strata
+    sizes = {}
+    for g, _ in groups:
+        for s, b in g.blocks.items():
+            if sizes.setdefault(s, b.shape[1]) != b.shape[1]:
+                raise ValueError("the groups were scored on different example sets")
     if all(not g.share for g, _ in groups):
-        column = sum(sign * g.rows.mean(0) for g, sign in groups)  # (examples,)
-        v_examples = float(column.var(ddof=1) / n_examples) if n_examples > 1 else 0.0
+        v_strata = []
+        for s, n in sizes.items():
+            column = sum(sign * g.column(s) for g, sign in groups)  # (examples,)
+            v_strata.append((float(column.var(ddof=1) / n) if n > 1 else 0.0, n))
     else:
+        rng = np.random.default_rng(seed)
         b = min(n_resamples, EXAMPLE_RESAMPLES)
-        u = _example_weights(n_examples, b, np.random.default_rng(seed))
+        u = {s: _example_weights(n, b, rng) for s, n in sizes.items()}
         reps = sum(sign * g.resampled(u) for g, sign in groups)
-        v_examples = float(reps.var(ddof=1))
+        v_strata = [(float(reps.var(ddof=1)), sum(sizes.values()))]
+    v_examples = sum(v for v, _ in v_strata)
     if n_clusters < 2:
         return Estimate(float(value), math.nan, math.nan, n_clusters, unit)
     # run component: the leave-one-run-out jackknife (CR3), which unlike the CR1 sandwich stays
@@ -149,7 +192,7 @@ def _cluster_t(
         return Estimate(float(value), float(value), float(value), n_clusters, unit, 1.0, math.inf)
     # Satterthwaite: each run part has G_k - 1 degrees of freedom, the examples' many
     den = sum(v**2 / (g_k - 1) for v, g_k in v_parts if g_k > 1)
-    df = var**2 / (den + v_examples**2 / max(n_examples - 1, 1))
+    df = var**2 / (den + sum(v**2 / max(n - 1, 1) for v, n in v_strata))
     se = math.sqrt(var)
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * se
     p = float(2 * stats.t.sf(abs(value) / se, df))
@@ -163,22 +206,25 @@ def crossed_mean(
     seed: int = 0,
     n_resamples: int = N_RESAMPLES,
     unit: str = "runs",
+    strata=None,
 ) -> Estimate:
     """The mean over items of their mean over test examples (``share``: the share of items
     whose mean is above 0), with a 95% interval over the *independent* units and the examples.
 
     ``rows``: (items, examples) per-example paired differences, e.g. correct(recycled) -
     correct(zero-shot); ``clusters``: each item's independent unit, the training run of its
-    source prompt (its checkpoints, vocabulary sizes and recyclers are not independent).
+    source prompt (its checkpoints, vocabulary sizes and recyclers are not independent);
+    ``strata``: each item's example set (its data set), when items were scored on different
+    ones: ``rows`` is then one 1-D array per item, and each data set's examples add their own
+    variance, weighted by its share of the items.
 
     The interval is a cluster-robust t interval (the module docstring): leave-one-run-out
     jackknife variance plus the variance the test examples add, on Satterthwaite degrees of
     freedom with G - 1 for the run part. A share gets the Wilson interval on its effective
     sample size, never fewer observations than runs."""
-    rows = _as_rows(rows)
     if len(rows) == 0:
         return Estimate(math.nan, math.nan, math.nan, 0, unit)
-    g = _Group(rows, np.asarray(clusters, dtype=object).astype(str), share)
+    g = _group(rows, clusters, strata, share)
     e = _cluster_t([(g, 1)], seed, n_resamples, unit)
     if not share:
         return e
@@ -195,21 +241,21 @@ def crossed_difference(
     seed: int = 0,
     n_resamples: int = N_RESAMPLES,
     unit: str = "runs",
+    strata_a=None,
+    strata_b=None,
 ) -> Estimate:
     """:func:`crossed_mean` of A minus that of B, two groups of prompts scored on the same
-    test examples. A run that has prompts in both groups is one cluster (its influence on
-    both means is summed, so a paired design is credited); the examples are shared. A
+    test examples (per data set, with ``strata_a`` and ``strata_b``). A run that has prompts
+    in both groups is one cluster (its influence on both means is summed, so a paired design
+    is credited); the examples are shared. A
     difference of shares adds the Agresti-Caffo variance of a group whose prompts all agree.
     Shares carry no p-value (a t test against 0 means nothing for them): read one from the
     interval (:func:`prompt_recycling.verdicts.p_of`)."""
-    rows_a, rows_b = _as_rows(rows_a), _as_rows(rows_b)
     if len(rows_a) == 0 or len(rows_b) == 0:
         return Estimate(math.nan, math.nan, math.nan, 0, unit)
-    if rows_a.shape[1] != rows_b.shape[1]:
-        raise ValueError("the two groups were scored on different example sets")
-    ca = np.asarray(clusters_a, dtype=object).astype(str)
-    cb = np.asarray(clusters_b, dtype=object).astype(str)
-    ga, gb = _Group(rows_a, ca, share), _Group(rows_b, cb, share)
+    ga = _group(rows_a, clusters_a, strata_a, share)
+    gb = _group(rows_b, clusters_b, strata_b, share)
+    ca, cb = ga.clusters, gb.clusters
     e = _cluster_t([(ga, 1), (gb, -1)], seed, n_resamples, unit)
     if not share:
         return e

@@ -36,9 +36,9 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, seed: int = 0) -> Estimate:
     common = left.index.intersection(right.index)
     if not len(common):
         return crossed_mean(np.zeros((0, 0)), [])
-    da = rows_of(left.loc[common], "correct").astype(float)
-    db = rows_of(right.loc[common], "correct").astype(float)
-    return crossed_mean(da - db, left.loc[common].cluster, seed=seed)
+    a, b = left.loc[common], right.loc[common]
+    diffs = [x - y for x, y in zip(rows_of(a, "correct"), rows_of(b, "correct"), strict=True)]
+    return crossed_mean(diffs, a.cluster, seed=seed, strata=a.index.get_level_values("dataset"))
 
 
 def _cells(e: Estimate, name: str) -> dict:
@@ -52,8 +52,9 @@ def recycler_comparison(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     for relation, group in rec.groupby("size_relation", sort=True):
         ref = group[(group.method == REFERENCE)]
         for method, g in group.groupby("method", sort=False):
-            gain = crossed_mean(rows_of(g, "d_zero_shot"), g.cluster, seed=seed)
-            share = crossed_mean(rows_of(g, "d_zero_shot"), g.cluster, share=True, seed=seed)
+            d = rows_of(g, "d_zero_shot")
+            gain = crossed_mean(d, g.cluster, seed=seed, strata=g.dataset)
+            share = crossed_mean(d, g.cluster, share=True, seed=seed, strata=g.dataset)
             versus = paired(g, ref, seed) if method != REFERENCE else None
             rows.append(
                 {

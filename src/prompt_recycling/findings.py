@@ -104,7 +104,7 @@ def f2(rec: pd.DataFrame, seed: int) -> list[Finding]:
         # a recycled prompt depends on its source run and on the target run it is compared
         # with (same seed): runs linked by a seed form one cluster
         linked = r.dataset + "|" + r.seed.astype(str)
-        e = clustered.crossed_mean(rows_of(r, "d_re_tuned"), linked, seed=seed)
+        e = clustered.crossed_mean(rows_of(r, "d_re_tuned"), linked, seed=seed, strata=r.dataset)
         e = replace(e, unit="seeds (source and re-tuned runs linked)")
         out.append(Finding("F2b", claim, measure, e, 1, _runs(r)))
     return out
@@ -166,8 +166,9 @@ def f4(rec: pd.DataFrame) -> Finding:
 
 
 def _share_diff(a, b, seed):
+    da, db = rows_of(a, "d_zero_shot"), rows_of(b, "d_zero_shot")
     return clustered.crossed_difference(
-        rows_of(a, "d_zero_shot"), a.run, rows_of(b, "d_zero_shot"), b.run, share=True, seed=seed
+        da, a.run, db, b.run, share=True, seed=seed, strata_a=a.dataset, strata_b=b.dataset
     )
 
 

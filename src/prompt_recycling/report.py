@@ -123,16 +123,24 @@ def _caveats(table, comp, conv, pairs, training, tolerance: float) -> list[str]:
         "data sets rebuilt from registry packages with their own splits. Effect sizes are not "
         "comparable with the paper's; directions are what this run can check."
     ]
-    n = int(test.n.min()) if len(test) else 0
+    sizes = test.groupby("dataset").n.min() if len(test) else pd.Series(dtype=int)
+    n = int(sizes.min()) if len(sizes) else 0
     if n:
         se = se_of_accuracy(0.7, n)
+        on = (
+            f"n = {n} test examples"
+            if len(sizes) == 1
+            else "the test examples of its data set (n = "
+            + ", ".join(f"{d} {int(k)}" for d, k in sizes.items())
+            + ")"
+        )
         out.append(
-            f"Each accuracy is measured on n = {n} test examples (one standard error about "
-            f"{100 * se:.1f} points at 70%); comparisons are paired on the same examples."
+            f"Each accuracy is measured on {on} (one standard error about {100 * se:.1f} "
+            f"points at 70% on {n}); comparisons are paired on the same examples."
         )
         if n < SMALL_TEST:
             out.append(
-                f"**Warning: the test split has only {n} examples**, fewer than {SMALL_TEST}: "
+                f"**Warning: a test split has only {n} examples**, fewer than {SMALL_TEST}: "
                 f"differences of a few points cannot be resolved and most verdicts will be "
                 f"inconclusive."
             )
