@@ -15,8 +15,11 @@ Estimands: ``mean`` gain over zero-shot, ``share`` of prompts beating zero-shot,
 differences between two halves of the runs (``mean_diff``, ``share_diff``: the F5 contrasts).
 
     python bench/coverage.py [--grids 1000] [--landed-runs 6]
+    python bench/coverage.py --two-sets 150 --runs 10 --grids 500
 
-Writes ``bench/results/coverage.csv`` and ``coverage.md``.
+Writes ``bench/results/coverage.csv`` and ``coverage.md``. ``--two-sets N``: the second half of
+the runs is scored on a test set of its own of N examples (a second data set, as RT's 1,041 and
+IMDB's 150 in cpu-full), the new code only; writes ``coverage_two_sets.csv`` / ``.md``.
 """
 
 from __future__ import annotations
@@ -63,14 +66,18 @@ def main() -> None:
     ap.add_argument("--landed", default="0d00d93")
     ap.add_argument("--landed-runs", type=int, nargs="*", default=[6])
     ap.add_argument("--landed-resamples", type=int, default=500)
+    ap.add_argument("--two-sets", type=int, default=0, metavar="N")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "coverage")
     args = ap.parse_args()
+    if args.two_sets:
+        args.landed_runs = []
+        args.out = args.out.with_name(args.out.name + "_two_sets")
     old = landed_stats(args.landed)
     effects = {"null": dict(mu=0.0, delta=0.0), "effect": dict(mu=0.2, delta=0.3)}
     rows = []
     for runs in args.runs:
         for effect, kw in effects.items():
-            s = Setting(runs=runs, **kw)
+            s = Setting(runs=runs, examples_b=args.two_sets, **kw)
             coders = [("new", clustered, dict(clusters="run"))]
             if runs in args.landed_runs:
                 kw_old = dict(clusters="prompt", n_resamples=args.landed_resamples)
@@ -107,11 +114,18 @@ def main() -> None:
     for k in ESTIMANDS:
         wide[k] = (100 * wide[k]).map("{:.1f}%".format)
     s = Setting()
+    two = f" --two-sets {args.two_sets} --runs {' '.join(map(str, args.runs))}"
+    examples = (
+        f"{s.examples} test examples for the first half of the runs, {args.two_sets} others "
+        f"for the second (two data sets)"
+        if args.two_sets
+        else f"{s.examples} test examples"
+    )
     head = (
         f"# Coverage of the report's 95% intervals\n\n`python bench/coverage.py --grids "
-        f"{args.grids}`: {args.grids} simulated grids per row; each run gives {s.steps} "
-        f"checkpoints x {s.items} recyclers x word counts, {s.examples} test examples; noise "
-        f"(logit scale) run {s.run_sd}, checkpoint {s.step_sd}, item {s.item_sd}; effect: "
+        f"{args.grids}{two if args.two_sets else ''}`: {args.grids} simulated grids per row; "
+        f"each run gives {s.steps} checkpoints x {s.items} recyclers x word counts, {examples}; "
+        f"noise (logit scale) run {s.run_sd}, checkpoint {s.step_sd}, item {s.item_sd}; effect: "
         f"mu {effects['effect']['mu']}, half difference {effects['effect']['delta']}. "
         f"Binomial standard error of a coverage near 95% over {args.grids} grids: "
         f"{100 * (0.95 * 0.05 / args.grids) ** 0.5:.1f} points.\n\n"

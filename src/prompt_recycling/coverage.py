@@ -12,8 +12,10 @@ the real grid):
 with r ~ N(0, run_sd), k ~ N(0, step_sd), e ~ N(0, item_sd). The defaults are the magnitudes
 the default grid shows (about 4 accuracy points between runs' mean gains, 2 between
 checkpoints of one run, 1 between recyclers and word counts; zero-shot about 66%; 1,041 test
-examples). ``groups`` = 2 splits the runs into halves whose effects differ by ``delta`` (the F5
-contrasts: two size relations, distinct source runs).
+examples). ``examples_b`` > 0 scores the second half of the runs on a test set of its own, of
+that size (a second data set: its examples share nothing with the first's). ``groups`` = 2
+splits the runs into halves whose effects differ by ``delta`` (the F5 contrasts: two size
+relations, distinct source runs).
 
 The truth is the population value: over new runs, new checkpoints and a new test set of the
 same size, computed once per setting by Monte Carlo (:func:`truth`).
@@ -40,6 +42,7 @@ class Setting:
     run_sd: float = 0.25
     step_sd: float = 0.12
     item_sd: float = 0.06
+    examples_b: int = 0  # > 0: the second half of the runs on a test set of its own
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Grid:
     run: np.ndarray  # (prompts,) run id: the independent unit
     prompt: np.ndarray  # (prompts,) run|step id: a source prompt (a checkpoint of a run)
     half: np.ndarray  # (prompts,) 0/1: which group of runs (for differences)
+    strata: np.ndarray | None = None  # (prompts,) each prompt's test set, when two
 
 
 def _sigmoid(x):
@@ -71,10 +75,26 @@ def simulate(s: Setting, rng) -> Grid:
     a = rng.normal(EASE, EXAMPLE_SD, s.examples)  # (examples,)
     z = rng.random(s.examples) < _sigmoid(a)
     off, run, step = _offsets(s, rng, s.runs)
+    prompt = np.char.add(np.char.add(run.astype(str), "|"), step.astype(str))
+    half = (run >= s.runs // 2).astype(int)
+    if s.examples_b:
+        rows = _two_sets(s, rng, a, z, off, half.astype(bool))
+        return Grid(rows, run.astype(str), prompt, half, np.where(half, "b", "a"))
     c = rng.random((len(off), s.examples)) < _sigmoid(a[None, :] + off[:, None])
     rows = c.astype(np.float32) - z.astype(np.float32)  # (prompts, examples)
-    prompt = np.char.add(np.char.add(run.astype(str), "|"), step.astype(str))
-    return Grid(rows, run.astype(str), prompt, (run >= s.runs // 2).astype(int))
+    return Grid(rows, run.astype(str), prompt, half)
+
+
+def _two_sets(s: Setting, rng, a, z, off, second) -> list[np.ndarray]:
+    """Per prompt, correct - zero-shot on its half's own test set (the second: fresh)."""
+    a_b = rng.normal(EASE, EXAMPLE_SD, s.examples_b)
+    z_b = rng.random(s.examples_b) < _sigmoid(a_b)
+    rows = []
+    for o, b in zip(off, second, strict=True):
+        ease, zero = (a_b, z_b) if b else (a, z)
+        c = rng.random(len(ease)) < _sigmoid(ease + o)
+        rows.append(c.astype(np.float32) - zero.astype(np.float32))
+    return rows
 
 
 def truth(s: Setting, rng, draws: int = 100000) -> dict[str, float]:
@@ -88,9 +108,12 @@ def truth(s: Setting, rng, draws: int = 100000) -> dict[str, float]:
         z = rng.random(s.examples) < _sigmoid(a)
         runs = max(2 * (batch // (2 * s.steps * s.items)), 2)  # even: equal halves
         off, run, _ = _offsets(s, rng, runs)
-        c = rng.random((len(off), s.examples)) < _sigmoid(a[None, :] + off[:, None])
-        m = c.mean(1) - z.mean()
         half = run >= runs // 2
+        if s.examples_b:
+            m = np.array([r.mean() for r in _two_sets(s, rng, a, z, off, half)])
+        else:
+            c = rng.random((len(off), s.examples)) < _sigmoid(a[None, :] + off[:, None])
+            m = c.mean(1) - z.mean()
         out["mean"].append(m.mean())
         out["share"].append((m > 0).mean())
         for h in (0, 1):
@@ -110,11 +133,20 @@ def estimates(grid: Grid, module, clusters: str = "run", n_resamples: int = 500)
     cl = getattr(grid, clusters)
     a, b = grid.half == 1, grid.half == 0
     out = {}
+    one = {} if grid.strata is None else {"strata": grid.strata}
+
+    def part(mask):  # two test sets: the interval knows which prompts share their examples
+        if grid.strata is None:
+            return grid.rows[mask], {}
+        return [r for r, m in zip(grid.rows, mask, strict=True) if m], {"strata": grid.strata[mask]}
+
+    (rows_a, st_a), (rows_b, st_b) = part(a), part(b)
+    both = {f"{k}_a": v for k, v in st_a.items()} | {f"{k}_b": v for k, v in st_b.items()}
     for name, share in (("mean", False), ("share", True)):
-        e = module.crossed_mean(grid.rows, cl, share=share, n_resamples=n_resamples)
+        e = module.crossed_mean(grid.rows, cl, share=share, n_resamples=n_resamples, **one)
         out[name] = (e.low, e.high)
         d = module.crossed_difference(
-            grid.rows[a], cl[a], grid.rows[b], cl[b], share=share, n_resamples=n_resamples
+            rows_a, cl[a], rows_b, cl[b], share=share, n_resamples=n_resamples, **both
         )
         out[f"{name}_diff"] = (d.low, d.high)
     return out
