@@ -1,4 +1,5 @@
-"""ONNX -> transformers BertModel conversion, verified against onnxruntime."""
+"""ONNX -> transformers BertModel conversion, verified against onnxruntime; GGUF causal LMs ->
+transformers checkpoints, verified against the GGUF reader."""
 
 import numpy as np
 import pytest
@@ -76,3 +77,121 @@ def test_wrong_head_count_fails_verification(exported):
     with pytest.raises(RecyclingError, match="differs from onnxruntime"):
         onnx_bert_to_hf(root / "m.onnx", bad_ref, root / "out2")
     assert not (root / "out2").exists()
+
+
+# --- GGUF (llama.cpp) causal LMs ----------------------------------------------------------------
+
+GGUF_TEXTS = ["The movie was a delight from start to finish.", "A dull, lifeless script."]
+
+
+def tiny_qwen2_gguf(path, tied: bool, quantize: bool):
+    """A tiny Qwen2 causal LM with a byte-level BPE vocabulary written as GGUF the way
+    llama.cpp names it (2-D weights as Q8_0 with ``quantize``). Returns the model whose
+    weights are what the GGUF holds (dequantized by gguf's own reader) and its tokenizer."""
+    import gguf
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=320,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(GGUF_TEXTS * 5 + VERIFY_SENTENCES * 5, trainer)
+    vocab = tok.get_vocab()
+    merges = [" ".join(m) for m in __import__("json").loads(tok.to_str())["model"]["merges"]]
+    config = Qwen2Config(
+        vocab_size=len(vocab),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        rms_norm_eps=1e-6,
+        rope_theta=10000.0,
+        tie_word_embeddings=tied,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config).eval()
+    writer = gguf.GGUFWriter(str(path), "qwen2")
+    writer.add_context_length(64)
+    writer.add_block_count(2)
+    writer.add_feed_forward_length(128)
+    writer.add_embedding_length(64)
+    writer.add_head_count(4)
+    writer.add_head_count_kv(2)
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list([t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])])
+    writer.add_token_types([1] * len(vocab))
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(0)
+    writer.add_eos_token_id(0)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN2, 2)
+    q8 = gguf.GGMLQuantizationType.Q8_0
+    held = {}
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            if tied and key == "lm_head.weight":
+                continue
+            base, suffix = key.rsplit(".", 1)
+            array = (value + 0.05 * torch.randn_like(value)).numpy().astype(np.float32)
+            if quantize and array.ndim == 2:
+                packed = gguf.quants.quantize(array, q8)
+                writer.add_tensor(f"{names.get_name(base)}.{suffix}", packed, raw_dtype=q8)
+                array = gguf.quants.dequantize(packed, q8)
+            else:
+                writer.add_tensor(f"{names.get_name(base)}.{suffix}", array)
+            held[key] = torch.from_numpy(np.ascontiguousarray(array))
+        model.load_state_dict(held, strict=not tied)
+        if tied:
+            model.tie_weights()
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return model, tok
+
+
+def logits_of(model, ids):
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([ids])).logits[0]
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_gguf_conversion_equals_the_gguf_readers_weights(tmp_path, tied):
+    from transformers import AutoModelForCausalLM
+
+    from prompt_recycling.convert import gguf_to_hf
+
+    original, tok = tiny_qwen2_gguf(tmp_path / "tiny.gguf", tied=tied, quantize=True)
+    info = gguf_to_hf(tmp_path / "tiny.gguf", tmp_path / "hf")
+    assert info["tied_head"] is tied and info["max_abs_diff"] < 1e-4
+    converted = AutoModelForCausalLM.from_pretrained(tmp_path / "hf").eval()
+    assert converted.config.tie_word_embeddings is tied
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "hf")
+    for text in GGUF_TEXTS:
+        ids = tok.encode(text).ids
+        assert tokenizer(text).input_ids == ids  # the vocabulary and merges travel
+        got, want = logits_of(converted, ids), logits_of(original, ids)
+        assert (got - want).abs().max().item() < 1e-5
+
+
+def test_a_gguf_conversion_that_changes_the_logits_writes_nothing(tmp_path, monkeypatch):
+    """An untied head taken for tied (the decision the converter makes) is caught."""
+    from prompt_recycling.convert import gguf_to_hf
+
+    tiny_qwen2_gguf(tmp_path / "tiny.gguf", tied=False, quantize=False)
+    monkeypatch.setattr(torch, "equal", lambda a, b: True)
+    with pytest.raises(RecyclingError, match="differ from the GGUF reader"):
+        gguf_to_hf(tmp_path / "tiny.gguf", tmp_path / "hf")
+    assert not (tmp_path / "hf").exists()

@@ -15,8 +15,13 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 
 
-def gguf_to_hf(gguf_path: str | os.PathLike, out_dir: str | os.PathLike, dtype: str = "float32"):
-    """Convert a GGUF causal LM file into a transformers model directory (atomic)."""
+def gguf_to_hf(
+    gguf_path: str | os.PathLike, out_dir: str | os.PathLike, dtype: str = "float32"
+) -> dict:
+    """Convert a GGUF causal LM file into a transformers model directory (atomic), verified:
+    the saved model's logits on :data:`VERIFY_SENTENCES` must equal those of the model
+    transformers' GGUF reader dequantized (float32: to 1e-4 of their scale). One model is in
+    memory at a time. Returns what was checked (``max_abs_diff``, ``tied_head``)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -24,24 +29,47 @@ def gguf_to_hf(gguf_path: str | os.PathLike, out_dir: str | os.PathLike, dtype: 
     if not gguf_path.is_file():
         raise RecyclingError(f"GGUF file {gguf_path} does not exist")
     kw = {"gguf_file": gguf_path.name}
-    loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, **kw)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, **kw).eval()
     tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kw)
+    ids = [torch.tensor([tokenizer(s).input_ids]) for s in VERIFY_SENTENCES]
+    reference = _logits(loaded, ids)
     state = loaded.state_dict()
     config = AutoConfig.from_pretrained(gguf_path.parent, **kw)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     head, emb = state.get("lm_head.weight"), loaded.get_input_embeddings().weight
     config.tie_word_embeddings = head is None or bool(torch.equal(head, emb))
+    del loaded
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
     model.load_state_dict(state, strict=False, assign=True)
     if config.tie_word_embeddings:
         model.tie_weights()
     model = model.to(getattr(torch, dtype))
+    del state, head, emb
     with atomic_path(out_dir, directory=True) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-    return Path(out_dir)
+        del model
+        saved = AutoModelForCausalLM.from_pretrained(tmp, dtype=torch.float32).eval()
+        got = _logits(saved, ids)
+        diff = max((a - b).abs().max().item() for a, b in zip(got, reference, strict=True))
+        del saved
+        scale = max(r.abs().max().item() for r in reference)
+        tolerance = 1e-4 * max(scale, 1.0) if dtype == "float32" else 0.05 * max(scale, 1.0)
+        if not diff <= tolerance:
+            raise RecyclingError(
+                f"{gguf_path.name}: the converted model's logits differ from the GGUF reader's "
+                f"by {diff:.3g} (tolerance {tolerance:.3g}); nothing was written"
+            )
+    return {"max_abs_diff": diff, "tied_head": bool(config.tie_word_embeddings)}
+
+
+def _logits(model, ids: list) -> list:
+    import torch
+
+    with torch.no_grad():
+        return [model(input_ids=x).logits[0].float() for x in ids]
 
 
 VERIFY_SENTENCES = [

@@ -84,8 +84,10 @@ def fetch_model(
         diff = info["max_abs_diff"]
         log(f"{name}: converted {files[0].name}, max |diff| vs onnxruntime {diff:.2e}")
     else:
-        conv.gguf_to_hf(files[0], out, dtype=options.get("dtype", "float32"))
-        info = {"from": files[0].name}
+        info = conv.gguf_to_hf(files[0], out, dtype=options.get("dtype", "float32"))
+        info = {"from": files[0].name, **info}
+        diff = info["max_abs_diff"]
+        log(f"{name}: converted {files[0].name}, max |diff| vs the GGUF reader {diff:.2e}")
     files = file_manifest(out, skip=(done.name,))
     with atomic_path(done) as tmp:  # the done-marker: never half-written
         tmp.write_text(json.dumps({"method": method, **info, "files": files}) + "\n")
