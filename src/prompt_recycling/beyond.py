@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from prompt_recycling.analysis import comparisons
+from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, comparisons
 from prompt_recycling.compare import recycler_comparison, summary
 from prompt_recycling.findings import Finding
 from prompt_recycling.recyclability import N_RESAMPLES, design_caveat, predictor_tables
@@ -24,7 +24,10 @@ from prompt_recycling.tables import (
 
 
 def analyse(
-    table: pd.DataFrame, out: dict, seed: int = 0, convergence_tolerance: float = 0.0225
+    table: pd.DataFrame,
+    out: dict,
+    seed: int = 0,
+    convergence_tolerance: float = CONVERGENCE_TOLERANCE,
 ) -> list[Finding]:
     """Everything the ``analyse`` rule writes: the paper's tables and findings, the recycler
     comparison and the predictor (when ``out`` names them)."""

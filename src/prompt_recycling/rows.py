@@ -35,7 +35,6 @@ from prompt_recycling.predictions import (  # noqa: F401  (decode_labels: the an
     encode_labels,
 )
 
-CONDITIONS = ("recycled", "identity", "tuned", "zero-shot", "random", "null-prompt")
 COLUMNS = [
     "dataset",
     "condition",

@@ -32,7 +32,6 @@ from scipy import stats
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
-VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not testable")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from prompt_recycling.analysis import (
+    CONVERGENCE_TOLERANCE,
     comparisons,
     comparisons_csv,
     convergence,
@@ -209,7 +210,7 @@ def write_analysis(
     table: pd.DataFrame,
     out: dict,
     seed: int = 0,
-    convergence_tolerance: float = 0.0225,
+    convergence_tolerance: float = CONVERGENCE_TOLERANCE,
     comp: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Comparisons, reliability (CSV, markdown, LaTeX, HTML), convergence and findings (CSV,

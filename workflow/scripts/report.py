@@ -15,5 +15,5 @@ with logged(sm):
         sm.output[0],
         titles=dict(sm.params.titles),
         models=dict(sm.params.models),
-        tolerance=sm.params.analysis.get("convergence_tolerance", 0.0225),
+        tolerance=sm.params.analysis["convergence_tolerance"],
     )
