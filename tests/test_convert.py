@@ -1,6 +1,8 @@
 """ONNX -> transformers BertModel conversion, verified against onnxruntime; GGUF causal LMs ->
 transformers checkpoints, verified against the GGUF reader."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -103,7 +105,7 @@ def tiny_qwen2_gguf(path, tied: bool, quantize: bool):
     )
     tok.train_from_iterator(GGUF_TEXTS * 5 + VERIFY_SENTENCES * 5, trainer)
     vocab = tok.get_vocab()
-    merges = [" ".join(m) for m in __import__("json").loads(tok.to_str())["model"]["merges"]]
+    merges = [" ".join(m) for m in json.loads(tok.to_str())["model"]["merges"]]
     config = Qwen2Config(
         vocab_size=len(vocab),
         hidden_size=64,
