@@ -280,6 +280,32 @@ def test_data_sets_of_different_test_sizes_are_analysed_and_plotted_together(tmp
     assert plot_all(t, str(tmp_path / "figures"))
 
 
+def test_a_grid_without_validation_scores_is_analysed_and_reported(tmp_path):
+    """evaluation.validation: false: no tuned prompt has a validation row. The convergence
+    table is written with its columns and read back by the report; F3 is not testable."""
+    from prompt_recycling.learning import learning_section
+    from prompt_recycling.report import _caveats
+
+    t = table(paper_like, seeds=range(3))
+    t = t[t.split != "validation"]
+    names = ["comparisons", "reliability", "convergence", "findings", "recyclers", "predictor"]
+    out = {k: str(tmp_path / f"{k}.csv") for k in names}
+    out |= {f"{k}_md": str(tmp_path / f"{k}.md") for k in names}
+    out |= {f"{k}_html": str(tmp_path / f"{k}.html") for k in names}
+    out["reliability_tex"] = str(tmp_path / "reliability.tex")
+    f = by_id(analyse(t, out))
+    assert f["F3"].verdict == "not testable"
+    conv = pd.read_csv(out["convergence"])
+    assert conv.empty and {"dataset", "model", "seed", "converged"} <= set(conv.columns)
+    comp = pd.read_csv(out["comparisons"])
+    pairs = pd.DataFrame(columns=["source", "target", "median_row_cosine"])
+    text = "\n".join(
+        learning_section(t, conv, 0.05) + _caveats(t, comp, conv, pairs, pd.DataFrame(), 0.05)
+    )
+    assert "converged by the paper's premise" not in text and "| n/a |" in text
+    assert plot_all(t, str(tmp_path / "figures"))
+
+
 def test_the_paper_findings_are_about_the_papers_recyclers_and_raw_scores():
     t = table(paper_like)
     comp = comparisons(t)

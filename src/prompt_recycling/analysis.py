@@ -217,12 +217,19 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CONVERGENCE_COLUMNS = [
+    "dataset", "model", "seed", "by_step", "first_step", "first", "best", "best_step", "last",
+    "last_step", "trained_past", "converged",
+]  # fmt: skip
+
+
 def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -> pd.DataFrame:
     """Per tuned prompt run (data set, model, seed): validation accuracy by step, and the paper's
     premise for F3: the run ``converged`` when its *first* trained checkpoint is within
     ``tolerance`` (relative) of the best validation accuracy the run reaches, and it was
     trained past the last checkpoint recycled from it (``trained_past``), so that the best is
-    known and the step axis is about training after convergence."""
+    known and the step axis is about training after convergence. Without validation scores
+    (``evaluation.validation: false``) the frame has its columns and no rows."""
     val = table[(table.condition == "tuned") & (table.split == "validation") & (table.step > 0)]
     rec = table[table.condition == "recycled"]
     recycled_last = rec.groupby(["dataset", "source", "seed"]).step.max().to_dict()
@@ -248,7 +255,7 @@ def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -
                 "converged": bool(past and first >= best * (1 - tolerance)),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
 
 
 def headroom(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

@@ -107,6 +107,7 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
             f"{what} prompts (exploratory)\npooled within-pair AUC {shown}",
             fontsize=style["font_size"],
         )
-        ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
     fig.tight_layout()
     return _save(fig, plt, out_dir, paths.FIG_PREDICTOR, style["dpi"])
