@@ -1,4 +1,4 @@
-"""Where an encoder's soft prompt goes (issue 20): text positions, the null prompt, the old
+"""Where an encoder's soft prompt goes: text positions, the null prompt, the old
 placement, and the option's plumbing."""
 
 import json

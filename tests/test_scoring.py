@@ -1,5 +1,5 @@
 """The evaluation jobs on tiny models: the null-prompt control, the validation-only steps of a
-tuned run and the placement every row carries (issue 20)."""
+tuned run and the placement every row carries."""
 
 import json
 
