@@ -293,3 +293,14 @@ def test_shipped_configs_run_side_by_side_and_share_their_resources():
     assert default.recycler_file("minilm-l3", "minilm-l6", "v2v-nn", 4000) in shared
     assert model_file("minilm-l6", root) == root / default.model_file("minilm-l6")
     assert data_file("rt-polarity", "test", root) == root / default.data_file("rt-polarity", "test")
+
+
+def test_a_models_jobs_get_its_declared_memory_and_the_schemas_default_otherwise():
+    """``models.<name>.mem_mb``: the memory of one attempt of a job that loads the model."""
+    from prompt_recycling.settings import defaults
+
+    c = config()
+    c["models"]["b"]["mem_mb"] = 16000
+    g = Grid.from_config(c)
+    assert g.mem_mb("b") == 16000
+    assert g.mem_mb("a") == defaults("models", "*")["mem_mb"] == 8000

@@ -159,6 +159,10 @@ class Grid(GridFiles):
     def prompt_length(self, model: str) -> int:
         return TuneConfig(**self.tuning(model)).prompt_length
 
+    def mem_mb(self, model: str) -> int:
+        """Memory (MB) of one attempt of a job that loads ``model``: its ``mem_mb``."""
+        return {**defaults("models", "*"), **self.blocks["models"][model]}["mem_mb"]
+
     def evaluation(self) -> dict:  # the fields of settings.EvalConfig
         return dict(self.blocks["evaluation"])
 

@@ -20,7 +20,7 @@ rule evaluate_recycled:
         ENV
     threads: 1
     resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
+        mem_mb=lambda w, attempt: GRID.mem_mb(w.target) * attempt,
         runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:
@@ -57,7 +57,7 @@ rule evaluate_tuned:
         ENV
     threads: 1
     resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
+        mem_mb=lambda w, attempt: GRID.mem_mb(w.model) * attempt,
         runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:
@@ -90,7 +90,7 @@ rule evaluate_baseline:
         ENV
     threads: 1
     resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
+        mem_mb=lambda w, attempt: GRID.mem_mb(w.model) * attempt,
         runtime=lambda w, attempt: 60 * attempt,
         gpu=1,
     params:

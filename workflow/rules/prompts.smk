@@ -21,7 +21,7 @@ rule train_prompts:
         ENV
     threads: 1
     resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
+        mem_mb=lambda w, attempt: GRID.mem_mb(w.model) * attempt,
         runtime=lambda w, attempt: 240 * attempt,
         gpu=1,
     params:

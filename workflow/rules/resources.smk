@@ -11,7 +11,7 @@ rule fetch_model:
     conda:
         ENV
     resources:
-        mem_mb=lambda w, attempt: 8000 * attempt,
+        mem_mb=lambda w, attempt: GRID.mem_mb(w.model) * attempt,
         runtime=60,
     params:
         key=keyed("model", "model"),
