@@ -9,6 +9,9 @@ well). Zero-shot validation accuracy is the reference row (step 0, no prompt).
     python bench/calibrate_tuning.py                          # the default models, RT data
     python bench/calibrate_tuning.py --models mpnet-base --steps 25,50,100,200 \
         --settings class-label:adam:0.01,sampled-vocab:adam:0.01
+    python bench/calibrate_tuning.py --models qwen-0.5b --steps 20,40,60,80,120 --bf16 \
+        --settings class-label:adam:0.03 --prompt-length 10 --max-length 80 \
+        --out bench/results/calibrate_causal.csv     # config/causal.yaml
 
 Needs the fetched models and data (``snakemake --profile profiles/local prompts_all`` or
 ``resources/...`` targets). Writes a CSV with every number (``--out``) and prints a table.
@@ -48,7 +51,7 @@ SETTINGS = [
 def calibrate(model: str, setting, args, train, val) -> list[dict]:
     init, optimizer, lr = setting
     info = json.loads(model_file(model).read_text())
-    adapter = load_adapter(info["location"], LABELS, max_length=args.max_length)
+    adapter = load_adapter(info["location"], LABELS, max_length=args.max_length, bf16=args.bf16)
     table = adapter.embedding_table.detach().float()
     vocab_norm = float(table[word_rows(adapter, 5000)].norm(dim=-1).median())
     data = encode_examples(adapter, val)
@@ -67,6 +70,7 @@ def calibrate(model: str, setting, args, train, val) -> list[dict]:
         seed=args.seed,
         init_seed=fold_seed(args.seed, model),
         save_every=10**9,
+        bf16=args.bf16,
     )
     losses: list[float] = []
     start = time.perf_counter()
@@ -122,6 +126,9 @@ def main() -> None:
     parser.add_argument("--n-val", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--bf16", action="store_true", help="bf16 autocast for tuning and scoring (tuning.bf16)"
+    )
     parser.add_argument("--scratch", default="/tmp/calibrate_tuning")
     parser.add_argument("--out", default="bench/results/calibrate_tuning.csv")
     args = parser.parse_args()
@@ -146,7 +153,11 @@ def main() -> None:
         pos=(100 * table.positive_share).round(0),
         norm=(table.row_norm / table.vocab_norm).round(1),
     )
-    print(f"\nvalidation n={len(val)}, prompt length {args.prompt_length}, batch {args.batch_size}")
+    precision = "bf16" if args.bf16 else "fp32"
+    print(
+        f"\nvalidation n={len(val)}, prompt length {args.prompt_length}, batch {args.batch_size}, "
+        f"{precision}, {args.max_length} text tokens"
+    )
     print("val = validation accuracy %, pos = % predicted positive, norm = row norm / vocab norm")
     print(
         shown.pivot_table(index=["model", "setting"], columns="step", values="val", sort=False)

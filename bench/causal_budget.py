@@ -4,7 +4,8 @@ examples, per model, in fp32 and bf16, measured in one run.
     python bench/causal_budget.py                    # qwen-0.5b and qwen-1.5b, fp32 and bf16
     python bench/causal_budget.py --models qwen-0.5b --dtypes bf16 --steps 3 --score 64
 
-Needs the fetched models (``prompt-recycle fetch-model qwen-0.5b qwen-1.5b``: the gguf extra;
+Needs the fetched models (``prompt-recycle fetch-model qwen-0.5b qwen-1.5b --config
+config/causal.yaml``: the gguf extra;
 read from ``--resources``/models/<name>) and RT polarity (``prompt-recycle prepare-data
 rt-polarity``). A tuning step is the grid's own
 (``tune_prompt``: class-label init, Adam, batch 16, prompt length 10, real RT sentences), timed

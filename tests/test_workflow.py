@@ -125,6 +125,31 @@ def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
     assert stats["evaluate_recycled"] == 2 * 2 * 3 and stats["total"] == 86
 
 
+def test_causal_config_dry_run_gives_the_large_models_jobs_their_memory(tmp_path):
+    """config/causal.yaml: the Qwen pair both ways on RT; no null prompt for causal models;
+    every job that loads the 1.5B asks for its declared memory, the 0.5B's for theirs."""
+    import yaml
+
+    done = dry_run("config/causal.yaml", cwd=tmp_path)
+    stats = job_stats(done.stdout)
+    grid = yaml.safe_load((ROOT / "config/causal.yaml").read_text())["grid"]
+    runs = 2 * grid["seeds"]  # one data set, two models
+    assert stats["train_prompts"] == stats["evaluate_tuned"] == stats["evaluate_recycled"] == runs
+    assert stats["evaluate_baseline"] == 2 * 2  # zero-shot and random per target
+    models = yaml.safe_load((ROOT / "config/causal.yaml").read_text())["models"]
+    loading = ("fetch_model", "train_prompts", "evaluate_tuned", "evaluate_baseline")
+    seen = {}
+    for block in done.stdout.split("\nrule ")[1:]:
+        rule, wildcards = block.split(":")[0], re.search(r"wildcards: (.*)", block)
+        if rule in loading or rule == "evaluate_recycled":
+            fields = dict(kv.split("=") for kv in wildcards.group(1).split(", "))
+            model = fields["target" if rule == "evaluate_recycled" else "model"]
+            mem = int(re.search(r"mem_mb=(\d+)", block).group(1))
+            assert mem == models[model]["mem_mb"], (rule, model, mem)
+            seen.setdefault(rule, set()).add(model)
+    assert all(seen[r] == {"qwen-0.5b", "qwen-1.5b"} for r in (*loading, "evaluate_recycled"))
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("grid")

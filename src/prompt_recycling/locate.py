@@ -12,7 +12,7 @@ import yaml
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.plan import Grid
 
-SHIPPED = ("config/config.yaml", "config/cpu-full.yaml", "config/imdb.yaml")
+SHIPPED = ("config/config.yaml", "config/cpu-full.yaml", "config/imdb.yaml", "config/causal.yaml")
 
 
 def _grid_naming(section: str, name: str, root: str | Path = ".") -> Grid:
