@@ -409,8 +409,8 @@ def test_report_says_the_configs_convergence_tolerance():
     from prompt_recycling.report import _caveats
 
     table = pd.DataFrame(
-        {"split": "test", "condition": "tuned", "dataset": "d", "model": "m", "seed": 0,
-         "step": [0, 2], "accuracy": [0.5, 0.6], "n": 10}
+        {"split": ["test", "test", "validation"], "condition": "tuned", "dataset": "d",
+         "model": "m", "seed": 0, "step": [0, 2, 2], "accuracy": [0.5, 0.6, 0.6], "n": 10}
     )  # fmt: skip
     conv = pd.DataFrame(
         {"dataset": ["d"], "model": ["m"], "seed": [0], "converged": [True], "trained_past": [True]}

@@ -19,17 +19,23 @@ def learning_section(table, conv, tolerance: float = CONVERGENCE_TOLERANCE) -> l
     if tuned.empty:
         return []
     steps = sorted(int(s) for s in tuned.step.unique())
+    validated = bool((table.split == "validation").any())  # evaluation.validation
     head = ["dataset", "model", "zero-shot", "null prompt", "random"]
-    head += [f"step {s}" for s in steps] + ["converged runs"]
+    head += [f"step {s}" for s in steps] + ["converged runs"] * validated
+    premise = (
+        "A run converged (the paper's premise for F3) when its first checkpoint's validation "
+        f"accuracy is within {tolerance_text(tolerance)} (relative) of the best the run "
+        "reaches, trained past its last recycled step."
+        if validated
+        else "Tuned prompts were not scored on the validation split (evaluation.validation: "
+        "false), so whether a run converged is not known and F3 is not testable."
+    )
     lines = [
         "## Do the prompts learn?",
         "",
         "Test accuracy (%) of prompts tuned on each model, mean over seeds [min, max]; "
         "zero-shot with its label bias; *null prompt*: the prompt's slots present but masked "
-        "out (what placement alone costs; step 0 is the untrained prompt). A run converged "
-        "(the paper's premise for F3) when its first checkpoint's validation accuracy is within "
-        f"{tolerance_text(tolerance)} (relative) of the best the run reaches, trained past its "
-        "last recycled step.",
+        "out (what placement alone costs; step 0 is the untrained prompt). " + premise,
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -50,7 +56,8 @@ def learning_section(table, conv, tolerance: float = CONVERGENCE_TOLERANCE) -> l
             a = g[g.step == s].accuracy
             cells.append(f"{pct(a.mean())} [{pct(a.min())}, {pct(a.max())}]" if len(a) else "")
         c = conv[(conv.dataset == d) & (conv.model == m)] if len(conv) else conv
-        cells.append(f"{int(c.converged.sum())} / {len(c)}" if len(c) else "n/a")
+        if validated:
+            cells.append(f"{int(c.converged.sum())} / {len(c)}" if len(c) else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
         if len(zs):
             penalties.append(_penalty(d, m, zs.accuracy.iat[0], g[g.step == 0], null))
