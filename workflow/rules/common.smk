@@ -1,8 +1,12 @@
 # Config -> grid plan, wildcard constraints, target lists and what each rule hands its job.
 # Logic lives in prompt_recycling.plan (the plan), .paths (file names) and .checks.
 import re
+from pathlib import Path
+
+from snakemake.settings.types import DeploymentMethod
 
 from prompt_recycling import paths
+from prompt_recycling.condaenv import deployable
 from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import check_files, config_errors_exit
 from prompt_recycling.keys import KEY_LENGTH, MODEL_FETCH_KEYS
@@ -37,6 +41,11 @@ ENV = {
     "cpu": "../../envs/prompt-recycling.yaml",
     "gpu": "../../envs/prompt-recycling-gpu.yaml",
 }[config["environment"]]
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    # Snakemake deploys a copy of the env file elsewhere: its pip paths made absolute first
+    ENV = str(
+        deployable(Path(workflow.basedir) / ENV[len("../../") :], ".snakemake/envs")
+    )
 RUN = GRID.run
 EVAL_SPLIT = config["evaluation"]["split"]
 VALIDATION = config["evaluation"]["validation"]
