@@ -150,6 +150,38 @@ def test_causal_config_dry_run_gives_the_large_models_jobs_their_memory(tmp_path
     assert all(seen[r] == {"qwen-0.5b", "qwen-1.5b"} for r in (*loading, "evaluate_recycled"))
 
 
+def job_resources(output: str) -> dict[str, dict[str, str]]:
+    """{rule and wildcards: {resource: value}} of every job a dry run lists."""
+    jobs = {}
+    for block in output.split("\nrule ")[1:]:
+        head = block.split(":")[0] + " " + (re.findall(r"wildcards: (.*)", block) or [""])[0]
+        found = re.findall(r"resources: (.*)", block)
+        jobs[head] = dict(kv.split("=", 1) for kv in found[0].split(", ")) if found else {}
+    return jobs
+
+
+def test_the_readmes_cluster_command_keeps_every_rules_memory_and_time(tmp_path):
+    """--default-resources on the command line replaces the profile's default-resources: with
+    every rule declaring its memory and time, naming a partition and an account changes
+    nothing else."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    base = ["-n", "-s", str(ROOT / "Snakefile"), "--configfile", str(ROOT / "config/paper.yaml")]
+    base += ["--replace-workflow-config", "--profile", str(ROOT / "profiles/slurm")]
+    plain = job_resources(smk(*base, cwd=tmp_path).stdout)
+    named = ["--default-resources", "slurm_partition=p1", "slurm_account=acct"]
+    given = job_resources(smk(*base, *named, cwd=tmp_path).stdout)
+    assert given.keys() == plain.keys() and len(given) > 50
+    for job, res in given.items():
+        if job.startswith(("fetch_model", "prepare_data", "all ")):
+            continue  # run on the submit host
+        assert res.pop("slurm_partition") == "p1" and res.pop("slurm_account") == "acct", job
+        kept = {k: v for k, v in plain[job].items() if k not in ("slurm_partition",)}
+        assert {k: res.get(k) for k in ("mem_mb", "runtime")} == {
+            k: kept.get(k) for k in ("mem_mb", "runtime")
+        }, job
+        assert int(res["mem_mb"]) >= 2000 and int(res["runtime"]) >= 10, job
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("grid")

@@ -21,6 +21,9 @@ rule aggregate:
         f"logs/{RUN}/aggregate.log",
     conda:
         ENV
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 30 * attempt,
     params:
         expected=GRID.expected_rows(VALIDATION),
     script:
@@ -67,6 +70,9 @@ rule analyse:
         f"logs/{RUN}/analyse.log",
     conda:
         ENV
+    resources:
+        mem_mb=lambda w, attempt: 8000 * attempt,
+        runtime=lambda w, attempt: 60 * attempt,
     params:
         analysis=config["analysis"],
         counts=GRID.counts(),
@@ -98,6 +104,9 @@ rule figures:
         f"logs/{RUN}/figures.log",
     conda:
         ENV
+    resources:
+        mem_mb=lambda w, attempt: 4000 * attempt,
+        runtime=lambda w, attempt: 30 * attempt,
     params:
         style=config["figures"],
         analysis=config["analysis"],
@@ -130,6 +139,9 @@ rule write_report:
         f"logs/{RUN}/report.log",
     conda:
         ENV
+    resources:
+        mem_mb=lambda w, attempt: 4000 * attempt,
+        runtime=lambda w, attempt: 30 * attempt,
     params:
         titles={d: config["datasets"][d].get("title", d) for d in GRID.datasets},
         models={m: config["models"][m].get("title", m) for m in GRID.tuned_models},
@@ -149,6 +161,9 @@ rule publish:
         f"logs/{RUN}/publish.log",
     conda:
         ENV
+    resources:
+        mem_mb=lambda w, attempt: 2000 * attempt,
+        runtime=lambda w, attempt: 10 * attempt,
     params:
         pairs=lambda w: dict(
             zip(paths.published(RUN, built=True), paths.published(RUN))
