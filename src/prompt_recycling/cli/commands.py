@@ -60,7 +60,10 @@ def add_recycle(sub) -> None:
         "--output",
         required=True,
         help="where to write the recycled prompt (P x E_t): .npy, .safetensors, or a directory "
-        "path for a PEFT adapter loadable on the target; written atomically. An existing "
+        "path for a PEFT adapter loadable on the target (seq2seq and causal targets: PEFT "
+        "scores as prompt-recycle does; encoders: PEFT puts the prompt before [CLS], in the "
+        "sequence a pooling reads, prompt-recycle after [CLS] and outside pooling, so the "
+        "scores differ); written atomically. An existing "
         "adapter folder is replaced, and a file only if prompt-recycle wrote it (see the "
         "folder's .prompt-recycle.json); any other file or non-empty folder is refused, and so "
         "is a path inside --prompt or a model folder",
