@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.progress import bar as progress_bar
 
 
 def gguf_to_hf(
@@ -91,9 +92,7 @@ def _onnx_weights(onnx_path: Path, param_names: list[str]) -> dict:
     from onnx import numpy_helper
 
     graph = onnx.load(str(onnx_path)).graph
-    from tqdm.auto import tqdm
-
-    weights = tqdm(graph.initializer, desc=f"reading {onnx_path.name}", unit=" tensors")
+    weights = progress_bar(graph.initializer, desc=f"reading {onnx_path.name}", unit=" tensors")
     arrays = {t.name: numpy_helper.to_array(t) for t in weights}
 
     def match(path: str) -> str | None:

@@ -28,6 +28,7 @@ import torch
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
 from prompt_recycling.models import ModelAdapter
+from prompt_recycling.progress import bar as progress_bar
 
 CHECK_SAMPLE = 64  # examples scored in both precisions to measure bf16's margin error
 CHECK_SAFETY = 4.0  # rescored in fp32: bf16 margin within this many times that error
@@ -70,10 +71,8 @@ def _encoded(adapter, data) -> EncodedExamples:
 
 def _score_into(out, adapter, data, prompt, indices, batch_size, progress=False, desc=""):
     """Scores of the examples ``indices`` (length-sorted batches) written into ``out``."""
-    from tqdm.auto import tqdm
-
     batches = length_batches([len(data.ids[i]) for i in indices], batch_size)
-    for batch in tqdm(batches, desc=desc, disable=not progress):
+    for batch in progress_bar(batches, desc=desc, disable=not progress):
         idx = indices[batch]
         out[torch.from_numpy(idx)] = adapter.score_ids(prompt, [data.ids[i] for i in idx]).cpu()
 

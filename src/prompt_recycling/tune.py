@@ -28,6 +28,7 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
 from prompt_recycling.models import ModelAdapter
 from prompt_recycling.paths import step_file
+from prompt_recycling.progress import bar as progress_bar
 from prompt_recycling.prompt_io import write_prompt
 from prompt_recycling.resume import fingerprints, load_state, save_state, weights_digest
 from prompt_recycling.settings import TuneConfig
@@ -151,8 +152,6 @@ def tune_prompt(
         history has one entry per step (loss averaged over the steps since the last entry is
         not done: every step is recorded).
     """
-    from tqdm.auto import tqdm
-
     config.validate()
     if not train:
         raise RecyclingError("no training examples")
@@ -183,7 +182,7 @@ def tune_prompt(
         _checkpoint(0, prompt, files[0], written, on_checkpoint)
     last = config.steps[-1]
     todo = set(config.steps)
-    bar = tqdm(total=last, initial=start, desc="prompt tuning", disable=not progress)
+    bar = progress_bar(total=last, initial=start, desc="prompt tuning", disable=not progress)
     for step in range(start + 1, last + 1):
         idx = batch_indices(lengths, config.batch_size, config.seed, step)
         scores = adapter.score_ids(prompt, [ids[i] for i in idx])

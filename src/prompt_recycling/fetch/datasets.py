@@ -32,8 +32,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fetch.readers import (  # noqa: F401  (vader_label_ids: checks.py's)
@@ -45,6 +43,7 @@ from prompt_recycling.fetch.readers import (  # noqa: F401  (vader_label_ids: ch
 from prompt_recycling.fetch.registry import fetch_pypi
 from prompt_recycling.fetch.source import config_entry, file_sha256, source_origin
 from prompt_recycling.fsutil import atomic_path
+from prompt_recycling.progress import bar as progress_bar
 from prompt_recycling.settings import defaults
 
 SPLITS = ("train", "validation", "test")
@@ -180,7 +179,7 @@ def prepare_dataset(
     }
     Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir, directory=True) as tmp:
-        for s, exs in tqdm(splits.items(), desc="writing splits", unit=" splits"):
+        for s, exs in progress_bar(splits.items(), desc="writing splits", unit=" splits"):
             write_examples(exs, tmp / f"{s}.jsonl")
             counts = Counter(labels[ex.label] for ex in exs)
             manifest["splits"][s] = {

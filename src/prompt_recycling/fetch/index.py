@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prompt_recycling.progress import bar as progress_bar
+
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -36,9 +38,7 @@ def pip_locations() -> tuple[list[str], list[str]]:
 
 def bytes_bar(total: int | None, desc: str):
     """A progress bar in bytes (the job log shows how far a large fetch is)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
+    return progress_bar(
         total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, mininterval=1.0
     )
 

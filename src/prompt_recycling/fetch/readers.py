@@ -13,10 +13,9 @@ import math
 import re
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, check_text
+from prompt_recycling.progress import bar as progress_bar
 
 
 def _find(root: Path, name: str) -> Path:
@@ -55,7 +54,7 @@ def read_vader_rt(
     out = []
     with open(path, encoding="latin-1", newline="") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        rows = tqdm(reader, f"reading {path.name}", unit=" sentences", disable=not progress)
+        rows = progress_bar(reader, f"reading {path.name}", unit=" sentences", disable=not progress)
         for row in rows:
             if len(row) < 3:
                 continue
@@ -84,7 +83,9 @@ def read_imdb_csv(root: Path, labels: list[str], progress: bool = True) -> list[
             raise RecyclingError(
                 f"{path.name}: expected columns 'review' and 'sentiment', got {reader.fieldnames}"
             )
-        for row in tqdm(reader, f"reading {path.name}", unit=" reviews", disable=not progress):
+        for row in progress_bar(
+            reader, f"reading {path.name}", unit=" reviews", disable=not progress
+        ):
             where = f"{path}:{reader.line_num}"
             if row["sentiment"] not in labels:
                 raise RecyclingError(

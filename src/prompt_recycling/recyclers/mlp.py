@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from prompt_recycling.progress import bar as progress_bar
 from prompt_recycling.recyclers.base import Recycler
 from prompt_recycling.settings import MLPConfig, build
 
@@ -48,9 +49,7 @@ class V2VMLP(Recycler):
         # per step at paper size on a 2-core CPU, where the optimizer is a third of the step).
         opt = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, fused=True)
         cfg.losses = []
-        from tqdm.auto import tqdm
-
-        bar = tqdm(range(cfg.epochs), desc="v2v-nn", unit="epoch", mininterval=1.0)
+        bar = progress_bar(range(cfg.epochs), desc="v2v-nn", unit="epoch", mininterval=1.0)
         for _ in bar:
             order = torch.randperm(len(x), generator=gen)
             total = 0.0
