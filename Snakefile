@@ -30,3 +30,8 @@ rule all:
     default_target: True
     input:
         paths.published(RUN),
+
+
+onsuccess:
+    # what the grid found and where the report is, as the run's last lines
+    print("\n".join(run_summary(RUN)))

@@ -1,0 +1,30 @@
+"""The lines a finished run ends with."""
+
+import csv
+
+from prompt_recycling import paths
+from prompt_recycling.summary import run_summary
+
+
+def test_a_finished_run_ends_with_each_verdict_its_interval_and_the_report(tmp_path):
+    assert run_summary("r", tmp_path) == []  # nothing published yet: nothing said
+    table = tmp_path / paths.tables("r")["findings"]
+    table.parent.mkdir(parents=True)
+    fields = ["finding", "claim", "estimate", "low", "high", "n", "unit", "verdict_holm"]
+    rows = [
+        ["F2b", "Recycled prompts lag behind re-tuned ones", "0.074", "0.047", "0.1", "10",
+         "seeds", "reproduced"],
+        ["F3", "Reliability falls after convergence", "", "", "", "0", "", "not testable"],
+        ["F4", "Performance declines with more words", "-0.003", "", "", "3", "runs",
+         "inconclusive"],
+    ]  # fmt: skip
+    with open(table, "w", newline="") as f:
+        csv.writer(f).writerows([fields, *rows])
+    lines = run_summary("r", tmp_path)
+    text = "\n".join(lines)
+    assert "F2b   reproduced     Recycled prompts lag behind re-tuned ones" in text
+    assert "+7.4 [+4.7, +10.0] points, n = 10 seeds" in text
+    assert "-0.3 [CI n/a] points, n = 3 runs" in text
+    assert lines[-1].startswith(f"Report: {paths.report('r')}")
+    f3 = lines.index(next(x for x in lines if x.lstrip().startswith("F3")))
+    assert lines[f3 + 1].lstrip().startswith("F4")  # no estimate line for a finding without one
