@@ -53,11 +53,18 @@ localrule all:
 def test_dry_run_text_is_read_into_jobs_and_counts():
     assert job_counts(DRY_RUN) == {"train_prompts": 2, "evaluate_tuned": 1, "all": 1}
     jobs = pending_jobs(DRY_RUN)
-    assert [rule for rule, _ in jobs] == ["train_prompts", "train_prompts", "evaluate_tuned", "all"]
-    assert jobs[1][1] == [
+    assert [job.rule for job in jobs] == [
+        "train_prompts",
+        "train_prompts",
+        "evaluate_tuned",
+        "all",
+    ]
+    assert jobs[1].outputs == [
         "results/prompts/d/a/seed1/step-0.npy",
         "results/prompts/d/a/seed1/history.csv",
     ]
+    assert jobs[0].inputs == ["resources/models/a.json", "resources/data/d/train.jsonl"]
+    assert jobs[3].inputs == ["results/report.md"] and jobs[2].inputs == []
     assert job_counts("Nothing to be done (all requested files are present and up to date).") == {}
 
 
@@ -74,6 +81,36 @@ def test_states_and_table(tmp_path):
     assert "time left: about 1 min on 2 core(s), plus evaluate_tuned" in table  # 2 x 60 s / 2
     done = status_table({"train_prompts": {"done": 6, "running": 0, "left": 0}}, {}, cores=2)
     assert done.endswith("the grid is complete")
+
+
+def chain_of_jobs(n_train: int, n_eval_each: int) -> list:
+    """``n_train`` training jobs, each followed by ``n_eval_each`` evaluations of its
+    prompts, and one aggregate over every evaluation."""
+    from prompt_recycling.status import Job
+
+    jobs, evals = [], []
+    for t in range(n_train):
+        jobs.append(Job("train_prompts", [f"p{t}.npy"], []))
+        for e in range(n_eval_each):
+            evals.append(f"e{t}-{e}.csv")
+            jobs.append(Job("evaluate_tuned", [evals[-1]], [f"p{t}.npy"]))
+    return [*jobs, Job("aggregate", ["table.csv"], evals)]
+
+
+def test_time_left_follows_the_jobs_dependencies_not_just_their_sum():
+    from prompt_recycling.status import time_left
+
+    s = {"train_prompts": 100.0, "evaluate_tuned": 10.0, "aggregate": 5.0}
+    # one job left: its own time, not divided by the cores
+    assert time_left(chain_of_jobs(1, 0)[:1], s, cores=8) == 100.0
+    # a chain waits for itself: train, then evaluate, then aggregate
+    assert time_left(chain_of_jobs(1, 1), s, cores=8) == 115.0
+    # four runs on two slots: the long training jobs first (two rounds), then the four
+    # evaluations (two rounds), then the aggregate; their sum over the slots would say 215
+    assert time_left(chain_of_jobs(4, 1), s, cores=2) == 100 + 100 + 10 + 10 + 5
+    # two runs on three slots: one slot idles while they train; then 8 evaluations in 3 rounds
+    assert time_left(chain_of_jobs(2, 4), s, cores=3) == 100 + 3 * 10 + 5
+    assert time_left([], s, cores=2) == 0.0
 
 
 def test_incomplete_records_are_decoded(tmp_path):
@@ -225,7 +262,7 @@ def grid(tmp_path, monkeypatch):
 
 
 def test_done_outputs_leave_out_the_jobs_left():
-    left = [("evaluate_tuned", ["results/e/seed0.csv"])]
+    left = [status.Job("evaluate_tuned", ["results/e/seed0.csv"], [])]
     assert done_outputs(pending_jobs(EVERY), left) == [
         "results/p/step-0.npy",
         "results/p/history.csv",

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import heapq
 import re
 import shlex
 import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 from prompt_recycling.damage import damaged_outputs
 from prompt_recycling.errors import RecyclingError
@@ -52,29 +54,38 @@ def dry_run(snakemake_args: list[str], workdir: str | Path = ".", forceall: bool
     return text
 
 
-def pending_jobs(text: str) -> list[tuple[str, list[str]]]:
-    """(rule, outputs) of every job a dry run lists."""
+class Job(NamedTuple):
+    """One job a dry run lists: its rule, outputs and inputs."""
+
+    rule: str
+    outputs: list[str]
+    inputs: list[str]
+
+
+def pending_jobs(text: str) -> list[Job]:
+    """Every job a dry run lists."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
         head = re.match(r"(?:local)?rule (\w+):", block)
         if head:
-            out = re.search(r"^\s+output: (.*)$", block, re.M)
-            jobs.append((head.group(1), out.group(1).split(", ") if out else []))
+            files = {}
+            for key in ("output", "input"):
+                found = re.search(rf"^\s+{key}: (.*)$", block, re.M)
+                files[key] = found.group(1).split(", ") if found else []
+            jobs.append(Job(head.group(1), files["output"], files["input"]))
     return jobs
 
 
-def done_outputs(
-    every: list[tuple[str, list[str]]], pending: list[tuple[str, list[str]]]
-) -> list[str]:
+def done_outputs(every: list[Job], pending: list[Job]) -> list[str]:
     """Outputs of the jobs of ``every`` (a ``--forceall`` dry run's) that ``pending`` (what is
     left) does not list: the files Snakemake takes as done, in order, each once."""
-    left = {out for _, outs in pending for out in outs}
-    return list(dict.fromkeys(out for _, outs in every for out in outs if out not in left))
+    left = {out for job in pending for out in job.outputs}
+    return list(dict.fromkeys(out for job in every for out in job.outputs if out not in left))
 
 
 def grid_state(
     snakemake_args: list[str], workdir: str | Path = "."
-) -> tuple[dict[str, int], list[tuple[str, list[str]]], list[tuple[str, str]]]:
+) -> tuple[dict[str, int], list[Job], list[tuple[str, str]]]:
     """Every job per rule, the jobs left (rule, outputs), and the damaged outputs of the jobs
     done (``(path, why)``), from two dry runs and a read of those outputs."""
     every = dry_run(snakemake_args, workdir, forceall=True)
@@ -148,12 +159,12 @@ def seconds_per_job(workdir: str | Path = ".") -> dict[str, float]:
 
 
 def job_states(
-    every: dict[str, int], pending: list[tuple[str, list[str]]], incomplete: set[str]
+    every: dict[str, int], pending: list[Job], incomplete: set[str]
 ) -> dict[str, dict[str, int]]:
     """Per rule: jobs ``done`` (not pending), ``running`` (pending, an output incomplete) and
     ``left``; ``every``: all jobs per rule, ``pending``: what a dry run would still run."""
-    running = Counter(rule for rule, outs in pending if incomplete & set(outs))
-    todo = Counter(rule for rule, _ in pending)
+    running = Counter(job.rule for job in pending if incomplete & set(job.outputs))
+    todo = Counter(job.rule for job in pending)
     return {
         rule: {
             "done": n - todo[rule],
@@ -165,21 +176,66 @@ def job_states(
     }
 
 
+def time_left(pending: list[Job], seconds: dict[str, float], cores: int) -> float:
+    """Seconds until the ``pending`` jobs are done on ``cores`` job slots, each job taking its
+    rule's mean seconds (0 for a rule with no finished job yet) and starting once the jobs
+    that write its inputs are done: a list schedule, the job with the longest chain after it
+    first. Jobs running now are taken as starting now."""
+    writer = {out: i for i, job in enumerate(pending) for out in job.outputs}
+    after = [set() for _ in pending]  # the jobs waiting on each job
+    waits = [0] * len(pending)
+    for i, job in enumerate(pending):
+        for j in {writer[x] for x in job.inputs if x in writer} - {i}:
+            after[j].add(i)
+            waits[i] += 1
+    took = [seconds.get(job.rule, 0.0) for job in pending]
+    chain = [0.0] * len(pending)  # a job's own time plus the longest chain after it
+    for i in reversed(_topological(after, list(waits))):
+        chain[i] = took[i] + max((chain[k] for k in after[i]), default=0.0)
+    ready = [(-chain[i], i) for i in range(len(pending)) if not waits[i]]
+    heapq.heapify(ready)
+    running, now, free = [], 0.0, max(cores, 1)
+    while ready or running:
+        while ready and free:
+            _, i = heapq.heappop(ready)
+            heapq.heappush(running, (now + took[i], i))
+            free -= 1
+        now, i = heapq.heappop(running)
+        free += 1
+        for k in after[i]:
+            waits[k] -= 1
+            if not waits[k]:
+                heapq.heappush(ready, (-chain[k], k))
+    return now
+
+
+def _topological(after: list[set[int]], waits: list[int]) -> list[int]:
+    order = [i for i, w in enumerate(waits) if not w]
+    for i in order:  # grows while it is read
+        for k in after[i]:
+            waits[k] -= 1
+            if not waits[k]:
+                order.append(k)
+    return order
+
+
 def status_table(
     states: dict[str, dict[str, int]],
     seconds: dict[str, float],
     cores: int,
     damaged: list[tuple[str, str]] = (),
     repair: str = "prompt-recycle repair",
+    left_s: float | None = None,
 ) -> str:
-    """The stages as a table, with a rough time left (mean seconds per job of the stage's
-    finished jobs, jobs spread over ``cores``; stages with no finished job yet: unknown), then
-    the ``damaged`` outputs with the ``repair`` command: the grid is not complete while any is."""
+    """The stages as a table, with a rough time left (``left_s``: :func:`time_left`; without
+    it, the jobs' mean seconds spread over ``cores``; stages with no finished job yet:
+    unknown), then the ``damaged`` outputs with the ``repair`` command: the grid is not
+    complete while any is."""
     order = [rule for rule, _ in STAGES] + sorted(set(states) - {r for r, _ in STAGES})
     stage_of = dict(STAGES)
     lines = ["stage        rule                 done  running  left", "-" * 54]
     totals = {"done": 0, "running": 0, "left": 0}
-    left_s, unknown = 0.0, []
+    spread, unknown = 0.0, []
     for rule in order:
         if rule not in states:
             continue
@@ -191,7 +247,7 @@ def status_table(
         pending = s["left"] + s["running"]
         if pending:
             if rule in seconds:
-                left_s += pending * seconds[rule]
+                spread += pending * seconds[rule] / max(cores, 1)
             else:
                 unknown.append(rule)
     lines.append("-" * 54)
@@ -199,7 +255,8 @@ def status_table(
         f"{'all':12} {'':20} {totals['done']:4d} {totals['running']:8d} {totals['left']:5d}"
     )
     if totals["left"] + totals["running"]:
-        eta = f"about {left_s / max(cores, 1) / 60:.0f} min on {cores} core(s)"
+        left = spread if left_s is None else left_s
+        eta = f"about {left / 60:.0f} min on {cores} core(s)"
         lines.append(
             f"time left: {eta}"
             + (f", plus {', '.join(unknown)} (no finished job yet)" if unknown else "")

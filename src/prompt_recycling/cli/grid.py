@@ -45,7 +45,8 @@ def _run_status(args) -> None:
     states = status.job_states(every, pending, status.incomplete_outputs(args.directory))
     seconds = status.seconds_per_job(args.directory)
     repair = status.repair_hint(args.snakemake_args, args.directory)
-    print(status.status_table(states, seconds, args.cores, damaged, repair))
+    left = status.time_left(pending, seconds, args.cores)
+    print(status.status_table(states, seconds, args.cores, damaged, repair, left))
 
 
 def add_repair(sub) -> None:
