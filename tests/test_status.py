@@ -113,6 +113,25 @@ def test_time_left_follows_the_jobs_dependencies_not_just_their_sum():
     assert time_left([], s, cores=2) == 0.0
 
 
+def test_seconds_per_job_read_shared_and_run_benchmarks_of_the_run_asked_about(tmp_path):
+    from prompt_recycling.status import Job, run_of, seconds_per_job
+
+    def bench(path, *seconds):
+        f = tmp_path / "benchmarks" / path
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("s\th:m:s\n" + "".join(f"{x}\t0:00:01\n" for x in seconds))
+
+    bench("fetch_model/m.0123456789.tsv", 4)
+    bench("big/train_prompts/d/m/seed0.tsv", 300)
+    bench("big/train_prompts/d/m/seed1.tsv", 500)
+    bench("small/train_prompts/d/m/seed0.tsv", 10)
+    assert seconds_per_job(tmp_path, "big") == {"fetch_model": 4.0, "train_prompts": 400.0}
+    assert seconds_per_job(tmp_path, "small")["train_prompts"] == 10.0
+    assert seconds_per_job(tmp_path)["train_prompts"] == 270.0  # every run's
+    jobs = [Job("evaluate_tuned", ["results/big/evaluations/d/tuned/m/seed0.csv"], [])]
+    assert run_of(jobs) == "big" and run_of([]) is None
+
+
 def test_incomplete_records_are_decoded(tmp_path):
     path = "results/prompts/d/a/seed0/history.csv"
     code = base64.urlsafe_b64encode(path.encode()).decode()

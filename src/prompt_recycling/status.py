@@ -148,14 +148,34 @@ def incomplete_outputs(workdir: str | Path = ".") -> set[str]:
     return out
 
 
-def seconds_per_job(workdir: str | Path = ".") -> dict[str, float]:
-    """Mean wall seconds of a finished job, per rule, from ``benchmarks/<rule>/...tsv``."""
+def seconds_per_job(workdir: str | Path = ".", run: str | None = None) -> dict[str, float]:
+    """Mean wall seconds of a finished job, per rule, from its benchmark files:
+    ``benchmarks/<rule>/...`` (shared resources) and ``benchmarks/<run>/<rule>/...`` (a run's
+    jobs; with ``run``, that run's only: another run's models may be larger or smaller)."""
+    rules = {rule for rule, _ in STAGES}
     times = defaultdict(list)
-    for f in (Path(workdir) / "benchmarks").rglob("*.tsv"):
-        rule = f.relative_to(Path(workdir) / "benchmarks").parts[0]
+    root = Path(workdir) / "benchmarks"
+    for f in root.rglob("*.tsv"):
+        parts = f.relative_to(root).parts
+        if parts[0] in rules:
+            rule = parts[0]
+        elif len(parts) > 2 and parts[1] in rules and run in (None, parts[0]):
+            rule = parts[1]
+        else:
+            continue
         rows = list(csv.DictReader(f.open(), delimiter="\t"))
         times[rule] += [float(r["s"]) for r in rows if r.get("s")]
     return {rule: sum(v) / len(v) for rule, v in times.items() if v}
+
+
+def run_of(jobs: list[Job]) -> str | None:
+    """The run the jobs belong to: the folder under ``results/`` their outputs are in."""
+    for job in jobs:
+        for out in job.outputs:
+            parts = Path(out).parts
+            if len(parts) > 2 and parts[0] == "results":
+                return parts[1]
+    return None
 
 
 def job_states(

@@ -43,7 +43,7 @@ def _run_status(args) -> None:
     check_input("--directory", args.directory, "folder")
     every, pending, damaged = status.grid_state(args.snakemake_args, args.directory)
     states = status.job_states(every, pending, status.incomplete_outputs(args.directory))
-    seconds = status.seconds_per_job(args.directory)
+    seconds = status.seconds_per_job(args.directory, status.run_of(pending))
     repair = status.repair_hint(args.snakemake_args, args.directory)
     left = status.time_left(pending, seconds, args.cores)
     print(status.status_table(states, seconds, args.cores, damaged, repair, left))
