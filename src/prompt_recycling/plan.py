@@ -219,4 +219,5 @@ class Grid(GridFiles):
             "recycled_from_trained": per_cell * sum(step > 0 for step, _ in self.cells()),
             "source_prompts": d * len(self.sources) * s * sum(step > 0 for step in self.steps),
             "runs": d * len(self.sources) * s,  # independent training runs of source prompts
+            "prompts_per_point": len(self.pairs) * s,  # a figure's point: one data set's
         }

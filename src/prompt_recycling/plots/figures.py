@@ -175,6 +175,17 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
                 label=label,
                 alpha=0.8,
             )
+        zero = t[(t.condition == "zero-shot") & t.model.isin(targets)].sort_values("model")
+        stars = zip(zero.model, zero.last_share, zero.accuracy, strict=True)
+        for k, (model, x, y) in enumerate(stars):
+            ax.annotate(  # which target each star is; stacked, so that two never overlap
+                model,
+                (x, 100 * y),
+                xytext=(7, 3 - 1.3 * style["font_size"] * k),
+                textcoords="offset points",
+                fontsize=style["font_size"] - 1,
+                color="red",
+            )
         ax.axvline(50, color="0.6", lw=0.8, ls=":")
         ax.set_xlim(-3, 103)
         ax.set_xlabel(f"test examples predicted '{last_label}' (%)")

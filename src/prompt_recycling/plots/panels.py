@@ -65,26 +65,42 @@ def _methods(comp: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _band(ax, xs, est, color, label, marker):
+BANDS = 3  # up to this many recyclers a panel shades their intervals; more get error bars
+
+
+def _band(ax, xs, est, color, label, marker, k=0, n=1):
+    """One recycler's estimates with their 95% intervals: shaded for up to :data:`BANDS`
+    recyclers, error bars beside each other (the ``k``-th of ``n``) for more, since stacked
+    shades turn opaque."""
     v = np.array([e.value for e in est]) * 100
     lo = np.array([e.low for e in est]) * 100
     hi = np.array([e.high for e in est]) * 100
-    ax.plot(xs, v, color=color, marker=marker, ms=4, lw=1.6, label=label)
     ok = np.isfinite(lo) & np.isfinite(hi)
-    if ok.any():
-        ax.fill_between(np.asarray(xs)[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
+    xs = np.asarray(xs, dtype=float)
+    if n > BANDS:  # dodged: a fraction of the gap between points (log axes: of the factor)
+        shift = 0.06 * (k - (n - 1) / 2)
+        xs = xs * 2**shift if ax.get_xscale() == "log" else xs + shift
+        below, above = np.clip(v[ok] - lo[ok], 0, None), np.clip(hi[ok] - v[ok], 0, None)
+        ax.errorbar(
+            xs[ok], v[ok], yerr=[below, above], fmt="none", ecolor=color, elinewidth=1,
+            capsize=2, alpha=0.8,
+        )  # fmt: skip
+    ax.plot(xs, v, color=color, marker=marker, ms=4, lw=1.6, label=label)
+    if n <= BANDS and ok.any():
+        ax.fill_between(xs[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
 
 
 def _steps_axis(ax, steps):
     ax.set_xticks(range(len(steps)), [("0\n(init)" if s == 0 else str(s)) for s in steps])
-    ax.set_xlabel("source prompt training steps")
+    ax.set_xlabel("source prompt training steps (evenly spaced)")
 
 
 def _share_panel(ax, comp, steps, methods, seed):
-    for m, label in methods.items():
+    for k, (m, label) in enumerate(methods.items()):
         g = comp[comp.method == m]
         est = [gain(g[g.step == s], share=True, seed=seed) for s in steps]
-        _band(ax, range(len(steps)), est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
+        color, marker = COLORS.get(m, "C0"), MARKERS.get(m, "o")
+        _band(ax, range(len(steps)), est, color, label, marker, k, len(methods))
     ax.axhline(50, color="0.6", lw=0.8, ls=":")
     ax.set_ylim(-3, 103)
     ax.set_ylabel("prompts beating zero-shot (%)")
@@ -140,12 +156,13 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
 def _words_panel(ax, comp, methods, seed):
     last = comp[comp.step == comp.step.max()]
     sizes = sorted(int(n) for n in last.vocab_size.dropna().unique())
-    for m, label in methods.items():
+    ax.set_xscale("log")
+    for k, (m, label) in enumerate(methods.items()):
         g = last[last.method == m]
         est = [gain(g[g.vocab_size == n], seed=seed) for n in sizes]
-        _band(ax, sizes, est, COLORS.get(m, "C0"), label, MARKERS.get(m, "o"))
+        color, marker = COLORS.get(m, "C0"), MARKERS.get(m, "o")
+        _band(ax, sizes, est, color, label, marker, k, len(methods))
     ax.axhline(0, color="0.3", ls="--", lw=1, label="target zero-shot")
-    ax.set_xscale("log")
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
     ax.set_xlabel(f"words fitting the recycler (step {int(last.step.max())})")
