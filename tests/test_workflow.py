@@ -153,6 +153,27 @@ def test_causal_config_dry_run_gives_the_large_models_jobs_their_memory(tmp_path
     assert all(seen[r] == {"qwen-0.5b", "qwen-1.5b"} for r in (*loading, "evaluate_recycled"))
 
 
+def test_the_own_model_example_plans_its_grid_from_local_models_and_data(tmp_path):
+    """config/examples/own-model.yaml, with the folders its header describes (tiny models and
+    a few JSON lines here), is a valid grid: the dry run lists its jobs."""
+    import json
+
+    from prompt_recycling.tiny import save_tiny_bert, wordpiece_vocab
+
+    pieces = wordpiece_vocab(100, extra=["negative", "positive"])
+    save_tiny_bert(tmp_path / "my-models/small", pieces, hidden=16, layers=2, seed=1)
+    save_tiny_bert(tmp_path / "my-models/large", pieces, hidden=24, layers=3, heads=2, seed=2)
+    data = tmp_path / "my-data/reviews"
+    data.mkdir(parents=True)
+    for split in ("train", "validation", "test"):
+        lines = [{"text": f"a {w} film", "label": w} for w in ["negative", "positive"] * 4]
+        (data / f"{split}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    stats = job_stats(dry_run("config/examples/own-model.yaml", cwd=tmp_path).stdout)
+    assert stats["train_prompts"] == stats["evaluate_tuned"] == 2 * 3  # 2 models x 3 seeds
+    assert stats["evaluate_recycled"] == 2 * 3 and stats["fit_recyclers"] == 2 * 3 * 2
+    assert stats["evaluate_baseline"] == 2 * 3  # zero-shot, random, null prompt per target
+
+
 def job_resources(output: str) -> dict[str, dict[str, str]]:
     """{rule and wildcards: {resource: value}} of every job a dry run lists."""
     jobs = {}
