@@ -120,6 +120,8 @@ class TuneConfig:
     ``init_seed``: seed of the initial prompt (default ``seed``); the grid folds the model's name
     into it so that prompts of equal width on two models do not start from the same tensor.
     ``bf16``: autocast for training (the adapter's precision; part of the fingerprint).
+    ``loss``: ``rank`` (cross-entropy over the labels' scores) or ``lm`` (the gold verbalizer's
+    tokens, teacher-forced, over the whole vocabulary; language models only).
     """
 
     prompt_length: int = _TUNING["prompt_length"]
@@ -129,6 +131,7 @@ class TuneConfig:
     batch_size: int = _TUNING["batch_size"]
     save_every: int = _TUNING["save_every"]  # resume-state period, in steps
     bf16: bool | str = _TUNING["bf16"]
+    loss: str = _TUNING["loss"]
     steps: list[int] = field(default_factory=lambda: list(PAPER_STEPS))
     seed: int = 0
     init_seed: int | None = None
@@ -152,6 +155,7 @@ class TuneConfig:
                 "init": choices("tuning", "init"),
                 "optimizer": choices("tuning", "optimizer"),
                 "bf16": (True, False, "auto"),
+                "loss": choices("tuning", "loss"),
             },
         )
         _check(self, positive=("learning_rate", "init_range"))

@@ -156,6 +156,12 @@ def tune_prompt(
     if not train:
         raise RecyclingError("no training examples")
     adapter.check_fits(config.prompt_length)
+    tokens = adapter.label_token_counts()
+    if config.loss == "lm" and tokens is None:
+        raise RecyclingError(
+            f"tuning.loss: lm needs a language model's label log-likelihoods; "
+            f"{adapter.architecture} models score labels otherwise: use loss: rank"
+        )
     files, state_dir = _checkpoint_files(checkpoints, config.steps, state_dir)
     state_file = state_dir / "state.pt"
     digest_before = weights_digest(adapter.model)
@@ -186,7 +192,7 @@ def tune_prompt(
     for step in range(start + 1, last + 1):
         idx = batch_indices(lengths, config.batch_size, config.seed, step)
         scores = adapter.score_ids(prompt, [ids[i] for i in idx])
-        loss = F.cross_entropy(scores, gold[idx].to(scores.device))
+        loss = training_loss(scores, gold[idx].to(scores.device), config.loss, tokens)
         if not torch.isfinite(loss):
             raise RecyclingError(f"training loss became {loss.item()} at step {step}; stopping")
         opt.zero_grad(set_to_none=True)
@@ -211,6 +217,17 @@ def tune_prompt(
         "checkpoints": files,
         "history": history,
     }
+
+
+def training_loss(scores, gold, loss: str = "rank", tokens=None) -> torch.Tensor:
+    """``rank``: cross-entropy over the labels' scores (B, L). ``lm``: the negative
+    log-likelihood of each gold verbalizer's tokens (its score, a sum over them) per token of
+    the batch, as a language model's teacher-forced loss averages (``tokens``: each label's
+    token count)."""
+    if loss == "lm":
+        picked = scores.gather(1, gold[:, None]).squeeze(1)
+        return -picked.sum() / tokens.to(scores.device)[gold].sum()
+    return F.cross_entropy(scores, gold)
 
 
 def _checkpoint_files(checkpoints, steps, state_dir) -> tuple[dict[int, Path], Path]:

@@ -116,6 +116,13 @@ def add_tune(sub) -> None:
         default=TuneConfig.learning_rate,
         help="learning rate (default %(default)s)",
     )
+    p.add_argument(
+        "--loss",
+        default=TuneConfig.loss,
+        choices=choices("tuning", "loss"),
+        help="training loss (default %(default)s; rank: cross-entropy over the labels' scores; "
+        "lm: the gold verbalizer's tokens over the whole vocabulary, as T5X; language models)",
+    )
     p.add_argument("--seed", type=SEED, default=0, help="seed of init and data order")
     p.add_argument(
         "--save-every",
@@ -216,6 +223,7 @@ def _run_tune(args) -> None:
         init=args.init,
         optimizer=args.optimizer,
         learning_rate=args.lr,
+        loss=args.loss,
         batch_size=args.batch_size,
         steps=args.steps,
         seed=args.seed,

@@ -157,6 +157,11 @@ class ModelAdapter:
         with torch.inference_mode(), autocast(self.device, self.bf16):
             return float(self._pair_score(prompt, text, label))
 
+    def label_token_counts(self) -> torch.Tensor | None:
+        """Tokens of each label's verbalizer as scored (L,), whose log-likelihoods sum to the
+        label's score; None where a score is no log-likelihood (encoders)."""
+        return None
+
     def _prepare_labels(self) -> None: ...
 
     def _check_label_ids(self, ids: list[list[int]]) -> None:

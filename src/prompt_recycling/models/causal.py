@@ -36,6 +36,9 @@ class CausalAdapter(ModelAdapter):
         # Llama-style tokenizers prepend BOS; GPT-2's does not. Follow the tokenizer.
         self._bos = [bos] if bos is not None and tok("a").input_ids[:1] == [bos] else []
 
+    def label_token_counts(self):
+        return torch.tensor([len(t) for t in self.label_tokens], device=self.device)
+
     def encode(self, texts):
         """BOS + head + text (truncated so the whole fits max_length) + tail, per text."""
         budget = max(self.max_length - len(self._bos) - len(self._head) - len(self._tail), 1)

@@ -118,6 +118,9 @@ class Seq2SeqAdapter(ModelAdapter):
             [[1] * len(x) + [0] * (k - len(x)) for x in ids], device=self.device
         )
 
+    def label_token_counts(self):
+        return self.label_mask.sum(1)
+
     def encode(self, texts):
         # T5 targets end with EOS and so do its inputs: truncation keeps the EOS
         return self.tokenizer(
