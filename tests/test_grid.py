@@ -304,3 +304,13 @@ def test_a_models_jobs_get_its_declared_memory_and_the_schemas_default_otherwise
     g = Grid.from_config(c)
     assert g.mem_mb("b") == 16000
     assert g.mem_mb("a") == defaults("models", "*")["mem_mb"] == 8000
+
+
+def test_a_tuning_setting_added_later_is_left_out_of_the_jobs_at_its_default():
+    """A finished grid trained with today's loss: the jobs' params stay as they were, so it
+    does not rerun; another loss is a change the training jobs see."""
+    c = config()
+    c["tuning"] = {"learning_rate": 0.03, "loss": "rank"}
+    assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03}
+    c["tuning"]["loss"] = "lm"
+    assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03, "loss": "lm"}

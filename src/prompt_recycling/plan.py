@@ -30,6 +30,10 @@ RUN_DEFAULT = "default"
 INIT_KEYS = ("prompt_length", "init")  # the tuning keys that draw an initial prompt
 
 
+# tuning settings added after grids were run, at the default that those grids trained with
+ADDED_LATER = {"loss": "rank"}
+
+
 @dataclass(frozen=True)
 class Grid(GridFiles):
     datasets: tuple[str, ...]
@@ -147,9 +151,12 @@ class Grid(GridFiles):
 
     # ---- settings the rules hand their jobs ------------------------------------------------
     def tuning(self, model: str) -> dict:
-        """The ``tuning`` block with the model's own overrides."""
+        """The ``tuning`` block with the model's own overrides; a setting added after grids
+        were run (:data:`ADDED_LATER`) is left out at its default, so that a finished grid,
+        which trained that way, does not rerun for it (the job fills the default back in)."""
         overrides = self.blocks["models"][model].get("tuning") or {}
-        return {**self.blocks["tuning"], **overrides}
+        block = {**self.blocks["tuning"], **overrides}
+        return {k: v for k, v in block.items() if ADDED_LATER.get(k, object()) != v}
 
     def init_settings(self, model: str) -> dict:
         """The tuning keys that draw a model's initial prompt (what the random baseline draws
