@@ -19,7 +19,7 @@ localrules:
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/resources.smk"
+include: "workflow/rules/fetching.smk"
 include: "workflow/rules/prompts.smk"
 include: "workflow/rules/recyclers.smk"
 include: "workflow/rules/evaluate.smk"

@@ -33,3 +33,18 @@ def test_a_disabled_bar_writes_nothing():
     for _ in bar(range(10), "x", stream=log, disable=True):
         pass
     assert log.getvalue() == ""
+
+
+def test_tiny_models_silence_transformers_bars_only_while_they_save(tmp_path):
+    """Importing the tiny-model helpers changes no global switch; saving one restores it."""
+    import importlib
+
+    from transformers.utils import logging as hf_logging
+
+    import prompt_recycling.tiny as tiny
+
+    hf_logging.enable_progress_bar()
+    importlib.reload(tiny)
+    assert hf_logging.is_progress_bar_enabled()
+    tiny.save_tiny_bert(tmp_path / "m", tiny.wordpiece_vocab(20), hidden=8, layers=1, heads=1)
+    assert hf_logging.is_progress_bar_enabled()

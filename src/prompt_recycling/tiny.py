@@ -11,13 +11,24 @@ import os
 from pathlib import Path
 
 import numpy as np
-from transformers.utils import logging as hf_logging
-
-hf_logging.disable_progress_bar()  # no "Writing model shards" bars for tiny models
 
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 _ONSETS = "b c d f g h k l m n p r s t v w z br ch dr fl gr pl sh st th tr".split()
 _VOWELS = "a e i o u ai ea ou".split()
+
+
+def _quiet_save(model, out_dir) -> None:
+    """``model.save_pretrained(out_dir)`` without transformers' "Writing model shards" bar
+    (whose switch is global: it is restored after)."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model.save_pretrained(out_dir)
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 def pseudo_words(n: int) -> list[str]:
@@ -88,7 +99,7 @@ def save_tiny_bert(
     if word_embeddings is not None:
         with torch.no_grad():
             model.embeddings.word_embeddings.weight.copy_(torch.from_numpy(word_embeddings))
-    model.save_pretrained(out_dir)
+    _quiet_save(model, out_dir)
     return out_dir
 
 
@@ -118,7 +129,7 @@ def save_tiny_t5(
         eos_token_id=1,
     )
     torch.manual_seed(seed)
-    T5ForConditionalGeneration(config).save_pretrained(out_dir)
+    _quiet_save(T5ForConditionalGeneration(config), out_dir)
     return out_dir
 
 
@@ -160,5 +171,5 @@ def save_tiny_gpt2(
         initializer_range=initializer_range,
     )
     torch.manual_seed(seed)
-    GPT2LMHeadModel(config).save_pretrained(out_dir)
+    _quiet_save(GPT2LMHeadModel(config), out_dir)
     return out_dir
