@@ -34,4 +34,5 @@ rule all:
 
 onsuccess:
     # what the grid found and where the report is, as the run's last lines
-    print("\n".join(run_summary(RUN)))
+    if lines := run_summary(RUN):
+        print("\n".join(lines))

@@ -129,6 +129,7 @@ CASES = [
     ("data set key typo", setter(*D, "lables", value=["a", "b"]), "datasets.tiny-sst.lables", "did you mean 'labels'"),
     ("source key typo", setter(*D, "source", "pth", value="x"), "datasets.tiny-sst.source.pth", "did you mean 'path'"),
     ("model tuning typo", setter(*A, "tuning", "lr", value=0.1), "models.tiny-a.tuning.lr", "unknown key"),
+    ("lm loss on an encoder", both(setter("tuning", "loss", value="lm"), setter(*A, "architecture", value="encoder")), "tuning.loss", "models.tiny-a is an encoder"),
     ("splits typo", setter(*D, "splits", value={"dev": 3}), "datasets.tiny-sst.splits.dev", "unknown key"),
     # names become folders
     ("model name ../", lambda c: rename_model(c, "tiny-a", "../evil"), "models", "'../evil' is not allowed"),

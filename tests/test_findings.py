@@ -294,7 +294,7 @@ def test_a_grid_without_validation_scores_is_analysed_and_reported(tmp_path):
     out |= {f"{k}_html": str(tmp_path / f"{k}.html") for k in names}
     out["reliability_tex"] = str(tmp_path / "reliability.tex")
     f = by_id(analyse(t, out))
-    assert f["F3"].verdict == "not testable"
+    assert f["F3"].verdict == "not testable" and "evaluation.validation: false" in f["F3"].reason
     conv = pd.read_csv(out["convergence"])
     assert conv.empty and {"dataset", "model", "seed", "converged"} <= set(conv.columns)
     comp = pd.read_csv(out["comparisons"])

@@ -48,3 +48,23 @@ def test_tiny_models_silence_transformers_bars_only_while_they_save(tmp_path):
     assert hf_logging.is_progress_bar_enabled()
     tiny.save_tiny_bert(tmp_path / "m", tiny.wordpiece_vocab(20), hidden=8, layers=1, heads=1)
     assert hf_logging.is_progress_bar_enabled()
+
+
+def test_prompt_tuning_in_a_log_writes_a_few_lines_not_one_per_step(
+    tiny_models, tiny_texts, tmp_path
+):
+    """The training loop updates its bar and loss postfix every step: in a log (stderr not a
+    terminal) that is still a line now and then, not one per step."""
+    import contextlib
+
+    from prompt_recycling.models import load_adapter
+    from prompt_recycling.settings import TuneConfig
+    from prompt_recycling.tune import tune_prompt
+
+    adapter = load_adapter(tiny_models["encoder"], ["negative", "positive"])
+    config = TuneConfig(prompt_length=2, steps=[100], batch_size=4, save_every=1000)
+    log = io.StringIO()
+    with contextlib.redirect_stderr(log):
+        tune_prompt(adapter, tiny_texts, config, tmp_path / "p", progress=True)
+    lines = log.getvalue().splitlines()
+    assert 1 <= len(lines) <= 3 and "100/100" in lines[-1] and "loss=" in lines[-1]

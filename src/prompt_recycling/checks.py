@@ -78,6 +78,13 @@ def check_config(config: dict, grid: Grid | None = None) -> None:
             used += [] if reference in used else [reference]
     for name in used:
         _check_model(config["models"][name], f"models.{name}")
+    for name in grid.tuned_models:  # the LM loss needs label log-likelihoods
+        if grid.tuning(name).get("loss") == "lm" and grid.is_declared_encoder(name):
+            raise _key_error(
+                "tuning.loss",
+                f"lm needs a language model; models.{name} is an encoder (use loss: rank, or "
+                f"a loss: rank override under models.{name}.tuning)",
+            )
     for name in grid.datasets:
         _check_dataset(name, config["datasets"][name])
 

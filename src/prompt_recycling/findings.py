@@ -134,7 +134,10 @@ def f3(rec: pd.DataFrame, conv: pd.DataFrame, tolerance: float) -> Finding:
     slope = stats.trend(cell.step, cell.share, cell.series, clusters=cell.run)
     described = f"all runs: {slope.format()} points per doubling ({slope.n} runs)"
     pre = conv
-    if pre.empty or not pre.converged.any():
+    if pre.empty:
+        why = "no validation scores (evaluation.validation: false): convergence is not known"
+        return Finding("F3", claim, measure, None, -1, described, why)
+    if not pre.converged.any():
         unknown = int((~pre.trained_past).sum()) if len(pre) else 0
         why = (
             f"premise not met: no source run's first checkpoint (step {int(rec.step.min())}) is "

@@ -136,6 +136,10 @@ class Grid(GridFiles):
         for the key to be set)."""
         return self.blocks["models"][model].get("architecture") in (None, "encoder")
 
+    def is_declared_encoder(self, model: str) -> bool:
+        """Whether the config says ``model`` is an encoder (``architecture: encoder``)."""
+        return self.blocks["models"][model].get("architecture") == "encoder"
+
     def baselines(self, model: str) -> list[str]:
         """The baselines of one target: zero-shot, random (if any) and null-prompt (encoders)."""
         return [

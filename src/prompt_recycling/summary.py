@@ -12,12 +12,12 @@ from pathlib import Path
 from prompt_recycling import paths
 
 
-def _points(value: str) -> str:
+def _points(value: str, signed: bool = True) -> str:
     try:
         x = float(value)
     except ValueError:
         return ""
-    return "" if math.isnan(x) else f"{100 * x:+.1f}"
+    return "" if math.isnan(x) else f"{100 * x:+.1f}" if signed else f"{100 * x:.1f}"
 
 
 def run_summary(run: str, root: str | Path = ".") -> list[str]:
@@ -31,11 +31,13 @@ def run_summary(run: str, root: str | Path = ".") -> list[str]:
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(table.stat().st_mtime))
     lines = [f"What run '{run}' finds (published {stamp}; 95% intervals, verdicts after Holm):"]
     for r in rows:
-        value = _points(r["estimate"])
+        share = r.get("measure", "").startswith("share of")  # a share, not a difference
+        value = _points(r["estimate"], not share)
         if value:
-            low, high = _points(r["low"]), _points(r["high"])
+            low, high = _points(r["low"], not share), _points(r["high"], not share)
             interval = f"[{low}, {high}]" if low and high else "[CI n/a]"
-            value = f"{value} {interval} points, n = {r['n']} {r['unit']}"
+            unit = "%" if share else " points"
+            value = f"{value}{unit} {interval}, n = {r['n']} {r['unit']}"
         claim = r["claim"] if len(r["claim"]) <= 70 else r["claim"][:69] + "…"
         lines.append(f"  {r['finding']:<5} {r['verdict_holm']:<14} {claim}")
         if value:

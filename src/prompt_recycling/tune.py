@@ -200,7 +200,7 @@ def tune_prompt(
         opt.step()
         history.append({"step": step, "loss": loss.item(), "row_norm": row_norm(prompt)})
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
+        bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         if step in todo:
             _checkpoint(step, prompt, files[step], written, on_checkpoint)
         if step % config.save_every == 0 and step < last:
