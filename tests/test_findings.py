@@ -257,6 +257,16 @@ def test_aggregate_refuses_rows_scored_on_other_examples(tmp_path):
         aggregate([str(tmp_path / "a.csv")], {"zero-shot": 3}, str(tmp_path / "t.csv"))
 
 
+def analysis_outputs(folder) -> dict[str, str]:
+    """Every file :func:`analyse` writes, in ``folder``."""
+    names = ["comparisons", "reliability", "convergence", "findings", "recyclers", "predictor"]
+    out = {k: str(folder / f"{k}.csv") for k in names}
+    out |= {f"{k}_md": str(folder / f"{k}.md") for k in names}
+    out |= {f"{k}_html": str(folder / f"{k}.html") for k in names}
+    out["reliability_tex"] = str(folder / "reliability.tex")
+    return out
+
+
 def test_data_sets_of_different_test_sizes_are_analysed_and_plotted_together(tmp_path):
     """400 and 150 test examples: every table and figure is made from both; a run (data set x
     source x seed) counts once."""
@@ -267,11 +277,7 @@ def test_data_sets_of_different_test_sizes_are_analysed_and_plotted_together(tmp
         ],
         ignore_index=True,
     )
-    names = ["comparisons", "reliability", "convergence", "findings", "recyclers", "predictor"]
-    out = {k: str(tmp_path / f"{k}.csv") for k in names}
-    out |= {f"{k}_md": str(tmp_path / f"{k}.md") for k in names}
-    out |= {f"{k}_html": str(tmp_path / f"{k}.html") for k in names}
-    out["reliability_tex"] = str(tmp_path / "reliability.tex")
+    out = analysis_outputs(tmp_path)
     f = by_id(analyse(t, out))
     assert f["F2a"].estimate.n == 2 * 3 * 3 and f["F2b"].estimate.n == 2 * 3
     assert f["F2a"].verdict == "reproduced"
@@ -288,11 +294,7 @@ def test_a_grid_without_validation_scores_is_analysed_and_reported(tmp_path):
 
     t = table(paper_like, seeds=range(3))
     t = t[t.split != "validation"]
-    names = ["comparisons", "reliability", "convergence", "findings", "recyclers", "predictor"]
-    out = {k: str(tmp_path / f"{k}.csv") for k in names}
-    out |= {f"{k}_md": str(tmp_path / f"{k}.md") for k in names}
-    out |= {f"{k}_html": str(tmp_path / f"{k}.html") for k in names}
-    out["reliability_tex"] = str(tmp_path / "reliability.tex")
+    out = analysis_outputs(tmp_path)
     f = by_id(analyse(t, out))
     assert f["F3"].verdict == "not testable" and "evaluation.validation: false" in f["F3"].reason
     conv = pd.read_csv(out["convergence"])
