@@ -21,6 +21,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def no_transformers_bars():
+    """transformers' own "Loading weights" bars stay out of the outputs the tests read."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_thread_per_worker():
     """Under pytest-xdist (scripts/test.sh: one worker per core), a worker's own torch uses one
     thread, so the workers do not oversubscribe the cores."""

@@ -43,11 +43,16 @@ def test_tiny_models_silence_transformers_bars_only_while_they_save(tmp_path):
 
     import prompt_recycling.tiny as tiny
 
+    was = hf_logging.is_progress_bar_enabled()
     hf_logging.enable_progress_bar()
-    importlib.reload(tiny)
-    assert hf_logging.is_progress_bar_enabled()
-    tiny.save_tiny_bert(tmp_path / "m", tiny.wordpiece_vocab(20), hidden=8, layers=1, heads=1)
-    assert hf_logging.is_progress_bar_enabled()
+    try:
+        importlib.reload(tiny)
+        assert hf_logging.is_progress_bar_enabled()
+        tiny.save_tiny_bert(tmp_path / "m", tiny.wordpiece_vocab(20), hidden=8, layers=1, heads=1)
+        assert hf_logging.is_progress_bar_enabled()
+    finally:
+        if not was:
+            hf_logging.disable_progress_bar()
 
 
 def test_prompt_tuning_in_a_log_writes_a_few_lines_not_one_per_step(

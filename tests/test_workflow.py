@@ -554,6 +554,7 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
         if path.endswith("findings.html"):
             assert all(f"F{i}".encode() in content for i in range(1, 6))
     caption = results["results/default/build/figures/recyclability_vs_steps.png"]["caption"]
-    assert f"{counts['recycled_prompts']} recycled prompts" in " ".join(caption.split())
+    # each point's prompts: every ordered pair of the data set x the seeds
+    assert f"over {counts['prompts_per_point']} recycled prompts" in " ".join(caption.split())
     description = html[html.index('<script id="workflow-desc">') :][:5000]
     assert "Prompt recycling grid" in description and "tiny-sst" in description
