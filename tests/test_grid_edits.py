@@ -25,7 +25,7 @@ from tinygrid import make_tiny_grid, small_grid
 
 from prompt_recycling.status import job_counts as jobs_planned
 
-pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
+pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (docs/development.md, "Tests")
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = "results/{run}/build/tables/evaluations.csv"

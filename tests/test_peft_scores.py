@@ -1,6 +1,6 @@
 """A prompt written as a PEFT adapter, loaded by PEFT on its model, scores every label as the
 tool does (seq2seq and causal models: PEFT puts the virtual tokens before the input, as the tool
-does). Encoders differ (README, "Recycling a prompt")."""
+does). Encoders differ (docs/cli.md, "Recycling a prompt")."""
 
 import numpy as np
 import pytest

@@ -26,8 +26,8 @@ from prompt_recycling import paths
 from prompt_recycling.plan import Grid
 from prompt_recycling.rows import expected_counts
 
-# the workflow tier (README, "Tests"); under pytest-xdist one worker runs them all, one after
-# another: they share one cluster and read its accounting
+# the workflow tier (docs/development.md, "Tests"); under pytest-xdist one worker runs them all,
+# one after another: they share one cluster and read its accounting
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 ROOT = Path(__file__).resolve().parents[1]
