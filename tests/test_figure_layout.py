@@ -1,15 +1,19 @@
 """Every figure readable at font sizes 8-12 and widths 3-8 in: no text outside the canvas and
-no two texts on top of each other (tick labels as drawn: those inside the axis limits)."""
+no two texts on top of each other (tick labels as drawn: those inside the axis limits); the
+prompts behind each point counted from the rows drawn."""
 
 import itertools
+import json
+from collections import Counter
 
 import pandas as pd
 import pytest
-from test_findings import paper_like, table
+from test_findings import PAIRS, STEPS, paper_like, table
 
 import prompt_recycling.plots.beyond as beyond
 import prompt_recycling.plots.figures as figures
-from prompt_recycling.plots import plot_all
+from prompt_recycling import paths
+from prompt_recycling.plots import caption_mismatches, plot_all
 
 
 def drawn_texts(fig) -> list:
@@ -76,8 +80,42 @@ def test_no_text_leaves_the_canvas_or_covers_another(six_recyclers, font, width,
         return []
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(figures, "_save", check)
-        mp.setattr(beyond, "_save", check)
+        mp.setattr(figures, "save_figure", check)
+        mp.setattr(beyond, "save_figure", check)
         style = {"font_size": font, "width": width, "height": 3.2, "dpi": 60}
         plot_all(six_recyclers, str(tmp_path), style=style)
     assert len(saved) == 7 and problems == []
+
+
+def test_the_points_file_counts_the_prompts_each_drawn_point_stands_on(tmp_path):
+    """Counted from the rows each point is drawn from: a prompt missing from one cell shows as
+    one point standing on one prompt fewer, and the caption's single number is then flagged."""
+    t = table(paper_like, sizes=(100, 400), seeds=range(3))
+    full = len(PAIRS) * 3  # every ordered pair x the seeds
+    gone = (
+        (t.condition == "recycled")
+        & (t.method == "v2v-nn")
+        & (t.seed == 0)
+        & (t.step == max(STEPS))
+        & (t.vocab_size == 400)
+        & (t.source == next(iter(PAIRS))[0])
+    )
+    found = {}
+    for name, rows in (("full", t), ("less", t[~gone])):
+        with pytest.MonkeyPatch.context() as mp:
+            for module in (figures, beyond):  # counted, not drawn
+                mp.setattr(module, "save_figure", lambda fig, plt, *a: plt.close(fig) or [])
+            written = plot_all(rows, str(tmp_path / name))
+        assert written == [tmp_path / name / paths.FIGURE_POINTS]
+        found[name] = json.loads(written[0].read_text())
+    each = {"min": full, "max": full}
+    assert found["full"][paths.FIG_STEPS]["prompts_per_point"] == each
+    assert found["full"][paths.FIG_WORDS]["prompts_per_point"] == each
+    per_relation = found["full"][paths.FIG_STEPS_BY_SIZE]["prompts_per_point"]
+    assert per_relation["max"] == 3 * max(Counter(PAIRS.values()).values())
+    assert found["less"][paths.FIG_WORDS]["prompts_per_point"] == {"min": full - 1, "max": full}
+    assert found["less"][paths.FIG_STEPS] == found["full"][paths.FIG_STEPS]  # at 100 words
+    counts = {"prompts_per_point": full}
+    assert caption_mismatches(tmp_path / "full" / paths.FIGURE_POINTS, counts) == []
+    (flagged,) = caption_mismatches(tmp_path / "less" / paths.FIGURE_POINTS, counts)
+    assert flagged.startswith(paths.FIG_WORDS) and f"on {full - 1} to {full}" in flagged

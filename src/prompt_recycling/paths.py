@@ -111,6 +111,8 @@ FIGURE_NAMES = (
     FIG_RECYCLERS,
     FIG_PREDICTOR,
 )
+COUNTED_FIGURES = (FIG_STEPS, FIG_STEPS_BY_SIZE, FIG_WORDS, FIG_WORDS_BY_SIZE)  # n per point
+FIGURE_POINTS = "points.json"
 
 
 # ---- shared resources ------------------------------------------------------------------------
@@ -187,6 +189,11 @@ def tables(run: str, built: bool = False) -> dict[str, str]:
     return {k: f"{results_dir(run, built)}/tables/{v}" for k, v in TABLE_NAMES.items()}
 
 
+def figure_points(run: str, built: bool = False) -> str:
+    """Per figure, the prompts behind each plotted point, counted from the rows plotted."""
+    return f"{results_dir(run, built)}/figures/{FIGURE_POINTS}"
+
+
 def figure(run: str, name: str, fmt: str, built: bool = False) -> str:
     return f"{results_dir(run, built)}/figures/{name}.{fmt}"
 
@@ -203,4 +210,9 @@ def report(run: str, built: bool = False) -> str:
 
 def published(run: str, built: bool = False) -> list[str]:
     """Everything a finished run shows its reader: tables, figures and the report."""
-    return [*tables(run, built).values(), *figures(run, built=built), report(run, built)]
+    return [
+        *tables(run, built).values(),
+        *figures(run, built=built),
+        figure_points(run, built),
+        report(run, built),
+    ]

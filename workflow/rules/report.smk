@@ -100,6 +100,7 @@ rule figures:
             for name in paths.FIGURE_NAMES
         ],
         paths.figures(RUN, "pdf", built=True),
+        points=paths.figure_points(RUN, built=True),
     log:
         f"logs/{RUN}/figures.log",
     conda:

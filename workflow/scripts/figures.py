@@ -1,12 +1,12 @@
 """Figures from the results tables alone.
 
-snakemake.input.table; snakemake.params.style / titles / analysis;
-snakemake.output (PNG and PDF files, all in one folder).
+snakemake.input.table; snakemake.params.style / titles / analysis / counts (the captions');
+snakemake.output (PNG and PDF files, all in one folder; points: the prompts behind each point).
 """
 
 from pathlib import Path
 
-from prompt_recycling.plots import plot_all
+from prompt_recycling.plots import caption_mismatches, plot_all
 from prompt_recycling.rows import read_table
 from prompt_recycling.smk import logged
 
@@ -20,3 +20,5 @@ with logged(sm):
         seed=sm.params.analysis.get("seed", 0),
     )
     print("\n".join(map(str, written)))
+    for mismatch in caption_mismatches(sm.output.points, dict(sm.params.counts)):
+        print(f"warning: {mismatch}")

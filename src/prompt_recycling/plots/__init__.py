@@ -19,10 +19,11 @@
 The paper's figures use the raw scores; calibrated rows appear only in the last two.
 
 Percent on every axis. Recyclers that give numerically the same prompts (lin-comb = v2v-lin)
-are drawn once, labelled with both names.
+are drawn once, labelled with both names. ``points.json`` beside the figures counts, from the
+rows each point is drawn from, how many prompts stand behind the points of the first four.
 """
 
-from prompt_recycling.plots.figures import plot_all
+from prompt_recycling.plots.figures import caption_mismatches, plot_all
 from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, STYLE
 
-__all__ = ["COLORS", "SIZE_ORDER", "MARKERS", "STYLE", "plot_all"]
+__all__ = ["COLORS", "SIZE_ORDER", "MARKERS", "STYLE", "caption_mismatches", "plot_all"]

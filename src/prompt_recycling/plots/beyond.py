@@ -12,7 +12,7 @@ import pandas as pd
 
 from prompt_recycling import paths
 from prompt_recycling.analysis import CALIBRATED
-from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, _save
+from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, save_figure
 
 
 def _variants(versus: pd.DataFrame) -> list[str]:
@@ -62,7 +62,7 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
             n = f"{int(t.n.max())} prompts, {int(t.runs.max())} runs" if len(t) else ""
             ax.set_title(f"{k} ({n})" if n else k, fontsize=style["font_size"])
     fig.tight_layout()
-    return _save(fig, plt, out_dir, paths.FIG_RECYCLERS, style["dpi"])
+    return save_figure(fig, plt, out_dir, paths.FIG_RECYCLERS, style["dpi"])
 
 
 def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path]:
@@ -110,4 +110,4 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
     fig.tight_layout()
-    return _save(fig, plt, out_dir, paths.FIG_PREDICTOR, style["dpi"])
+    return save_figure(fig, plt, out_dir, paths.FIG_PREDICTOR, style["dpi"])

@@ -13,19 +13,21 @@ import pandas as pd
 from prompt_recycling import paths
 from prompt_recycling.analysis import comparisons
 from prompt_recycling.compare import recycler_comparison
+from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.plots.beyond import predictor_figure, recyclers_figure
 from prompt_recycling.plots.panels import (
     COLORS,
     MARKERS,
     SIZE_ORDER,
     STYLE,
-    _accuracy_panel,
-    _legend,
-    _methods,
-    _save,
-    _setup,
-    _share_panel,
-    _words_panel,
+    accuracy_panel,
+    add_legend,
+    method_labels,
+    points_summary,
+    save_figure,
+    setup_matplotlib,
+    share_panel,
+    words_panel,
 )
 from prompt_recycling.recyclability import predictor_scores
 from prompt_recycling.rows import with_calibration
@@ -44,7 +46,7 @@ def plot_all(
     grow = max(1.0, style["font_size"] / STYLE["font_size"])
     style = {**style, "width": style["width"] * grow, "height": style["height"] * grow}
     titles = titles or {}
-    plt = _setup(style)
+    plt = setup_matplotlib(style)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     everything = comparisons(table)
@@ -53,9 +55,9 @@ def plot_all(
     table, comp = table[~table.calibrated], everything[~everything.calibrated]  # raw scores
     datasets = sorted(comp.dataset.unique())
     relations = [k for k in SIZE_ORDER if k in set(comp.size_relation)]
-    methods = _methods(comp)
+    methods = method_labels(comp)
     w, h, dpi = style["width"], style["height"], style["dpi"]
-    written = []
+    written, points = [], {name: [] for name in paths.COUNTED_FIGURES}
 
     def default_size(c):
         return c.vocab_size.value_counts().idxmax()
@@ -69,12 +71,14 @@ def plot_all(
             | (c.vocab_size == default_size(c[c.condition == "recycled"]))
         ]
         steps = sorted(int(s) for s in c.step.unique())
-        _share_panel(axes[i][0], c[c.condition == "recycled"], steps, methods, seed)
-        _accuracy_panel(axes[i][1], table, c, d, steps, methods)
+        share_panel(
+            axes[i][0], c[c.condition == "recycled"], steps, methods, seed, points[paths.FIG_STEPS]
+        )
+        accuracy_panel(axes[i][1], table, c, d, steps, methods)
         for ax, what in zip(axes[i], ("recyclability", "accuracy"), strict=True):
             ax.set_title(f"{titles.get(d, d)}\n{what}", fontsize=style["font_size"])
-    _legend(fig, axes)
-    written += _save(fig, plt, out_dir, paths.FIG_STEPS, dpi)
+    add_legend(fig, axes)
+    written += save_figure(fig, plt, out_dir, paths.FIG_STEPS, dpi)
 
     # the same share panel, by size relation
     fig, axes = plt.subplots(
@@ -91,14 +95,16 @@ def plot_all(
             ]
             if len(c):
                 c = c[c.vocab_size == default_size(c)]
-                _share_panel(axes[i][j], c, sorted(int(s) for s in c.step.unique()), methods, seed)
+                steps = sorted(int(s) for s in c.step.unique())
+                share_panel(axes[i][j], c, steps, methods, seed, points[paths.FIG_STEPS_BY_SIZE])
             axes[i][j].set_title(f"{titles.get(d, d)}\n{k}", fontsize=style["font_size"])
-    _legend(fig, axes)
-    written += _save(fig, plt, out_dir, paths.FIG_STEPS_BY_SIZE, dpi)
+    add_legend(fig, axes)
+    written += save_figure(fig, plt, out_dir, paths.FIG_STEPS_BY_SIZE, dpi)
 
     # performance vs words, pooled and by size relation
     for facet in (False, True):
         cols = relations if facet else [None]
+        name = paths.FIG_WORDS_BY_SIZE if facet else paths.FIG_WORDS
         fig, axes = plt.subplots(
             len(datasets),
             len(cols),
@@ -111,17 +117,34 @@ def plot_all(
                 c = comp[(comp.dataset == d) & (comp.condition == "recycled")]
                 c = c[c.size_relation == k] if k else c
                 if len(c):
-                    _words_panel(axes[i][j], c, methods, seed)
+                    words_panel(axes[i][j], c, methods, seed, points[name])
                 title = titles.get(d, d) + (f"\n{k}" if k else "")
                 axes[i][j].set_title(title, fontsize=style["font_size"])
-        _legend(fig, axes)
-        name = paths.FIG_WORDS_BY_SIZE if facet else paths.FIG_WORDS
-        written += _save(fig, plt, out_dir, name, dpi)
+        add_legend(fig, axes)
+        written += save_figure(fig, plt, out_dir, name, dpi)
 
     written += _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir)
     written += recyclers_figure(plt, recycler_comparison(everything, seed), style, out_dir)
     written += predictor_figure(plt, predictor_scores(everything), style, out_dir)
-    return written
+    path = out_dir / paths.FIGURE_POINTS  # what the captions' counts are checked against
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(points_summary(points), indent=1, sort_keys=True) + "\n")
+    return [*written, path]
+
+
+def caption_mismatches(points_file: str, counts: dict) -> list[str]:
+    """Where the figures' points stand on another number of prompts than the captions say
+    (the captions give one number per point for these two figures)."""
+    points = json.loads(Path(points_file).read_text())
+    want, out = counts.get("prompts_per_point"), []
+    for name in (paths.FIG_STEPS, paths.FIG_WORDS):
+        got = points.get(name, {}).get("prompts_per_point")
+        if got and want is not None and (got["min"], got["max"]) != (want, want):
+            out.append(
+                f"{name}: its caption says {want} prompts per point, its points stand on "
+                f"{got['min']} to {got['max']}"
+            )
+    return out
 
 
 def _share_of_last_label(shares_json) -> float:
@@ -191,5 +214,5 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
         ax.set_xlabel(f"test examples predicted '{last_label}' (%)")
         ax.set_ylabel("target accuracy (%)")
         ax.set_title(f"{titles.get(d, d)}\nlabel bias", fontsize=style["font_size"])
-    _legend(fig, axes)
-    return _save(fig, plt, out_dir, paths.FIG_LABEL_BIAS, style["dpi"])
+    add_legend(fig, axes)
+    return save_figure(fig, plt, out_dir, paths.FIG_LABEL_BIAS, style["dpi"])

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from prompt_recycling.analysis import gain
+from prompt_recycling.settings import defaults
 
 COLORS = {
     "v2v-lin": "#1b9e77",
@@ -27,12 +28,12 @@ MARKERS = {
     "ridge": "v",
     "norm-match": "P",
 }
-STYLE = {"width": 4.2, "height": 3.2, "dpi": 150, "font_size": 9}
+STYLE = defaults("figures")  # width, height, dpi, font size
 SIZE_ORDER = ("same-size", "small->large", "large->small")
 LEGEND_WIDTH = 3.2  # inches of the longest legend entries
 
 
-def _setup(style: dict):
+def setup_matplotlib(style: dict):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,7 +51,7 @@ def _setup(style: dict):
     return plt
 
 
-def _methods(comp: pd.DataFrame) -> dict[str, str]:
+def method_labels(comp: pd.DataFrame) -> dict[str, str]:
     """method -> legend label, leaving out methods whose prompts all equal another's."""
     out = {}
     rec = comp[comp.condition == "recycled"]
@@ -68,7 +69,7 @@ def _methods(comp: pd.DataFrame) -> dict[str, str]:
 BANDS = 3  # up to this many recyclers a panel shades their intervals; more get error bars
 
 
-def _band(ax, xs, est, color, label, marker, k=0, n=1):
+def band(ax, xs, est, color, label, marker, k=0, n=1):
     """One recycler's estimates with their 95% intervals: shaded for up to :data:`BANDS`
     recyclers, error bars beside each other (the ``k``-th of ``n``) for more, since stacked
     shades turn opaque."""
@@ -90,24 +91,41 @@ def _band(ax, xs, est, color, label, marker, k=0, n=1):
         ax.fill_between(xs[ok], lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
 
 
+def _count(tally: list | None, prompts: list[int]) -> None:
+    """Record how many prompts stand behind each drawn point (empty points are not drawn)."""
+    if tally is not None:
+        tally.extend(n for n in prompts if n)
+
+
+def points_summary(points: dict[str, list[int]]) -> dict[str, dict]:
+    """Per figure: its points and the fewest and most prompts behind one (for the captions)."""
+    return {
+        name: {"points": len(ns), "prompts_per_point": {"min": min(ns), "max": max(ns)}}
+        for name, ns in points.items()
+        if ns
+    }
+
+
 def _steps_axis(ax, steps):
     ax.set_xticks(range(len(steps)), [("0\n(init)" if s == 0 else str(s)) for s in steps])
     ax.set_xlabel("source prompt training steps (evenly spaced)")
 
 
-def _share_panel(ax, comp, steps, methods, seed):
+def share_panel(ax, comp, steps, methods, seed, tally: list | None = None):
+    """The share beating zero-shot per step; ``tally`` gets the prompts behind each point."""
     for k, (m, label) in enumerate(methods.items()):
         g = comp[comp.method == m]
         est = [gain(g[g.step == s], share=True, seed=seed) for s in steps]
+        _count(tally, [len(g[g.step == s]) for s in steps])
         color, marker = COLORS.get(m, "C0"), MARKERS.get(m, "o")
-        _band(ax, range(len(steps)), est, color, label, marker, k, len(methods))
+        band(ax, range(len(steps)), est, color, label, marker, k, len(methods))
     ax.axhline(50, color="0.6", lw=0.8, ls=":")
     ax.set_ylim(-3, 103)
     ax.set_ylabel("prompts beating zero-shot (%)")
     _steps_axis(ax, steps)
 
 
-def _accuracy_panel(ax, table, comp, dataset, steps, methods):
+def accuracy_panel(ax, table, comp, dataset, steps, methods):
     test = table[(table.dataset == dataset) & (table.split == "test")]
     targets = set(comp.target)
     for m, label in methods.items():
@@ -153,15 +171,17 @@ def _accuracy_panel(ax, table, comp, dataset, steps, methods):
     _steps_axis(ax, steps)
 
 
-def _words_panel(ax, comp, methods, seed):
+def words_panel(ax, comp, methods, seed, tally: list | None = None):
+    """The mean gain per word count at the last step; ``tally`` as in :func:`share_panel`."""
     last = comp[comp.step == comp.step.max()]
     sizes = sorted(int(n) for n in last.vocab_size.dropna().unique())
     ax.set_xscale("log")
     for k, (m, label) in enumerate(methods.items()):
         g = last[last.method == m]
         est = [gain(g[g.vocab_size == n], seed=seed) for n in sizes]
+        _count(tally, [len(g[g.vocab_size == n]) for n in sizes])
         color, marker = COLORS.get(m, "C0"), MARKERS.get(m, "o")
-        _band(ax, sizes, est, color, label, marker, k, len(methods))
+        band(ax, sizes, est, color, label, marker, k, len(methods))
     ax.axhline(0, color="0.3", ls="--", lw=1, label="target zero-shot")
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
@@ -169,7 +189,7 @@ def _words_panel(ax, comp, methods, seed):
     ax.set_ylabel("gain over zero-shot (points)")
 
 
-def _legend(fig, axes):
+def add_legend(fig, axes):
     handles, labels = {}, []
     for ax in np.ravel(axes):
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -191,7 +211,7 @@ def _legend(fig, axes):
     fig.tight_layout(rect=(0, legend / fig.get_figheight(), 1, 1))
 
 
-def _save(fig, plt, out_dir: Path, name: str, dpi: int) -> list[Path]:
+def save_figure(fig, plt, out_dir: Path, name: str, dpi: int) -> list[Path]:
     """Write ``name``.png and .pdf atomically, so a killed job never leaves half a figure."""
     from prompt_recycling.fsutil import atomic_path
     from prompt_recycling.paths import FIGURE_FORMATS
