@@ -14,7 +14,6 @@ points for every prompt.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import torch
 
 from prompt_recycling.evaluate import encode_examples, predict
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import init_prompt, load_prompt_tensor
@@ -63,7 +62,7 @@ def main() -> None:
     gold = np.array([ex.label for ex in examples])
     print(f"{args.dataset} test n={len(examples)}, {args.threads} threads, batch {args.batch_size}")
     for model in args.models.split(","):
-        location = json.loads(model_file(model).read_text())["location"]
+        location = model_location(model)
         runs = {}
         for bf16 in (False, True):
             adapter = load_adapter(location, LABELS, max_length=args.max_length, bf16=bf16)

@@ -41,7 +41,6 @@ shorten it, ``--device cuda`` runs it on a GPU (timed with ``torch.cuda.synchron
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -52,7 +51,7 @@ import transformers
 
 from prompt_recycling.evaluate import EncodedExamples, encode_examples, length_batches, score
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 from prompt_recycling.models import load_adapter
 from prompt_recycling.tune import batch_indices
 
@@ -269,7 +268,7 @@ def measure(location: str, examples, args) -> dict:
 
 
 def bench_model(name: str, examples, args) -> dict:
-    location = json.loads(model_file(name).read_text())["location"]
+    location = model_location(name)
     m = measure(location, examples, args)
     shape, n = m["shape"], m["n"]
     row = {

@@ -24,11 +24,11 @@ from prompt_recycling.evaluate import encode_examples, score
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig
 from prompt_recycling.tune import tune_prompt
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 model, threads, what = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(threads)
 labels = ["negative", "positive"]
-location = json.loads(model_file(model).read_text())["location"]
+location = model_location(model)
 adapter = load_adapter(location, labels, max_length=64)
 if what == "eval":
     data = encode_examples(adapter, read_examples(data_file("rt-polarity", "test"), labels))

@@ -26,7 +26,7 @@ from prompt_recycling.examples import Example
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig
 from prompt_recycling.tiny import pseudo_words, save_tiny_gpt2
-from prompt_recycling.tune import _optimizer
+from prompt_recycling.tune import make_optimizer
 
 LABELS = ["negative", "positive"]
 RANDOM_MODELS = ("causal-small", "t5-small")
@@ -91,7 +91,7 @@ def time_interleaved(steps: dict, rounds: int) -> dict[str, list[float]]:
 
 def ours_step(adapter, batch, prompt_len):
     prompt = torch.nn.Parameter(torch.rand(prompt_len, adapter.embed_dim, device=adapter.device))
-    opt = _optimizer([prompt], TuneConfig(optimizer="adafactor", learning_rate=0.3))
+    opt = make_optimizer([prompt], TuneConfig(optimizer="adafactor", learning_rate=0.3))
     labels = torch.tensor([ex.label for ex in batch], device=adapter.device)
     text = [ex.text for ex in batch]
 
@@ -112,7 +112,7 @@ def peft_step(adapter, batch, prompt_len, kind, max_length):
         adapter.model, PromptTuningConfig(task_type=task, num_virtual_tokens=prompt_len)
     )
     trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = _optimizer(trainable, TuneConfig(optimizer="adafactor", learning_rate=0.3))
+    opt = make_optimizer(trainable, TuneConfig(optimizer="adafactor", learning_rate=0.3))
     tok = adapter.tokenizer
     if kind == "causal":
         full = [f"{ex.text}\nSentiment: {LABELS[ex.label]}" for ex in batch]

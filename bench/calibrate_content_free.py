@@ -15,7 +15,6 @@ Measured results and the default chosen from them: ``bench/results/calibrate_con
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import yaml
 from prompt_recycling.evaluate import content_free_bias, encode_content_free, encode_examples
 from prompt_recycling.evaluate import score as score_all
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 from prompt_recycling.models import load_adapter
 
 SETS = {
@@ -65,8 +64,7 @@ def main() -> None:
     targets = sorted({b for _, b in config["grid"]["pairs"]})
     rows = []
     for model in targets:
-        info = json.loads(model_file(model, args.grid).read_text())
-        adapter = load_adapter(info["location"], labels, max_length=max_length)
+        adapter = load_adapter(model_location(model, args.grid), labels, max_length=max_length)
         data = encode_examples(adapter, val)
         free = {k: encode_content_free(adapter, v) for k, v in SETS.items()}
         for condition, label, path in prompts_of(args.grid, model, size):

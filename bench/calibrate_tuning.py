@@ -21,7 +21,6 @@ Measured results and the settings chosen from them: ``bench/results/calibrate_tu
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import torch
 
 from prompt_recycling.evaluate import encode_examples, evaluate
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import tune_prompt, word_rows
@@ -50,8 +49,8 @@ SETTINGS = [
 
 def calibrate(model: str, setting, args, train, val) -> list[dict]:
     init, optimizer, lr = setting
-    info = json.loads(model_file(model).read_text())
-    adapter = load_adapter(info["location"], LABELS, max_length=args.max_length, bf16=args.bf16)
+    location = model_location(model)
+    adapter = load_adapter(location, LABELS, max_length=args.max_length, bf16=args.bf16)
     table = adapter.embedding_table.detach().float()
     vocab_norm = float(table[word_rows(adapter, 5000)].norm(dim=-1).median())
     data = encode_examples(adapter, val)

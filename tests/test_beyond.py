@@ -12,16 +12,13 @@ from sklearn.metrics import roc_auc_score
 from prompt_recycling import recyclability
 from prompt_recycling.beyond import PREDICTOR_TITLE, predictor_summary, write_predictor
 from prompt_recycling.compare import most_reliable, paired, recycler_comparison, summary
+from prompt_recycling.diagnostics import FEATURES, prompt_features, recycler_diagnostics, unit_rows
 from prompt_recycling.embeddings import load_vocab_table
 from prompt_recycling.recyclability import (
-    FEATURES,
     auc,
     out_of_fold,
     predictor,
     predictor_tables,
-    prompt_features,
-    recycler_diagnostics,
-    unit_rows,
     within_auc,
 )
 from prompt_recycling.recyclers import get_recycler, load_recycler

@@ -189,3 +189,24 @@ def test_tune_does_not_resume_a_state_of_other_data_or_another_model(
     np.testing.assert_array_equal(
         np.load(tmp_path / "p" / "step-6.npy"), np.load(tmp_path / "fresh" / "step-6.npy")
     )
+
+
+def test_grid_model_starts_from_the_grids_initial_prompt_for_the_seed(
+    tiny_models, data, tmp_path, cli
+):
+    """The grid folds a model's name into its initial prompt's seed; ``--grid-model`` does too,
+    so that ``tune --seed 2 --grid-model a`` starts where the grid's seed-2 run of ``a`` does."""
+    from prompt_recycling.models import load_adapter
+    from prompt_recycling.settings import TuneConfig, run_seeds
+    from prompt_recycling.tune import init_prompt
+
+    model = tiny_models["encoder"]
+    base = ["tune", *common(model, data), "--steps", "0,1", "--prompt-length", "4", "--seed", "2"]
+    for name, extra in (("grid", ["--grid-model", "a"]), ("plain", [])):
+        code, _, err = cli([*base, *extra, "--output-dir", str(tmp_path / name)])
+        assert code == 0, err
+    adapter = load_adapter(str(model), ["negative", "positive"])
+    config = TuneConfig(prompt_length=4, steps=[0, 1], **run_seeds(2, "a"))
+    grids = init_prompt(adapter, config).detach().numpy()
+    np.testing.assert_array_equal(np.load(tmp_path / "grid" / "step-0.npy"), grids)
+    assert not np.array_equal(np.load(tmp_path / "plain" / "step-0.npy"), grids)

@@ -313,8 +313,15 @@ def test_an_evaluation_job_on_a_nan_model_writes_nothing(tiny_models, tiny_texts
     out = tmp_path / "zero-shot.csv"
     with pytest.raises(RecyclingError) as err:
         evaluate_baseline(
-            "d", "zero-shot", str(tmp_path / "m.json"), str(split), ReaderConfig(LABELS, 32),
-            EvalConfig(batch_size=4), TuneConfig(), 0, str(out),
-        )  # fmt: skip
+            dataset="d",
+            baseline="zero-shot",
+            model_json=str(tmp_path / "m.json"),
+            split_file=str(split),
+            reader=ReaderConfig(LABELS, 32),
+            evaluation=EvalConfig(batch_size=4),
+            tune=TuneConfig(),
+            random_prompts=0,
+            output=str(out),
+        )
     assert "are not finite" in one_line(err)
     assert not out.exists()

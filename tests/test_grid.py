@@ -314,3 +314,12 @@ def test_a_tuning_setting_added_later_is_left_out_of_the_jobs_at_its_default():
     assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03}
     c["tuning"]["loss"] = "lm"
     assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03, "loss": "lm"}
+    c["tuning"] = {"init_range": 0.5, "vocab_sample_size": 5000, "weight_decay": 0.00001}
+    assert Grid.from_config(c).tuning("a") == {}  # once literals of the code, now the schema's
+    # v2v-nn's init and loss: today's, written out, keep its fitted files; the released code's
+    # are new ones
+    today = Grid.from_config(config()).keys.recycler("a", "b", "v2v-nn")
+    c["recycling"] = {"v2v-nn": {"init": "pytorch", "loss": "mse"}}
+    assert Grid.from_config(c).keys.recycler("a", "b", "v2v-nn") == today
+    c["recycling"] = {"v2v-nn": {"init": "lecun-normal", "loss": "half-mse"}}
+    assert Grid.from_config(c).keys.recycler("a", "b", "v2v-nn") != today

@@ -61,7 +61,7 @@ def test_seq2seq_label_layouts_equal_one_pass_per_pair(tiny_models, tiny_texts):
     """Multi-token labels of different lengths: side by side in one decoder row (with and
     without folded cross-attention) and one row per pair give the brute-force scores, and the
     same prompt gradient."""
-    from prompt_recycling.models import _folding_cross_attention
+    from prompt_recycling.models import folding_cross_attention
 
     adapter = load_adapter(tiny_models["seq2seq"], ["negative movie", "positive", "great bad"])
     assert adapter.side_by_side and adapter.fold_cross_attention
@@ -75,7 +75,7 @@ def test_seq2seq_label_layouts_equal_one_pass_per_pair(tiny_models, tiny_texts):
     layouts = {
         "side by side, folded": (
             True,
-            lambda: _folding_cross_attention(adapter.model.get_decoder()),
+            lambda: folding_cross_attention(adapter.model.get_decoder()),
         ),
         "side by side": (True, contextlib.nullcontext),
         "row per pair": (False, contextlib.nullcontext),

@@ -75,6 +75,26 @@ def test_v2v_nn_architecture_and_defaults():
     assert shapes == [(40, 6), (40,), (10, 40), (10,)]
 
 
+def test_v2v_nn_as_the_released_code_lecun_normal_init_and_half_mse():
+    """init: lecun-normal is Flax's Dense default (truncated normal of variance 1/fan-in, zero
+    biases); loss: half-mse halves the loss, which Adam's steps do not see (but for eps)."""
+    vs, vt, _, _ = planted(n=300, e_s=64, e_t=16)
+    still = {"epochs": 1, "learning_rate": 1e-12}  # one epoch of steps too small to move it
+    rec = get_recycler("v2v-nn", init="lecun-normal", **still).fit(vs, vt)
+    for layer in (rec.net[0], rec.net[2]):
+        w, fan_in = layer.weight.detach().numpy(), layer.in_features
+        assert np.abs(layer.bias.detach().numpy()).max() < 1e-9
+        assert abs(w.std() * fan_in**0.5 - 1) < 0.1  # variance 1/fan-in after truncation
+        assert np.abs(w).max() <= 2 * fan_in**-0.5 / 0.87962566103423978 + 1e-6
+    torch_default = get_recycler("v2v-nn", **still).fit(vs, vt)
+    assert np.abs(torch_default.net[0].bias.detach().numpy()).max() > 1e-3  # uniform biases
+    full = get_recycler("v2v-nn", epochs=2).fit(vs, vt)
+    half = get_recycler("v2v-nn", epochs=2, loss="half-mse").fit(vs, vt)
+    np.testing.assert_allclose(half.config.losses, 0.5 * np.array(full.config.losses), rtol=1e-3)
+    with pytest.raises(RecyclingError, match="init"):
+        get_recycler("v2v-nn", init="xavier")
+
+
 @pytest.mark.parametrize("method", sorted(RECYCLERS))
 def test_save_and_load_round_trip(method, tmp_path):
     vs, vt, _, prompt = planted(n=100)

@@ -37,6 +37,20 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
         assert (ROOT / cmd.split()[1]).is_file()
 
 
+def test_readme_is_short_and_every_link_of_it_and_docs_resolves():
+    readme = ROOT / "README.md"
+    assert len(readme.read_text().splitlines()) <= 150, "details belong in docs/"
+    pages = [readme, *sorted((ROOT / "docs").glob("*.md"))]
+    linked = set()
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)\)", page.read_text()):
+            if not target.startswith(("http://", "https://")):
+                path = (page.parent / target).resolve()
+                assert path.exists(), f"{page.name} links to {target}, which does not exist"
+                linked.add(path)
+    assert set(pages[1:]) <= linked, "every page of docs/ is linked from somewhere"
+
+
 def test_gitignore_keeps_generated_trees_out_and_bench_results_in():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ["/results/", "/resources/", "/logs/", ".snakemake/", ".venv/"]:
@@ -116,6 +130,70 @@ def test_no_import_cycle():
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """Modules meet at public names: an underscore name imported across modules (the package,
+    its benches and the workflow's scripts) is a seam that a split or a rename breaks."""
+    found = []
+    scripts = (ROOT / "workflow/scripts").glob("*.py")
+    for path in [*PACKAGE.rglob("*.py"), *(ROOT / "bench").glob("*.py"), *scripts]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            ours = isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("prompt_recycling")
+            )
+            if ours:
+                found += [
+                    f"{path.relative_to(ROOT)}: {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert found == []
+
+
+def test_job_functions_of_many_arguments_take_them_by_name():
+    """A job with many paths and settings, called positionally, would take a swapped source
+    and target silently: past four parameters a job function's are keyword-only."""
+    loose = []
+    for path in sorted((PACKAGE / "jobs").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                if len(node.args.posonlyargs + node.args.args) > 4:
+                    loose.append(f"{path.name}: {node.name}")
+    assert loose == []
+
+
+LAYERS = {  # bottom to top: a module imports from its own layer and those below only
+    "core": "errors settings paths progress device fsutil configyaml configcheck stats logistic "
+    "predictions modelinfo wordlist examples prompt_io resume pairs",
+    "ml": "embeddings vocab models recyclers evaluate tune transfer diagnostics scorecache "
+    "convert tiny",
+    "analysis": "rows clustered analysis compare findings verdicts tables beyond learning "
+    "recyclability report summary coverage plots",
+    "workflow": "fetch fingerprint keys gridfiles plan axes checks status damage verify locate "
+    "smk condaenv jobs",
+    "cli": "cli demo",
+}
+
+
+def test_no_module_imports_from_a_layer_above():
+    """The ML core, the analysis and the workflow plumbing stay apart: the analysis reads rows
+    and never trains, the ML core never plans a grid, nothing below the CLI parses arguments."""
+    rank = {m: i for i, names in enumerate(LAYERS.values()) for m in names.split()}
+    graph = import_graph()
+
+    def top(module: str) -> str:
+        return module.split(".")[1]
+
+    inner = [m for m in graph if m != "prompt_recycling"]
+    assert sorted({top(m) for m in inner} - set(rank)) == [], "a module without a layer"
+    upward = [
+        f"{m} -> {n}"
+        for m in inner
+        for n in sorted(graph[m])
+        if n != "prompt_recycling" and rank[top(n)] > rank[top(m)]
+    ]
+    assert upward == []
 
 
 def test_scripts_take_what_their_rule_declares_not_the_config():

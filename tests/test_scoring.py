@@ -43,15 +43,15 @@ def test_the_null_prompt_is_zero_shot_with_the_default_placement(job_files):
     for baseline in ("zero-shot", "null-prompt"):
         out[baseline] = root / f"{baseline}.csv"
         evaluate_baseline(
-            "d",
-            baseline,
-            str(infos["encoder"]),
-            str(splits["test"]),
-            reader,
-            EVAL,
-            TuneConfig(prompt_length=4),
-            0,
-            str(out[baseline]),
+            dataset="d",
+            baseline=baseline,
+            model_json=str(infos["encoder"]),
+            split_file=str(splits["test"]),
+            reader=reader,
+            evaluation=EVAL,
+            tune=TuneConfig(prompt_length=4),
+            random_prompts=0,
+            output=str(out[baseline]),
         )
     null, zero = (read_table(out[b]) for b in ("null-prompt", "zero-shot"))
     assert list(null.condition) == ["null-prompt"] * 2 and list(null.calibrated) == [False, True]
@@ -65,15 +65,15 @@ def test_the_null_prompt_of_a_non_encoder_names_the_key(job_files):
     root, infos, splits = job_files
     with pytest.raises(RecyclingError, match=r"'models.tiny-causal.architecture'.*causal"):
         evaluate_baseline(
-            "d",
-            "null-prompt",
-            str(infos["causal"]),
-            str(splits["test"]),
-            ReaderConfig(LABELS, 32),
-            EVAL,
-            TuneConfig(prompt_length=4),
-            0,
-            str(root / "never.csv"),
+            dataset="d",
+            baseline="null-prompt",
+            model_json=str(infos["causal"]),
+            split_file=str(splits["test"]),
+            reader=ReaderConfig(LABELS, 32),
+            evaluation=EVAL,
+            tune=TuneConfig(prompt_length=4),
+            random_prompts=0,
+            output=str(root / "never.csv"),
         )
     assert not (root / "never.csv").exists()
 
@@ -82,15 +82,15 @@ def test_other_architectures_leave_the_placement_empty(job_files):
     root, infos, splits = job_files
     out = root / "causal-zero-shot.csv"
     evaluate_baseline(
-        "d",
-        "zero-shot",
-        str(infos["causal"]),
-        str(splits["test"]),
-        ReaderConfig(LABELS, 32),
-        EVAL,
-        TuneConfig(),
-        0,
-        str(out),
+        dataset="d",
+        baseline="zero-shot",
+        model_json=str(infos["causal"]),
+        split_file=str(splits["test"]),
+        reader=ReaderConfig(LABELS, 32),
+        evaluation=EVAL,
+        tune=TuneConfig(),
+        random_prompts=0,
+        output=str(out),
     )
     assert (read_table(out).placement == "").all()
 
@@ -104,15 +104,15 @@ def test_validation_steps_are_scored_on_the_validation_split_only(job_files):
         write_prompt(rng.normal(size=(3, 32)).astype(np.float32), files[step])
     out = root / "tuned.csv"
     evaluate_tuned(
-        "d",
-        0,
-        str(infos["encoder"]),
-        str(splits["test"]),
-        str(splits["validation"]),
-        ReaderConfig(LABELS, 32, placement="after-text"),
-        EVAL,
-        {s: str(files[s]) for s in (0, 5)},
-        str(out),
+        dataset="d",
+        seed=0,
+        model_json=str(infos["encoder"]),
+        split_file=str(splits["test"]),
+        validation_file=str(splits["validation"]),
+        reader=ReaderConfig(LABELS, 32, placement="after-text"),
+        evaluation=EVAL,
+        checkpoints={s: str(files[s]) for s in (0, 5)},
+        output=str(out),
         validation_checkpoints={10: str(files[10])},
     )
     table = read_table(out)
@@ -122,14 +122,14 @@ def test_validation_steps_are_scored_on_the_validation_split_only(job_files):
     assert (table.condition == "tuned").all() and (table.placement == "after-text").all()
     with pytest.raises(RecyclingError, match="validation steps"):
         evaluate_tuned(
-            "d",
-            0,
-            str(infos["encoder"]),
-            str(splits["test"]),
-            None,
-            ReaderConfig(LABELS, 32),
-            EVAL,
-            {0: str(files[0])},
-            str(root / "never.csv"),
+            dataset="d",
+            seed=0,
+            model_json=str(infos["encoder"]),
+            split_file=str(splits["test"]),
+            validation_file=None,
+            reader=ReaderConfig(LABELS, 32),
+            evaluation=EVAL,
+            checkpoints={0: str(files[0])},
+            output=str(root / "never.csv"),
             validation_checkpoints={10: str(files[10])},
         )

@@ -96,3 +96,61 @@ def test_integers_of_numpy_are_integers():
     )
     assert config.steps == [0, 2] and all(type(s) is int for s in config.steps)
     assert MLPConfig(epochs=np.int64(2)).epochs == 2
+
+
+def schema_defaults() -> dict[str, set]:
+    """Every key of the schema with a scalar default: ``key -> {defaults}``."""
+    found: dict[str, set] = {}
+
+    def walk(node):
+        if not isinstance(node, dict):
+            return
+        for key, sub in (node.get("properties") or {}).items():
+            default = sub.get("default") if isinstance(sub, dict) else None
+            if isinstance(default, int | float | str) and not isinstance(default, bool):
+                found.setdefault(key, set()).add(default)
+            walk(sub)
+        walk(node.get("additionalProperties"))
+
+    walk(yaml.safe_load(SCHEMA_PATH.read_text()))
+    return found
+
+
+def test_no_default_is_written_outside_the_schema():
+    """A schema default written again in the package as the default of a name of the same key
+    (``init_range: float = 0.5``, ``def read(threshold=0.5)``, ``WEIGHT_DECAY = 1e-5``) is a
+    second owner of it; so is the convergence tolerance anywhere in code."""
+    import ast
+
+    known = {k: v for k, v in schema_defaults().items() if k not in ("seed", "seeds")}
+    package = SCHEMA_PATH.parent
+    problems = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            pairs = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args.posonlyargs + node.args.args
+                pairs += zip([a.arg for a in args[len(args) - len(node.args.defaults) :]],
+                             node.args.defaults, strict=True)  # fmt: skip
+                pairs += [(a.arg, d) for a, d in zip(node.args.kwonlyargs,
+                          node.args.kw_defaults, strict=True) if d is not None]  # fmt: skip
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                pairs.append((node.target.id, node.value))
+            elif isinstance(node, ast.Assign):
+                pairs += [(t.id, node.value) for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.Constant) and node.value == 0.0225:
+                problems.append(f"{path.name}:{node.lineno}: the convergence tolerance")
+            for name, value in pairs:
+                if isinstance(value, ast.Constant) and value.value in known.get(name.lower(), ()):
+                    problems.append(f"{path.name}:{node.lineno}: {name} = {value.value!r}")
+    assert problems == []
+
+
+def test_the_schemas_data_set_formats_are_the_registrys():
+    from prompt_recycling.fetch.readers import FORMATS
+
+    entry = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["datasets"]
+    assert entry["additionalProperties"]["properties"]["format"]["enum"] == list(FORMATS)
+    for name, fmt in FORMATS.items():  # read whole and split here, or split by the source
+        assert (fmt.reader is not None) == fmt.resplit and (fmt.hub_keys is not None) == fmt.hub
+        assert name == "jsonl" or fmt.resplit != fmt.hub

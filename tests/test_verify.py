@@ -62,7 +62,9 @@ def test_changes_sees_edits_in_place_but_not_a_touch(model_copy):
 def test_a_job_refuses_a_model_edited_since_it_was_fetched(model_copy, tmp_path):
     entry = {"source": {"path": str(model_copy)}}
     out = tmp_path / "enc.json"
-    describe_model("enc", {"enc": entry}, str(out), str(tmp_path / "resources"))
+    describe_model(
+        name="enc", models={"enc": entry}, out_json=str(out), resources=str(tmp_path / "resources")
+    )
     assert model_info(str(out))["width"] == 32  # untouched: read as it is
     swap_two_embedding_rows(model_copy)
     common._CHECKED.clear()  # the next job: a new process
@@ -127,7 +129,12 @@ def test_status_names_a_model_description_whose_folder_changed(model_copy, tmp_p
     from prompt_recycling.damage import damaged_outputs
 
     entry = {"source": {"path": str(model_copy)}}
-    describe_model("enc", {"enc": entry}, str(tmp_path / "enc.json"), str(tmp_path / "res"))
+    describe_model(
+        name="enc",
+        models={"enc": entry},
+        out_json=str(tmp_path / "enc.json"),
+        resources=str(tmp_path / "res"),
+    )
     assert damaged_outputs(["enc.json"], tmp_path) == []
     swap_two_embedding_rows(model_copy)
     assert damaged_outputs(["enc.json"], tmp_path) == [

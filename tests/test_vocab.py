@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from prompt_recycling import wordlist
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.vocab import (
     align_vocabularies,
@@ -138,3 +139,37 @@ def test_tokenizer_vocab_and_corpus_counts_on_a_real_tokenizer(tiny_pair):
     assert pieces["ba"] == tok.convert_tokens_to_ids("ba")
     counts = corpus_counts(tok, ["ba be ba", "ba"])
     assert counts[pieces["ba"]] == 3 and counts[pieces["be"]] == 1
+
+
+def t5_like_vocab() -> dict[str, int]:
+    """32,100 pieces holding the authors' list at its ids (word starts with ``▁``, a repeated
+    word as a continuation), and ASCII words the list leaves out everywhere else."""
+    listed, vocab = wordlist.authors_list(), {}
+    for i in range(wordlist.T5_VOCAB_SIZE):
+        word = listed.get(i)
+        piece = "\u2581" + word if word is not None else "\u2581zq" + "".join(
+            chr(97 + int(d)) for d in str(i)
+        )  # fmt: skip
+        vocab[piece if piece not in vocab else word] = i
+    return vocab
+
+
+def test_t5s_vocabulary_selects_the_authors_list_and_others_keep_the_rule():
+    t5 = t5_like_vocab()
+    assert len(t5) == wordlist.T5_VOCAB_SIZE
+    words = ("the authors' T5 list", wordlist.t5_word_ids(t5))
+    assert len(words[1]) == 16779
+    aligned = align_vocabularies(t5, t5, word_ids=words)
+    sel = select_tokens(aligned, num_words=4000, word_offset=1000)
+    # what the authors' code selects: ids in file order, the first 1,000 skipped, 4,000 kept
+    assert sel.source_ids[0] == 1494 and sel.pieces[0] == "\u2581worth"
+    assert sel.source_ids[-1] == 7991 and sel.pieces[-1] == "size"  # "size" is 812 too
+    assert sel.source_ids.tolist() == list(wordlist.authors_list())[1000:5000]
+    assert "the authors' T5 list" in sel.summary()
+    # the rule alone would also take the ASCII words the list leaves out
+    assert select_tokens(align_vocabularies(t5, t5), 4000, 1000).source_ids[0] < 1494
+    # one listed id holding another piece, or one piece more: not T5's vocabulary
+    unlisted = next(p for p, i in t5.items() if i == 5)  # id 5 is not on the list
+    moved = {**t5, "\u2581worth": 5, unlisted: 1494}  # the same pieces, two ids swapped
+    assert len(moved) == len(t5) and wordlist.t5_word_ids(moved) is None
+    assert wordlist.t5_word_ids({**t5, "<extra>": 32100}) is None

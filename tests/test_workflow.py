@@ -16,11 +16,12 @@ import yaml
 from conftest import kill_group
 from tinygrid import make_tiny_grid
 
+from prompt_recycling.diagnostics import FEATURES
+from prompt_recycling.paths import FIG_STEPS, FIG_WORDS, figure_points
 from prompt_recycling.plan import Grid
-from prompt_recycling.recyclability import FEATURES
 from prompt_recycling.rows import expected_counts, read_table
 
-pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (README, "Tests")
+pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (docs/development.md, "Tests")
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -554,7 +555,12 @@ def check_html_report(work: Path, config: Path, grid: Grid) -> None:
         if path.endswith("findings.html"):
             assert all(f"F{i}".encode() in content for i in range(1, 6))
     caption = results["results/default/build/figures/recyclability_vs_steps.png"]["caption"]
-    # each point's prompts: every ordered pair of the data set x the seeds
+    # each point's prompts: every ordered pair of the data set x the seeds, as counted from the
+    # rows each drawn point stands on
     assert f"over {counts['prompts_per_point']} recycled prompts" in " ".join(caption.split())
+    drawn = json.loads((work / figure_points("default", built=True)).read_text())
+    for name in (FIG_STEPS, FIG_WORDS):
+        each = counts["prompts_per_point"]
+        assert drawn[name]["prompts_per_point"] == {"min": each, "max": each}, name
     description = html[html.index('<script id="workflow-desc">') :][:5000]
     assert "Prompt recycling grid" in description and "tiny-sst" in description

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import itertools
 
-from prompt_recycling.errors import RecyclingError
+from prompt_recycling.errors import ConfigKeyError
 
 
-def key_error(key: str, message: str) -> RecyclingError:
-    return RecyclingError(f"config key '{key}': {message}")
+def key_error(key: str, message: str) -> ConfigKeyError:
+    return ConfigKeyError(key, message)
 
 
 def no_repeats(key: str, values) -> None:

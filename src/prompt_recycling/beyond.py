@@ -13,13 +13,13 @@ from prompt_recycling.compare import recycler_comparison, summary
 from prompt_recycling.findings import Finding
 from prompt_recycling.recyclability import N_RESAMPLES, design_caveat, predictor_tables
 from prompt_recycling.tables import (
-    _write_csv,
-    _write_text,
     html_page,
     interval,
     markdown,
     pct,
     write_analysis,
+    write_csv,
+    write_text,
 )
 
 
@@ -41,11 +41,11 @@ def analyse(
 def write_beyond(comp: pd.DataFrame, out: dict, seed: int = 0) -> None:
     """The recycler comparison (calibration, recyclers beyond the paper) and the predictor."""
     versus = recycler_comparison(comp, seed)
-    _write_csv(versus, out["recyclers"])
+    write_csv(versus, out["recyclers"])
     shown = recyclers_shown(versus)
     said = "\n".join(summary(comp, versus, seed))
-    _write_text(said + "\n\n" + markdown(shown) + "\n" + RECYCLERS_NOTE, out["recyclers_md"])
-    _write_text(html_page(shown, "Recyclers compared", RECYCLERS_NOTE), out["recyclers_html"])
+    write_text(said + "\n\n" + markdown(shown) + "\n" + RECYCLERS_NOTE, out["recyclers_md"])
+    write_text(html_page(shown, "Recyclers compared", RECYCLERS_NOTE), out["recyclers_html"])
     write_predictor(comp, out, seed)
 
 
@@ -59,11 +59,11 @@ def write_predictor(
 ) -> None:
     """The predictor's CSV, markdown and HTML, labelled exploratory with what its design allows."""
     pred = predictor_tables(comp, seed, n_resamples)
-    _write_csv(pred, out["predictor"])
+    write_csv(pred, out["predictor"])
     shown = predictor_shown(pred)
     said = "\n".join(predictor_summary(pred))
-    _write_text(said + "\n\n" + markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
-    _write_text(
+    write_text(said + "\n\n" + markdown(shown) + "\n" + PREDICTOR_NOTE, out["predictor_md"])
+    write_text(
         html_page(shown, PREDICTOR_TITLE, said + "\n\n" + PREDICTOR_NOTE), out["predictor_html"]
     )
 

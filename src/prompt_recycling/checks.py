@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prompt_recycling.errors import RecyclingError
+from prompt_recycling.errors import ConfigKeyError, RecyclingError
 from prompt_recycling.plan import Grid
 from prompt_recycling.plan import key_error as _key_error
 from prompt_recycling.settings import TuneConfig, defaults, template_problem
@@ -57,8 +57,6 @@ def check_positions(grid: Grid, locate) -> None:
 
 
 # ---- cross-field checks at parse time ------------------------------------------------------
-RESPLIT_FORMATS = ("vader-rt", "imdb-csv")  # read whole, then split by ``splits``
-HUB_FORMATS = ("hub-glue-sst2", "hub-imdb")  # the Hub's own splits and 0/1 labels
 
 
 def check_config(config: dict, grid: Grid | None = None) -> None:
@@ -123,24 +121,28 @@ def _check_model(spec: dict, key: str) -> None:
 
 
 def _check_dataset(name: str, spec: dict) -> None:
-    from prompt_recycling.fetch.datasets import vader_label_ids
+    from prompt_recycling.fetch.readers import FORMATS, vader_label_ids
 
     key = f"datasets.{name}"
     origin, fmt = _check_source(spec["source"], key), spec["format"]
-    if (fmt in HUB_FORMATS) != (origin == "hub"):
-        need = "a hub source" if fmt in HUB_FORMATS else "a path or pypi source"
+    if fmt not in FORMATS:  # a config the schema has not seen
+        raise _key_error(f"{key}.format", f"must be one of {sorted(FORMATS)}, got {fmt!r}")
+    hub = FORMATS[fmt].hub
+    if hub != (origin == "hub"):
+        need = "a hub source" if hub else "a path or pypi source"
         raise _key_error(f"{key}.source", f"format {fmt} needs {need}, got a {origin} source")
-    if "splits" in spec and fmt not in RESPLIT_FORMATS:
+    if "splits" in spec and not FORMATS[fmt].resplit:
+        resplit = ", ".join(f for f, v in FORMATS.items() if v.resplit)
         raise _key_error(
             f"{key}.splits",
             f"format {fmt} keeps its source's own splits; splits apply to "
-            f"{', '.join(RESPLIT_FORMATS)} (cap sizes with max_train / max_eval)",
+            f"{resplit} (cap sizes with max_train / max_eval)",
         )
     spec = {**defaults("datasets", "*"), **spec}  # a config that was not validated
     labels = list(spec["labels"])
     if fmt == "vader-rt":
         vader_label_ids(labels, f"{key}.labels")
-    if fmt in HUB_FORMATS and len(labels) != 2:
+    if hub and len(labels) != 2:
         raise _key_error(
             f"{key}.labels", f"format {fmt} has labels 0 and 1: give 2 verbalizers, got {labels}"
         )
@@ -152,7 +154,8 @@ def _check_dataset(name: str, spec: dict) -> None:
 def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
     """A local data set is read now: its labels, and whether it holds the requested splits."""
     from prompt_recycling.examples import read_examples
-    from prompt_recycling.fetch.datasets import READERS, SPLITS, dedupe
+    from prompt_recycling.fetch.datasets import SPLITS, dedupe
+    from prompt_recycling.fetch.readers import read_whole
 
     key, path, fmt = f"datasets.{name}", Path(spec["source"]["path"]), spec["format"]
     try:
@@ -160,11 +163,10 @@ def _check_path_data(name: str, spec: dict, labels: list[str]) -> None:
             for split in SPLITS:
                 read_examples(path / f"{split}.jsonl", labels)
             return
-        kwargs = {"threshold": spec["threshold"], "name": name} if fmt == "vader-rt" else {}
-        n = len(dedupe(READERS[fmt](path, labels, progress=False, **kwargs)))
+        n = len(dedupe(read_whole(fmt, path, labels, spec, name, progress=False)))
+    except ConfigKeyError:
+        raise
     except (ValueError, OSError) as exc:  # RecyclingError is a ValueError
-        if str(exc).startswith("config key"):
-            raise
         reason = str(exc) if isinstance(exc, RecyclingError) else f"{type(exc).__name__}: {exc}"
         raise _key_error(f"{key}.source.path", f"cannot be read ({reason})") from None
     sizes = {s: v for s, v in (spec.get("splits") or {}).items() if v}

@@ -29,6 +29,7 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example
 from prompt_recycling.models import ModelAdapter
 from prompt_recycling.progress import bar as progress_bar
+from prompt_recycling.settings import EvalConfig
 
 CHECK_SAMPLE = 64  # examples scored in both precisions to measure bf16's margin error
 CHECK_SAFETY = 4.0  # rescored in fp32: bf16 margin within this many times that error
@@ -136,7 +137,7 @@ def score(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
-    batch_size: int = 32,
+    batch_size: int = EvalConfig.batch_size,
     progress: bool = True,
     shifts: Sequence[torch.Tensor] = (),
 ) -> torch.Tensor:
@@ -175,7 +176,7 @@ def predict(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
-    batch_size: int = 32,
+    batch_size: int = EvalConfig.batch_size,
     progress: bool = True,
 ) -> torch.Tensor:
     """Predicted label indices (N,): argmax of the adapter's label scores."""
@@ -239,7 +240,7 @@ def evaluate_calibrated(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
-    batch_size: int = 32,
+    batch_size: int = EvalConfig.batch_size,
     content_free: EncodedExamples | None = None,
     progress: bool = False,
 ) -> dict[bool, dict]:
@@ -261,7 +262,7 @@ def evaluate(
     adapter: ModelAdapter,
     data: EncodedExamples | Sequence[Example],
     prompt: torch.Tensor | None = None,
-    batch_size: int = 32,
+    batch_size: int = EvalConfig.batch_size,
     progress: bool = True,
 ) -> dict:
     """Accuracy, n, per-class accuracy, label shares (keyed by verbalizer) and predictions."""

@@ -44,7 +44,7 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def _files(root: str) -> list[tuple[str, str]]:
+def listed_files(root: str) -> list[tuple[str, str]]:
     """Sorted (relative posix path, absolute path) of the regular files under folder ``root``,
     not hidden (names starting with ``.``), symlinks followed except back to an ancestor."""
     found = []
@@ -110,7 +110,7 @@ def content_fingerprint(
     if os.path.isfile(root):
         files = [("", root)]
     elif os.path.isdir(root):
-        files = _files(root)
+        files = listed_files(root)
     elif os.path.exists(root):
         raise RecyclingError(f"local source {path} is neither a file nor a folder")
     else:

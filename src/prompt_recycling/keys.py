@@ -22,6 +22,7 @@ from functools import cache
 
 from prompt_recycling import paths
 from prompt_recycling.errors import RecyclingError
+from prompt_recycling.wordlist import RULE
 
 KEY_LENGTH = 10
 MODEL_FETCH_KEYS = ("source", "convert", "architecture")  # what a model's description reads
@@ -54,7 +55,7 @@ class Keys:
         fingerprints: str | None = paths.FINGERPRINTS,
     ):
         self._models, self._datasets, self._recycling = models, datasets, recycling
-        self._fit = {"word_offset": word_offset, "held_out_words": held_out}
+        self._fit = {"word_offset": word_offset, "held_out_words": held_out, "words": RULE}
         self._cache = fingerprints
         self.model = cache(self._model)
         self.data = cache(self._data)
@@ -89,18 +90,19 @@ class Keys:
 
     def settings(self, method: str) -> dict:
         """A recycler's settings with the schema's defaults filled in (writing a default out
-        is no change)."""
-        from prompt_recycling.settings import defaults, schema_node
+        is no change), less those added later while at their default."""
+        from prompt_recycling.settings import defaults, schema_node, without_added_later
 
         known = schema_node("recycling")["properties"]
-        return {
+        values = {
             **(defaults("recycling", method) if method in known else {}),
             **(self._recycling.get(method) or {}),
         }
+        return without_added_later(method, values)
 
     def _recycler(self, source: str, target: str, method: str) -> str:
         """A fitted recycler's key (the size is in its file name): the two models, the method's
-        settings and the word selection's offset and held-out count."""
+        settings and the word selection's offset, held-out count and rule for English words."""
         settings = self.settings(method)
         if "base" in settings:  # norm-match fits its base recycler first
             settings = {**settings, "base_settings": self.settings(settings["base"])}

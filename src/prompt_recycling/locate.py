@@ -30,6 +30,14 @@ def model_file(model: str, root: str | Path = ".") -> Path:
     return Path(root) / _grid_naming("models", model, root).model_file(model)
 
 
+def model_location(model: str, root: str | Path = ".") -> str:
+    """The folder (or Hub id) of a fetched model a shipped config defines, its files checked
+    against the manifest its description recorded, as every job checks them."""
+    from prompt_recycling.jobs.common import model_info  # imports torch: only when called
+
+    return model_info(str(model_file(model, root)))["location"]
+
+
 def data_file(dataset: str, split: str, root: str | Path = ".") -> Path:
     """``resources/data/<dataset>.<key>/<split>.jsonl`` of a data set a shipped config defines."""
     return Path(root) / _grid_naming("datasets", dataset, root).data_file(dataset, split)

@@ -23,15 +23,18 @@ from dataclasses import dataclass, field
 from prompt_recycling import axes, paths
 from prompt_recycling.axes import key_error
 from prompt_recycling.gridfiles import GridFiles
-from prompt_recycling.settings import EvalConfig, TuneConfig, defaults
+from prompt_recycling.settings import (
+    EvalConfig,
+    TuneConfig,
+    choices,
+    defaults,
+    without_added_later,
+)
 
-SWEEPS = ("paper", "full")
-RUN_DEFAULT = "default"
-INIT_KEYS = ("prompt_length", "init")  # the tuning keys that draw an initial prompt
-
-
-# tuning settings added after grids were run, at the default that those grids trained with
-ADDED_LATER = {"loss": "rank"}
+SWEEPS = choices("grid", "sweep")
+RUN_DEFAULT = defaults()["run"]
+# the tuning keys that draw an initial prompt
+INIT_KEYS = ("prompt_length", "init", "init_range", "vocab_sample_size")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Grid(GridFiles):
     random_prompts: int
     # trained past steps[-1] and scored on the validation split only (empty without validation)
     validation_steps: tuple[int, ...] = ()
-    run: str = "default"  # results/<run>/: configs side by side in one clone
+    run: str = RUN_DEFAULT  # results/<run>/: configs side by side in one clone
     # The settings blocks the jobs take (a model's and a data set's entries, tuning, evaluation,
     # recycling); absent keys take the schema's defaults in the settings objects.
     blocks: dict = field(default_factory=dict, compare=False, repr=False)
@@ -156,11 +159,10 @@ class Grid(GridFiles):
     # ---- settings the rules hand their jobs ------------------------------------------------
     def tuning(self, model: str) -> dict:
         """The ``tuning`` block with the model's own overrides; a setting added after grids
-        were run (:data:`ADDED_LATER`) is left out at its default, so that a finished grid,
-        which trained that way, does not rerun for it (the job fills the default back in)."""
+        were run (:data:`prompt_recycling.settings.ADDED_LATER`) is left out at its default,
+        so that a finished grid, which trained that way, does not rerun for it."""
         overrides = self.blocks["models"][model].get("tuning") or {}
-        block = {**self.blocks["tuning"], **overrides}
-        return {k: v for k, v in block.items() if ADDED_LATER.get(k, object()) != v}
+        return without_added_later("tuning", {**self.blocks["tuning"], **overrides})
 
     def init_settings(self, model: str) -> dict:
         """The tuning keys that draw a model's initial prompt (what the random baseline draws

@@ -104,6 +104,23 @@ _EVALUATION = defaults("evaluation")
 RANDOM_WORDS = "random-words"  # content-free inputs drawn from the model's own vocabulary
 CONTENT_FREE_WHY = f"must be {RANDOM_WORDS!r} or a list of strings"
 _MLP = defaults("recycling", "v2v-nn")
+# Settings added after grids were run: while at their schema default they are left out of a
+# job's params and a shared file's key (the job fills the default back in), so that a finished
+# grid, which was made that way, does not rerun for them.
+ADDED_LATER = {
+    "tuning": ("loss", "init_range", "vocab_sample_size", "weight_decay"),
+    "v2v-nn": ("init", "loss"),
+}
+
+
+def without_added_later(block: str, values: dict) -> dict:
+    """``values`` of the ``tuning`` block or a recycler's settings without the settings of
+    :data:`ADDED_LATER` that are at their default."""
+    default = _TUNING if block == "tuning" else _MLP if block == "v2v-nn" else {}
+    later = ADDED_LATER.get(block, ())
+    return {k: v for k, v in values.items() if not (k in later and v == default.get(k))}
+
+
 PAPER_STEPS = (2000, 5000, 10000, 20000)  # the authors' checkpoints
 
 
@@ -135,9 +152,9 @@ class TuneConfig:
     steps: list[int] = field(default_factory=lambda: list(PAPER_STEPS))
     seed: int = 0
     init_seed: int | None = None
-    init_range: float = 0.5  # random-uniform: U(-r, r)
-    vocab_sample_size: int = 5000  # sampled-vocab / class-label: the most frequent word pieces
-    weight_decay: float = 1e-5
+    init_range: float = _TUNING["init_range"]  # random-uniform: U(-r, r)
+    vocab_sample_size: int = _TUNING["vocab_sample_size"]  # the most frequent word pieces
+    weight_decay: float = _TUNING["weight_decay"]
 
     def __post_init__(self) -> None:
         if not all(_is_int(s) for s in self.steps):
@@ -181,6 +198,13 @@ class TuneConfig:
 def fold_seed(seed: int, *names: str) -> int:
     """A stable 31-bit seed from ``seed`` and names (e.g. the model): crc32, not ``hash``."""
     return zlib.crc32("/".join([str(seed), *names]).encode()) & 0x7FFFFFFF
+
+
+def run_seeds(seed: int, model: str | None = None) -> dict[str, int]:
+    """``seed`` and ``init_seed`` of training run ``seed`` of the grid's model ``model``: the
+    model's name is folded into the initial prompt's seed, so that prompts of equal width on
+    two models do not start from one tensor (None: no folding; ``init_seed`` None = ``seed``)."""
+    return {"seed": seed, "init_seed": fold_seed(seed, model) if model else None}
 
 
 @dataclass(frozen=True)
@@ -247,11 +271,17 @@ class MLPConfig:
     batch_size: int = _MLP["batch_size"]
     epochs: int = _MLP["epochs"]
     seed: int = _MLP["seed"]
+    init: str = _MLP["init"]
+    loss: str = _MLP["loss"]
     losses: list[float] = field(default_factory=list)  # mean training loss per epoch
 
     def __post_init__(self) -> None:
         counts = ("hidden_scale", "batch_size", "epochs")
         _check(self, integers=(*counts, "seed"), positive=(*counts, "learning_rate"))
+        for key in ("init", "loss"):
+            allowed = choices("recycling", "v2v-nn", key)
+            if getattr(self, key) not in allowed:
+                raise _named("MLPConfig", key, getattr(self, key), f"must be one of {allowed}")
 
 
 def build(cls, values: dict | None, **extra):

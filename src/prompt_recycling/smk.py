@@ -20,7 +20,7 @@ def job_error_line(exc: BaseException) -> str:
     anything else is unexpected, named by its type."""
     import errno
 
-    from prompt_recycling.cli.inputs import bad_input_message
+    from prompt_recycling.errors import bad_input_message
 
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" writing {exc.filename}" if exc.filename else ""
@@ -68,7 +68,10 @@ def logged(snakemake) -> Iterator[None]:
 
 
 def _fail(snakemake, path: str, line: str):
-    print(f"error in rule {snakemake.rule}: {line} (log: {path})", file=sys.stderr)
+    # one write, newline included: jobs failing at once share the console, and print()'s two
+    # writes (text, then newline) let another job's line in between
+    sys.stderr.write(f"error in rule {snakemake.rule}: {line} (log: {path})\n")
+    sys.stderr.flush()
     raise SystemExit(1) from None
 
 

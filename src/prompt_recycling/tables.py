@@ -25,13 +25,13 @@ from prompt_recycling.rows import aggregate, expected_counts, with_calibration
 from prompt_recycling.verdicts import Finding, findings_table, stand_in
 
 
-def _write_csv(frame: pd.DataFrame, path) -> None:
+def write_csv(frame: pd.DataFrame, path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
 
 
-def _write_text(text: str, path) -> None:
+def write_text(text: str, path) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
@@ -51,9 +51,9 @@ def aggregate_all(
     widths = {i["name"]: i["width"] for i in infos}
     counts = expected_counts(expected, widths)
     table = aggregate(evaluations, counts, out["csv"], out["parquet"])
-    _write_csv(pd.DataFrame([json.loads(Path(p).read_text()) for p in pairs]), out["pairs"])
+    write_csv(pd.DataFrame([json.loads(Path(p).read_text()) for p in pairs]), out["pairs"])
     frames = [pd.read_csv(h) for h in histories]
-    _write_csv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), out["training"])
+    write_csv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), out["training"])
     return table
 
 
@@ -217,31 +217,29 @@ def write_analysis(
     markdown, HTML); ``comp``: :func:`~prompt_recycling.analysis.comparisons` of ``table``."""
     comp = comparisons(table) if comp is None else comp
     raw = table[~with_calibration(table).calibrated]  # the paper's findings: raw scores
-    _write_csv(comparisons_csv(comp), out["comparisons"])
+    write_csv(comparisons_csv(comp), out["comparisons"])
     rel = reliability(comp, seed)
-    _write_csv(rel, out["reliability"])
+    write_csv(rel, out["reliability"])
     shown = reliability_shown(rel)
-    _write_text(
+    write_text(
         "Accuracy in %.\n\n" + markdown(shown) + "\n" + RELIABILITY_NOTE, out["reliability_md"]
     )
     tex = shown.to_latex(index=False, escape=True) if len(shown) else ""
     tex = tex.replace("→", "$\\rightarrow$")
-    _write_text(
-        tex + "\n% " + RELIABILITY_NOTE.replace("\n", "\n% ") + "\n", out["reliability_tex"]
-    )
+    write_text(tex + "\n% " + RELIABILITY_NOTE.replace("\n", "\n% ") + "\n", out["reliability_tex"])
     conv = convergence(raw, convergence_tolerance)
-    _write_csv(conv, out["convergence"])
+    write_csv(conv, out["convergence"])
     found = findings(comp, raw, seed, convergence_tolerance)
     standing = stand_in(raw)
-    _write_csv(findings_table(found), out["findings"])
-    _write_text(markdown(findings_shown(found, standing)), out["findings_md"])
+    write_csv(findings_table(found), out["findings"])
+    write_text(markdown(findings_shown(found, standing)), out["findings_md"])
     if "reliability_html" in out:
         title = "Reliability of recycled prompts (accuracy in %)"
-        _write_text(html_page(shown, title, RELIABILITY_NOTE), out["reliability_html"])
+        write_text(html_page(shown, title, RELIABILITY_NOTE), out["reliability_html"])
     if "findings_html" in out:
         title = "The paper's findings: its measures, 95% intervals over training runs"
         shown = findings_shown(found, standing)
-        _write_text(html_page(shown, title, FINDINGS_NOTE), out["findings_html"])
+        write_text(html_page(shown, title, FINDINGS_NOTE), out["findings_html"])
     return found
 
 

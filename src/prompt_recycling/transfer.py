@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prompt_recycling import wordlist
+from prompt_recycling.diagnostics import HELD_OUT, recycler_diagnostics
 from prompt_recycling.embeddings import VocabTable, load_vocab_table
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.prompt_io import check_output, check_row_norm, read_prompt, write_prompt
-from prompt_recycling.recyclability import HELD_OUT, recycler_diagnostics
 from prompt_recycling.recyclers import Recycler, get_recycler
 from prompt_recycling.vocab import (
     DEFAULT_NUM_WORDS,
@@ -28,10 +29,12 @@ def align_pair(source: VocabTable, target: VocabTable) -> AlignedVocab:
     """The two models' word pieces aligned by string."""
     src_vocab, src_special = tokenizer_vocab(source.tokenizer)
     tgt_vocab, tgt_special = tokenizer_vocab(target.tokenizer)
+    listed = wordlist.t5_word_ids(src_vocab)  # T5's vocabulary: the authors' released word list
     # Ids past the end of an embedding table (added tokens without rows) cannot be used.
     src_vocab = {p: i for p, i in src_vocab.items() if i < len(source.embeddings)}
     tgt_vocab = {p: i for p, i in tgt_vocab.items() if i < len(target.embeddings)}
-    return align_vocabularies(src_vocab, tgt_vocab, src_special, tgt_special)
+    words = (wordlist.NAME, listed) if listed else None
+    return align_vocabularies(src_vocab, tgt_vocab, src_special, tgt_special, word_ids=words)
 
 
 def select_for_pair(

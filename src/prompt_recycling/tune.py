@@ -101,7 +101,7 @@ def batch_indices(lengths, batch_size: int, seed: int, step: int) -> list[int]:
     return list(_epoch_batches_cached(lengths, batch_size, seed, epoch)[k])
 
 
-def _optimizer(params, config: TuneConfig):
+def make_optimizer(params, config: TuneConfig):
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     from transformers.optimization import Adafactor
@@ -171,7 +171,7 @@ def tune_prompt(
     want = fingerprints(adapter, ids, gold, config, digest_before)
 
     prompt = torch.nn.Parameter(init_prompt(adapter, config).to(adapter.device))
-    opt = _optimizer([prompt], config)
+    opt = make_optimizer([prompt], config)
     start, written, history = 0, {}, []
     state = load_state(state_file, want)
     if state is not None:
@@ -219,7 +219,7 @@ def tune_prompt(
     }
 
 
-def training_loss(scores, gold, loss: str = "rank", tokens=None) -> torch.Tensor:
+def training_loss(scores, gold, loss: str = TuneConfig.loss, tokens=None) -> torch.Tensor:
     """``rank``: cross-entropy over the labels' scores (B, L). ``lm``: the negative
     log-likelihood of each gold verbalizer's tokens (its score, a sum over them) per token of
     the batch, as a language model's teacher-forced loss averages (``tokens``: each label's

@@ -25,9 +25,9 @@ from prompt_recycling.fsutil import file_sha256
 
 
 def _listing(folder: str | os.PathLike) -> list[tuple[str, str]]:
-    from prompt_recycling.fingerprint import _files
+    from prompt_recycling.fingerprint import listed_files
 
-    return _files(os.fspath(folder))
+    return listed_files(os.fspath(folder))
 
 
 def file_manifest(folder: str | os.PathLike, skip: tuple[str, ...] = ()) -> dict[str, dict]:

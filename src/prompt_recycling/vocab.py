@@ -80,6 +80,7 @@ class AlignedVocab:
     source_ids: np.ndarray
     target_ids: np.ndarray
     words: np.ndarray
+    word_list: str = "ASCII-alphabetic"  # how ``words`` was decided
 
     @property
     def n_shared(self) -> int:
@@ -97,11 +98,13 @@ def align_vocabularies(
     target_special: Iterable[str] = (),
     source_family: str | None = None,
     target_family: str | None = None,
+    word_ids: tuple[str, frozenset[int]] | None = None,
 ) -> AlignedVocab:
     """Align two vocabularies (``piece -> id`` mappings) on their shared canonical pieces.
 
-    Special tokens of either side are never aligned. Raises RecyclingError when nothing is
-    shared.
+    Special tokens of either side are never aligned. ``word_ids``: ``(name, source ids)`` of a
+    word list that decides which pieces are English words instead of :func:`is_english_word`
+    (:mod:`prompt_recycling.wordlist`). Raises RecyclingError when nothing is shared.
     """
     source_family = source_family or detect_family(source_vocab)
     target_family = target_family or detect_family(target_vocab)
@@ -116,7 +119,8 @@ def align_vocabularies(
             continue
         key = canonical(piece, source_family)
         if key in target_index:
-            rows.append((idx, target_index[key], piece, is_english_word(key[1])))
+            word = idx in word_ids[1] if word_ids else is_english_word(key[1])
+            rows.append((idx, target_index[key], piece, word))
     if not rows:
         raise RecyclingError(
             f"the tokenizers share no pieces (source: {len(source_vocab)} pieces, "
@@ -128,6 +132,7 @@ def align_vocabularies(
         source_ids=np.array([r[0] for r in rows], dtype=np.int64),
         target_ids=np.array([r[1] for r in rows], dtype=np.int64),
         words=np.array([r[3] for r in rows], dtype=bool),
+        **({"word_list": word_ids[0]} if word_ids else {}),
     )
 
 
@@ -141,11 +146,13 @@ class TokenSelection:
     n_shared: int
     n_filtered: int
     word_offset: int
+    word_list: str = "ASCII-alphabetic"
 
     def summary(self) -> str:
         return (
             f"{self.n_shared} shared pieces, {self.n_filtered} English word pieces, "
-            f"{len(self.pieces)} selected (skipping the first {self.word_offset})"
+            f"{len(self.pieces)} selected (skipping the first {self.word_offset}; English words: "
+            f"{self.word_list})"
         )
 
 
@@ -190,6 +197,7 @@ def select_tokens(
         n_shared=aligned.n_shared,
         n_filtered=n_filtered,
         word_offset=word_offset,
+        word_list=aligned.word_list,
     )
 
 

@@ -9,4 +9,10 @@ from prompt_recycling.smk import logged
 sm = snakemake  # noqa: F821
 with logged(sm):
     p = sm.params
-    describe_pair(sm.input.source, sm.input.target, p.word_offset, p.max_size, sm.output[0])
+    describe_pair(
+        source_json=sm.input.source,
+        target_json=sm.input.target,
+        word_offset=p.word_offset,
+        max_size=p.max_size,
+        output=sm.output[0],
+    )

@@ -13,14 +13,14 @@ sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
     evaluate_baseline(
-        w.dataset,
-        w.baseline,
-        sm.input.model,
-        sm.input.data,
-        ReaderConfig(**p.reader),
-        EvalConfig(**p.evaluation),
-        build(TuneConfig, p.tuning),
-        p.random_prompts,
-        sm.output[0],
-        sm.threads,
+        dataset=w.dataset,
+        baseline=w.baseline,
+        model_json=sm.input.model,
+        split_file=sm.input.data,
+        reader=ReaderConfig(**p.reader),
+        evaluation=EvalConfig(**p.evaluation),
+        tune=build(TuneConfig, p.tuning),
+        random_prompts=p.random_prompts,
+        output=sm.output[0],
+        threads=sm.threads,
     )

@@ -14,16 +14,16 @@ sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
     evaluate_run(
-        w.dataset,
-        int(w.seed),
-        sm.input.source,
-        sm.input.target,
-        sm.input.data,
-        ReaderConfig(**p.reader),
-        EvalConfig(**p.evaluation),
-        p.word_offset,
-        p.cells,
-        {step: p.identity[step] for step in p.steps},
-        sm.output.identity,
-        sm.threads,
+        dataset=w.dataset,
+        seed=int(w.seed),
+        source_json=sm.input.source,
+        target_json=sm.input.target,
+        split_file=sm.input.data,
+        reader=ReaderConfig(**p.reader),
+        evaluation=EvalConfig(**p.evaluation),
+        word_offset=p.word_offset,
+        cells=p.cells,
+        identity={step: p.identity[step] for step in p.steps},
+        identity_table=sm.output.identity,
+        threads=sm.threads,
     )

@@ -13,16 +13,16 @@ sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
     evaluate_tuned(
-        w.dataset,
-        int(w.seed),
-        sm.input.model,
-        sm.input.data,
-        sm.input.validation or None,
-        ReaderConfig(**p.reader),
-        EvalConfig(**p.evaluation),
-        {step: p.checkpoints[step] for step in p.steps},
-        sm.output[0],
-        sm.threads,
+        dataset=w.dataset,
+        seed=int(w.seed),
+        model_json=sm.input.model,
+        split_file=sm.input.data,
+        validation_file=sm.input.validation or None,
+        reader=ReaderConfig(**p.reader),
+        evaluation=EvalConfig(**p.evaluation),
+        checkpoints={step: p.checkpoints[step] for step in p.steps},
+        output=sm.output[0],
+        threads=sm.threads,
         validation_checkpoints={
             step: p.validation_checkpoints[step] for step in p.validation_steps
         },

@@ -9,4 +9,8 @@ from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    print(describe_model(sm.wildcards.model, dict(sm.params.models), sm.output[0]))
+    print(
+        describe_model(
+            name=sm.wildcards.model, models=dict(sm.params.models), out_json=sm.output[0]
+        )
+    )

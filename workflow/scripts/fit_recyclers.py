@@ -10,12 +10,12 @@ from prompt_recycling.smk import logged
 sm = snakemake  # noqa: F821
 with logged(sm):
     fit_recyclers(
-        sm.input.source,
-        sm.input.target,
-        sm.wildcards.method,
-        dict(sm.params.settings),
-        sm.params.word_offset,
-        {int(sm.wildcards.size): sm.output[0]},
-        sm.threads,
+        source_json=sm.input.source,
+        target_json=sm.input.target,
+        method=sm.wildcards.method,
+        settings=dict(sm.params.settings),
+        word_offset=sm.params.word_offset,
+        outputs={int(sm.wildcards.size): sm.output[0]},
+        threads=sm.threads,
         held_out=sm.params.held_out,
     )

@@ -5,23 +5,21 @@ steps, checkpoints ({step: file}, the declared outputs), state (resume folder); 
 """
 
 from prompt_recycling.jobs.training import train_prompts
-from prompt_recycling.settings import ReaderConfig, TuneConfig, build, fold_seed
+from prompt_recycling.settings import ReaderConfig, TuneConfig, build, run_seeds
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
 with logged(sm):
-    seed = int(w.seed)
-    init_seed = fold_seed(seed, w.model)
-    tune = build(TuneConfig, p.tuning, steps=list(p.steps), seed=seed, init_seed=init_seed)
+    tune = build(TuneConfig, p.tuning, steps=list(p.steps), **run_seeds(int(w.seed), w.model))
     train_prompts(
-        w.dataset,
-        sm.input.model,
-        sm.input.train,
-        ReaderConfig(**p.reader),
-        tune,
-        dict(p.checkpoints),
-        p.state,
-        sm.output.history,
-        sm.threads,
+        dataset=w.dataset,
+        model_json=sm.input.model,
+        train_split=sm.input.train,
+        reader=ReaderConfig(**p.reader),
+        tune=tune,
+        checkpoints=dict(p.checkpoints),
+        state_dir=p.state,
+        history=sm.output.history,
+        threads=sm.threads,
     )

@@ -3,8 +3,8 @@
 Every failure that is the user's input is one line ``prompt-recycle: error: ...`` on stderr and
 exit code 2, raised before anything is written: argparse errors (with ranges checked by the
 argument types of :mod:`.inputs`), the package's own :class:`RecyclingError`, and the exception
-types in which libraries report unreadable input (:func:`.inputs.bad_input_message`, the one
-place that maps them). Any other exception is a bug and keeps its traceback. Subcommands:
+types in which libraries report unreadable input (:func:`prompt_recycling.errors.bad_input_message`,
+the one place that maps them). Any other exception is a bug and keeps its traceback. Subcommands:
 :mod:`.commands` (recycle, fetch-model, prepare-data, demo), :mod:`.tuning` (tune, evaluate),
 :mod:`.grid` (status, repair); :mod:`.outputs` says where a command may write.
 """
@@ -16,8 +16,8 @@ import argparse
 from prompt_recycling import __version__
 from prompt_recycling.cli.commands import add_demo, add_fetch, add_recycle
 from prompt_recycling.cli.grid import add_repair, add_status
-from prompt_recycling.cli.inputs import bad_input_message
 from prompt_recycling.cli.tuning import add_evaluate, add_tune
+from prompt_recycling.errors import bad_input_message
 
 PROG = "prompt-recycle"
 

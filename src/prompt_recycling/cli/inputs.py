@@ -1,6 +1,6 @@
 """The command line's inputs: argument types (a bad value is an argparse error naming the
-flag) and the checks of paths before anything is read or written, with the one place that maps
-library exceptions for unreadable input to one-line messages (:func:`bad_input_message`)."""
+flag) and the checks of paths before anything is read or written (library exceptions for
+unreadable input become one-line messages in :func:`prompt_recycling.errors.bad_input_message`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import math
 import os
 from pathlib import Path
 
-from prompt_recycling.errors import RecyclingError
+from prompt_recycling.errors import RecyclingError, bad_input_message
 from prompt_recycling.settings import template_problem
 
 # --- argument types: a bad value is an argparse error naming the flag -------------------------
@@ -159,49 +159,6 @@ def check_labels(data: str, labels: list[str]) -> None:
 
 
 # --- errors -------------------------------------------------------------------------------------
-
-
-def os_message(exc: OSError) -> str:
-    if exc.strerror and exc.filename:
-        names = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
-        return f"{names}: {exc.strerror}"
-    return str(exc)
-
-
-def yaml_message(exc) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None)
-    if problem and mark:
-        return f"invalid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
-    return f"invalid YAML: {exc}"
-
-
-def bad_input_message(exc: Exception) -> str | None:
-    """The one-line message for an exception that means bad input; None for a bug.
-
-    Libraries report unreadable input in their own exception types (``OSError`` for a missing
-    or unreadable file or a folder where a file goes, ``json``, YAML, ``safetensors`` and pickle
-    errors for corrupt files); they are mapped here, and only here.
-    """
-    import json
-    import pickle
-
-    import yaml
-    from safetensors import SafetensorError
-
-    messages = (
-        (RecyclingError, str),
-        (OSError, os_message),
-        (UnicodeDecodeError, lambda e: f"not UTF-8 text ({e.reason} at byte {e.start})"),
-        (json.JSONDecodeError, lambda e: f"invalid JSON: {e}"),
-        (yaml.YAMLError, yaml_message),
-        (SafetensorError, lambda e: f"unreadable safetensors file: {e}"),
-        (pickle.UnpicklingError, lambda e: f"unreadable pickle file: {e}"),
-    )
-    for kind, message in messages:
-        if isinstance(exc, kind):
-            return " ".join(message(exc).split())  # one line, whatever the library wrote
-    return None
 
 
 @contextlib.contextmanager

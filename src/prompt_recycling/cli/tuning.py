@@ -123,7 +123,13 @@ def add_tune(sub) -> None:
         help="training loss (default %(default)s; rank: cross-entropy over the labels' scores; "
         "lm: the gold verbalizer's tokens over the whole vocabulary, as T5X; language models)",
     )
-    p.add_argument("--seed", type=SEED, default=0, help="seed of init and data order")
+    p.add_argument("--seed", type=SEED, default=TuneConfig.seed, help="seed of init and data order")
+    p.add_argument(
+        "--grid-model",
+        metavar="NAME",
+        help="the model's name in a grid config: its initial prompt is then the grid's for "
+        "--seed (the grid folds the name into the seed of the initial prompt)",
+    )
     p.add_argument(
         "--save-every",
         type=int_at_least(1),
@@ -214,7 +220,7 @@ def _tune_outputs(args) -> dict[int, Path]:
 
 def _run_tune(args) -> None:
     from prompt_recycling.fsutil import record, recorded
-    from prompt_recycling.settings import TuneConfig
+    from prompt_recycling.settings import TuneConfig, run_seeds
     from prompt_recycling.tune import tune_prompt
 
     files = _tune_outputs(args)
@@ -226,8 +232,8 @@ def _run_tune(args) -> None:
         loss=args.loss,
         batch_size=args.batch_size,
         steps=args.steps,
-        seed=args.seed,
         save_every=args.save_every,
+        **run_seeds(args.seed, args.grid_model),
     )
     labels, train = _model_inputs(args)
     adapter = _adapter(args, labels)

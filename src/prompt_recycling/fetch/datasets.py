@@ -35,9 +35,9 @@ from pathlib import Path
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples, write_examples
 from prompt_recycling.fetch.readers import (  # noqa: F401  (vader_label_ids: checks.py's)
-    HUB_TEXT_KEYS,
-    READERS,
+    FORMATS,
     hub_splits,
+    read_whole,
     vader_label_ids,
 )
 from prompt_recycling.fetch.registry import fetch_pypi
@@ -143,11 +143,12 @@ def prepare_dataset(
     labels = list(spec["labels"])
     fmt = spec.get("format")
     seed = int(spec["seed"])
-    if fmt in READERS:
-        kwargs = {}
-        if fmt == "vader-rt":
-            kwargs = {"threshold": float(spec["threshold"]), "name": name}
-        examples = READERS[fmt](Path(source_path), labels, **kwargs)
+    if fmt not in FORMATS:
+        raise RecyclingError(
+            f"data set {name!r}: unknown format {fmt!r}; expected one of {sorted(FORMATS)}"
+        )
+    if FORMATS[fmt].resplit:
+        examples = read_whole(fmt, Path(source_path), labels, spec, name)
         if any(not 0 <= ex.label < len(labels) for ex in examples):
             raise RecyclingError(f"{name}: a label falls outside the verbalizers {labels}")
         splits = split(examples, spec.get("splits", {}), seed)
@@ -155,14 +156,9 @@ def prepare_dataset(
     elif fmt == "jsonl":
         splits = {s: read_examples(Path(source_path) / f"{s}.jsonl", labels) for s in SPLITS}
         n_raw = sum(map(len, splits.values()))
-    elif fmt in HUB_TEXT_KEYS:
+    else:  # a hub format
         splits = hub_splits(fmt, spec["source"], len(labels))
         n_raw = sum(map(len, splits.values()))
-    else:
-        raise RecyclingError(
-            f"data set {name!r}: unknown format {fmt!r}; expected one of "
-            f"{sorted(READERS) + ['jsonl', 'hub-glue-sst2', 'hub-imdb']}"
-        )
     splits["train"] = cap(splits["train"], spec.get("max_train"), seed)
     for s in ("validation", "test"):
         splits[s] = cap(splits[s], spec.get("max_eval"), seed)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from prompt_recycling.errors import RecyclingError
+from prompt_recycling.errors import ConfigKeyError, RecyclingError
 from prompt_recycling.examples import Example, check_text
 from prompt_recycling.progress import bar as progress_bar
+from prompt_recycling.settings import defaults
 
 
 def _find(root: Path, name: str) -> Path:
@@ -28,6 +31,7 @@ def _find(root: Path, name: str) -> Path:
 
 
 VADER_LABELS = ("negative", "positive")
+VADER_THRESHOLD = defaults("datasets", "*")["threshold"]  # |score| at or below: dropped
 
 
 def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
@@ -35,9 +39,10 @@ def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
     its score's sign, so the verbalizers are matched by name: reordering ``labels`` must not
     flip the task (it once did, when the sign was taken as a position in the list)."""
     if sorted(labels) != sorted(VADER_LABELS):
-        raise RecyclingError(
-            f"config key '{key}': vader-rt labels sentences by their score's sign, so the labels "
-            f"must be negative and positive (in any order), got {list(labels)}"
+        raise ConfigKeyError(
+            key,
+            "vader-rt labels sentences by their score's sign, so the labels must be negative "
+            f"and positive (in any order), got {list(labels)}",
         )
     return labels.index("negative"), labels.index("positive")
 
@@ -45,7 +50,7 @@ def vader_label_ids(labels: list[str], key: str = "labels") -> tuple[int, int]:
 def read_vader_rt(
     root: Path,
     labels: list[str],
-    threshold: float = 0.5,
+    threshold: float = VADER_THRESHOLD,
     name: str = "<name>",
     progress: bool = True,
 ) -> list[Example]:
@@ -97,17 +102,43 @@ def read_imdb_csv(root: Path, labels: list[str], progress: bool = True) -> list[
     return out
 
 
-READERS = {"vader-rt": read_vader_rt, "imdb-csv": read_imdb_csv}
+@dataclass(frozen=True)
+class Format:
+    """A data set format: how its source is read and what a config entry of it may say.
+
+    ``reader(root, labels, progress=..., **{key: spec[key] for key in extra})`` reads a
+    source read whole and split here by ``splits`` (``resplit``); ``jsonl`` brings its own
+    three splits; a ``hub`` format reads the Hub's splits, ``hub_keys`` = (text column,
+    held-out split), with labels 0 and 1."""
+
+    reader: Callable[..., list[Example]] | None = None
+    resplit: bool = False
+    hub: bool = False
+    extra: tuple[str, ...] = ()
+    hub_keys: tuple[str, str] | None = None
 
 
-HUB_TEXT_KEYS = {"hub-glue-sst2": ("sentence", "validation"), "hub-imdb": ("text", "test")}
+FORMATS = {  # the schema's enum of datasets.<name>.format is these names (tested)
+    "vader-rt": Format(read_vader_rt, resplit=True, extra=("threshold", "name")),
+    "imdb-csv": Format(read_imdb_csv, resplit=True),
+    "jsonl": Format(),
+    "hub-glue-sst2": Format(hub=True, hub_keys=("sentence", "validation")),
+    "hub-imdb": Format(hub=True, hub_keys=("text", "test")),
+}
+
+
+def read_whole(fmt: str, root: Path, labels: list[str], spec: dict, name: str, progress=True):
+    """The examples of a ``resplit`` format's source, before splitting."""
+    given = {**spec, "name": name}
+    kwargs = {k: given[k] for k in FORMATS[fmt].extra}
+    return FORMATS[fmt].reader(root, labels, progress=progress, **kwargs)
 
 
 def hub_splits(fmt: str, source: dict, n_labels: int) -> dict[str, list[Example]]:
     """Splits of a Hub data set named by the config's source (``hub`` id, optional ``subset``
     and ``revision``): train minus its last 1,000 / those 1,000 / the Hub's held-out split."""
     hub, subset, revision = source["hub"], source.get("subset"), source.get("revision")
-    text_key, held_out = HUB_TEXT_KEYS[fmt]
+    text_key, held_out = FORMATS[fmt].hub_keys
     try:
         from datasets import load_dataset
 

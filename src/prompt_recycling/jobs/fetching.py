@@ -10,6 +10,7 @@ from prompt_recycling.verify import file_manifest
 
 
 def describe_model(
+    *,
     name: str,
     models: dict,
     out_json: str,

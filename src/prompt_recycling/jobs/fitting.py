@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from prompt_recycling.diagnostics import HELD_OUT
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.jobs.common import model_info
-from prompt_recycling.recyclability import HELD_OUT
 
 
 def fit_recyclers(
+    *,
     source_json: str,
     target_json: str,
     method: str,
@@ -47,7 +48,7 @@ def fit_recyclers(
 
 
 def describe_pair(
-    source_json: str, target_json: str, word_offset: int, max_size: int, output: str
+    *, source_json: str, target_json: str, word_offset: int, max_size: int, output: str
 ) -> dict:
     """How alike two models' vocabularies are over the words that fit the recyclers (median
     row cosine for equal widths, 10-nearest-neighbour overlap for any), and a clear error when

@@ -39,6 +39,7 @@ def _cache(adapter, target_json, split_file, reader, evaluation):
 
 
 def evaluate_run(
+    *,
     dataset: str,
     seed: int,
     source_json: str,
@@ -65,14 +66,23 @@ def evaluate_run(
 
     from prompt_recycling.prompt_io import read_prompt
 
-    adapter, data, run = setup(target_json, split_file, reader, evaluation, threads)
+    adapter, data, run = setup(
+        model_json=target_json, split_file=split_file, reader=reader, ev=evaluation, threads=threads
+    )
     cache = _cache(adapter, target_json, split_file, reader, evaluation)
 
     def scored(prompt: np.ndarray) -> dict:
         return cache.results(prompt, lambda p: run(data, torch.from_numpy(p)))
 
-    coords = pair_coords(dataset, seed, source_json, target_json, adapter, evaluation)
-    from prompt_recycling.recyclability import unit_rows
+    coords = pair_coords(
+        dataset=dataset,
+        seed=seed,
+        source_json=source_json,
+        target_json=target_json,
+        adapter=adapter,
+        evaluation=evaluation,
+    )
+    from prompt_recycling.diagnostics import unit_rows
 
     units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())
     recyclers: dict[str, object] = {}  # fitted recyclers by file, loaded once
@@ -95,8 +105,8 @@ def evaluate_run(
 
 def _cell(cell, coords, scored, units, gold, word_offset, loaded) -> list[dict]:
     """The rows of one cell: its checkpoint through every method's recycler."""
+    from prompt_recycling.diagnostics import prompt_features
     from prompt_recycling.prompt_io import read_prompt, write_prompt
-    from prompt_recycling.recyclability import prompt_features
     from prompt_recycling.recyclers import load_recycler
 
     if sorted(cell["recyclers"]) != sorted(cell["recycled"]):

@@ -20,7 +20,7 @@ from prompt_recycling.rows import rows_of, write_rows
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
 
 
-def setup(model_json: str, split_file: str, reader: ReaderConfig, ev: EvalConfig, threads):
+def setup(*, model_json: str, split_file: str, reader: ReaderConfig, ev: EvalConfig, threads):
     """What every evaluation job starts with: threads, the model, the encoded examples, and
     ``run(data, prompt)``: the raw and (``ev.calibrate``) calibrated results of one prompt."""
     from prompt_recycling.device import set_threads
@@ -45,7 +45,7 @@ def accuracy_text(results: dict) -> str:
     return text + (f", calibrated {results[True]['accuracy']:.4f}" if True in results else "")
 
 
-def pair_coords(dataset, seed, source_json, target_json, adapter, evaluation) -> dict:
+def pair_coords(*, dataset, seed, source_json, target_json, adapter, evaluation) -> dict:
     from prompt_recycling.pairs import size_relation
 
     src, tgt = model_info(source_json), model_info(target_json)
@@ -62,6 +62,7 @@ def pair_coords(dataset, seed, source_json, target_json, adapter, evaluation) ->
 
 
 def evaluate_tuned(
+    *,
     dataset: str,
     seed: int,
     model_json: str,
@@ -86,7 +87,9 @@ def evaluate_tuned(
         raise RecyclingError(
             f"validation steps {sorted(extra)} need the validation split (evaluation.validation)"
         )
-    adapter, data, run = setup(model_json, split_file, reader, evaluation, threads)
+    adapter, data, run = setup(
+        model_json=model_json, split_file=split_file, reader=reader, ev=evaluation, threads=threads
+    )
     splits = {evaluation.split: data}
     if validation_file:  # evaluation.split is the test split (the schema's one value)
         splits["validation"] = encode_examples(adapter, read_split(validation_file, reader))
@@ -113,6 +116,7 @@ def evaluate_tuned(
 
 
 def evaluate_baseline(
+    *,
     dataset: str,
     baseline: str,
     model_json: str,
@@ -140,7 +144,9 @@ def evaluate_baseline(
             f"prompt's slots of an encoder; {name} is a {info['architecture']} model: set its "
             f"architecture to {info['architecture']!r} so that the grid does not plan it"
         )
-    adapter, data, run = setup(model_json, split_file, reader, evaluation, threads)
+    adapter, data, run = setup(
+        model_json=model_json, split_file=split_file, reader=reader, ev=evaluation, threads=threads
+    )
     coords = {
         "dataset": dataset,
         "condition": baseline,

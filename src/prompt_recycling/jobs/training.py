@@ -8,6 +8,7 @@ from prompt_recycling.settings import ReaderConfig, TuneConfig
 
 
 def train_prompts(
+    *,
     dataset: str,
     model_json: str,
     train_split: str,

@@ -30,7 +30,7 @@ from prompt_recycling.errors import RecyclingError
 from prompt_recycling.models.base import DEFAULT_TEMPLATES, ModelAdapter, detect_architecture
 from prompt_recycling.models.causal import CausalAdapter
 from prompt_recycling.models.encoder import EncoderAdapter
-from prompt_recycling.models.seq2seq import Seq2SeqAdapter, _folding_cross_attention
+from prompt_recycling.models.seq2seq import Seq2SeqAdapter, folding_cross_attention
 from prompt_recycling.settings import ARCHITECTURES, EvalConfig
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
     "EncoderAdapter",
     "ModelAdapter",
     "Seq2SeqAdapter",
-    "_folding_cross_attention",
+    "folding_cross_attention",
     "detect_architecture",
     "load_adapter",
 ]

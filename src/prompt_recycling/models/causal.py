@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from prompt_recycling.device import autocast
-from prompt_recycling.models.base import ModelAdapter, _token_logprobs
+from prompt_recycling.models.base import ModelAdapter, token_logprobs
 
 
 class CausalAdapter(ModelAdapter):
@@ -77,7 +77,7 @@ class CausalAdapter(ModelAdapter):
         )
         h = hidden.gather(1, pos.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))  # (N, K, H)
         logits = self.model.get_output_embeddings()(h)  # (N, K, V): K positions only
-        return (_token_logprobs(logits, targets) * valid).sum(-1)
+        return (token_logprobs(logits, targets) * valid).sum(-1)
 
     def _scores(self, prompt, prefixes):
         b, n_labels = len(prefixes), len(self.labels)
@@ -110,4 +110,4 @@ class CausalAdapter(ModelAdapter):
         p = 0 if prompt is None else len(prompt)
         start = p + len(seq) - n
         targets = torch.tensor(self.label_tokens[label], device=self.device)
-        return _token_logprobs(logits[start - 1 : start - 1 + n], targets).sum()
+        return token_logprobs(logits[start - 1 : start - 1 + n], targets).sum()

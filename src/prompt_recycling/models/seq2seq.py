@@ -15,7 +15,7 @@ import types
 import torch
 import torch.nn.functional as F
 
-from prompt_recycling.models.base import ModelAdapter, _token_logprobs
+from prompt_recycling.models.base import ModelAdapter, token_logprobs
 
 # Seq2seq decoders that see positions only through relative distances (T5's relative attention
 # bias), so the labels of an example can sit side by side in one decoder row (Seq2SeqAdapter)
@@ -68,7 +68,7 @@ def _folded_cross_attention(
 
 
 @contextlib.contextmanager
-def _folding_cross_attention(decoder):
+def folding_cross_attention(decoder):
     """Run the decoder's cross-attention as :func:`_folded_cross_attention` inside the block.
     Relies on transformers' T5 internals (5.x): ``decoder.block[i].layer[1].EncDecAttention``
     is a ``T5Attention`` (``q``, ``k``, ``v``, ``o``, ``n_heads``, ``key_value_proj_dim``) called
@@ -147,7 +147,7 @@ class Seq2SeqAdapter(ModelAdapter):
             decoder_attention_mask=decoder_mask,
             use_cache=False,
         )
-        return _token_logprobs(out.logits, targets)
+        return token_logprobs(out.logits, targets)
 
     def _cross_attention(self, positions: int, sources: int):
         """Folded cross-attention where it is cheaper for ``positions`` decoder positions per
@@ -157,7 +157,7 @@ class Seq2SeqAdapter(ModelAdapter):
         # multiply-adds per row and layer over E: folded vs K/V projections
         cheaper = positions * (inner + cfg.num_heads * sources) < sources * inner
         if self.fold_cross_attention and cheaper:
-            return _folding_cross_attention(self.model.get_decoder())
+            return folding_cross_attention(self.model.get_decoder())
         return contextlib.nullcontext()
 
     def _scores(self, prompt, ids):

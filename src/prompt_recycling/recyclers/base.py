@@ -37,7 +37,7 @@ class Recycler(ABC):
     Subclasses set ``name`` and implement ``_fit``, ``_apply``, ``_state`` and ``_set_state``.
     After :meth:`fit`, ``fit_error`` is the relative Frobenius error ||f(Vs) - Vt|| / ||Vt|| on
     the fitting rows and ``source_dim`` / ``target_dim`` are known. ``diagnostics`` holds what
-    :func:`prompt_recycling.recyclability.recycler_diagnostics` measured when it was fitted for a
+    :func:`prompt_recycling.diagnostics.recycler_diagnostics` measured when it was fitted for a
     grid (held-out error, vocabulary norms, pair similarity); saved with it.
     """
 

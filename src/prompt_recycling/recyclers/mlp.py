@@ -13,9 +13,16 @@ if TYPE_CHECKING:
     import torch
 
 
+# Flax's lecun_normal: a normal of variance 1/fan-in truncated at two standard deviations, its
+# scale divided by the truncated normal's standard deviation (jax.nn.initializers).
+TRUNCATED_STD = 0.87962566103423978
+
+
 class V2VMLP(Recycler):
     """``v2v-nn``: MLP E_s -> hidden_scale·E_t -> ReLU -> E_t (both layers with bias), trained
-    with mean squared error and Adam on shuffled mini-batches; deterministic for a seed."""
+    with mean squared error (``loss: half-mse``: half of it, as optax.l2_loss) and Adam on
+    shuffled mini-batches; deterministic for a seed. ``init: lecun-normal`` starts from Flax's
+    Dense default, as the authors' released code did; ``pytorch`` from torch's Linear default."""
 
     name = "v2v-nn"
     takes_settings = True
@@ -43,6 +50,12 @@ class V2VMLP(Recycler):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             self.net = self._build(vs.shape[1], vt.shape[1])
+            if cfg.init == "lecun-normal":
+                for layer in (self.net[0], self.net[2]):
+                    std = (1.0 / layer.in_features) ** 0.5 / TRUNCATED_STD
+                    torch.nn.init.trunc_normal_(layer.weight, std=std, a=-2 * std, b=2 * std)
+                    torch.nn.init.zeros_(layer.bias)
+        scale = 0.5 if cfg.loss == "half-mse" else 1.0
         x = torch.from_numpy(vs).float()  # (N, E_s)
         y = torch.from_numpy(vt).float()  # (N, E_t)
         # The fused kernel does the same update in one pass over the parameters (~1.8x faster
@@ -55,7 +68,7 @@ class V2VMLP(Recycler):
             total = 0.0
             for start in range(0, len(x), cfg.batch_size):
                 batch = order[start : start + cfg.batch_size]  # last partial batch kept
-                loss = torch.nn.functional.mse_loss(self.net(x[batch]), y[batch])
+                loss = scale * torch.nn.functional.mse_loss(self.net(x[batch]), y[batch])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
