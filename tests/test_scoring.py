@@ -36,23 +36,28 @@ def job_files(tiny_models, tiny_texts, tmp_path_factory):
     return root, infos, splits
 
 
+def baseline_of(job_files, model: str, baseline: str, out, tune=None) -> None:
+    """One baseline evaluation of a tiny model on the test split, no random prompts."""
+    _, infos, splits = job_files
+    evaluate_baseline(
+        dataset="d",
+        baseline=baseline,
+        model_json=str(infos[model]),
+        split_file=str(splits["test"]),
+        reader=ReaderConfig(LABELS, 32),
+        evaluation=EVAL,
+        tune=tune or TuneConfig(prompt_length=4),
+        random_prompts=0,
+        output=str(out),
+    )
+
+
 def test_the_null_prompt_is_zero_shot_with_the_default_placement(job_files):
-    root, infos, splits = job_files
-    reader = ReaderConfig(LABELS, 32)
+    root = job_files[0]
     out = {}
     for baseline in ("zero-shot", "null-prompt"):
         out[baseline] = root / f"{baseline}.csv"
-        evaluate_baseline(
-            dataset="d",
-            baseline=baseline,
-            model_json=str(infos["encoder"]),
-            split_file=str(splits["test"]),
-            reader=reader,
-            evaluation=EVAL,
-            tune=TuneConfig(prompt_length=4),
-            random_prompts=0,
-            output=str(out[baseline]),
-        )
+        baseline_of(job_files, "encoder", baseline, out[baseline])
     null, zero = (read_table(out[b]) for b in ("null-prompt", "zero-shot"))
     assert list(null.condition) == ["null-prompt"] * 2 and list(null.calibrated) == [False, True]
     assert set(null.placement) == set(zero.placement) == {DEFAULT_PLACEMENT}
@@ -62,36 +67,15 @@ def test_the_null_prompt_is_zero_shot_with_the_default_placement(job_files):
 
 
 def test_the_null_prompt_of_a_non_encoder_names_the_key(job_files):
-    root, infos, splits = job_files
+    root = job_files[0]
     with pytest.raises(RecyclingError, match=r"'models.tiny-causal.architecture'.*causal"):
-        evaluate_baseline(
-            dataset="d",
-            baseline="null-prompt",
-            model_json=str(infos["causal"]),
-            split_file=str(splits["test"]),
-            reader=ReaderConfig(LABELS, 32),
-            evaluation=EVAL,
-            tune=TuneConfig(prompt_length=4),
-            random_prompts=0,
-            output=str(root / "never.csv"),
-        )
+        baseline_of(job_files, "causal", "null-prompt", root / "never.csv")
     assert not (root / "never.csv").exists()
 
 
 def test_other_architectures_leave_the_placement_empty(job_files):
-    root, infos, splits = job_files
-    out = root / "causal-zero-shot.csv"
-    evaluate_baseline(
-        dataset="d",
-        baseline="zero-shot",
-        model_json=str(infos["causal"]),
-        split_file=str(splits["test"]),
-        reader=ReaderConfig(LABELS, 32),
-        evaluation=EVAL,
-        tune=TuneConfig(),
-        random_prompts=0,
-        output=str(out),
-    )
+    out = job_files[0] / "causal-zero-shot.csv"
+    baseline_of(job_files, "causal", "zero-shot", out, TuneConfig())
     assert (read_table(out).placement == "").all()
 
 
