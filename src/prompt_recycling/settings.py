@@ -277,11 +277,12 @@ class MLPConfig:
 
     def __post_init__(self) -> None:
         counts = ("hidden_scale", "batch_size", "epochs")
-        _check(self, integers=(*counts, "seed"), positive=(*counts, "learning_rate"))
-        for key in ("init", "loss"):
-            allowed = choices("recycling", "v2v-nn", key)
-            if getattr(self, key) not in allowed:
-                raise _named("MLPConfig", key, getattr(self, key), f"must be one of {allowed}")
+        _check(
+            self,
+            integers=(*counts, "seed"),
+            positive=(*counts, "learning_rate"),
+            members={k: choices("recycling", "v2v-nn", k) for k in ("init", "loss")},
+        )
 
 
 def build(cls, values: dict | None, **extra):
