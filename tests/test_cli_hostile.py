@@ -15,6 +15,7 @@ import pytest
 import torch
 from test_cli_errors import E, R, T, check_refused, one_error_line
 from test_cli_errors import world as world  # the fixture: in/, out/, an empty working folder
+from tinygrid import dataset_entry
 
 from prompt_recycling.examples import write_examples
 from prompt_recycling.fsutil import LEDGER, record, written_here
@@ -138,7 +139,7 @@ def hostile(world, tiny_texts):
     for name, part in (("train", (0, 32)), ("validation", (32, 40)), ("test", (40, 48))):
         write_examples(tiny_texts[slice(*part)], source / f"{name}.jsonl")
     spec = {"format": "jsonl", "labels": LABELS, "source": {"path": str(source)}}
-    prepare_dataset("d", spec, source, inp / "prep")
+    prepare_dataset("d", dataset_entry(**spec), source, inp / "prep")
     (inp / "data.yaml").write_text(json.dumps({"datasets": {"d": spec}}))
     write_prompt(np.ones((3, 16), np.float32), out / "adapter", task_type="FEATURE_EXTRACTION")
     (out / "link.npy").symlink_to(inp / "ok.npy")

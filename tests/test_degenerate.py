@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from tinygrid import dataset_entry
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import evaluate, summarize
@@ -129,7 +130,7 @@ def test_preparing_a_split_with_a_null_text_writes_nothing(tmp_path):
         },
     )
     with pytest.raises(RecyclingError) as err:
-        prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+        prepare_dataset("d", dataset_entry(format="jsonl", labels=LABELS), src, out)
     assert one_line(err) == f"{src / 'test.jsonl'}:2: field 'text' is null, not a string"
     assert prepared_nothing(tmp_path, out)
 
@@ -142,7 +143,7 @@ def test_an_empty_imdb_review_names_its_line(tmp_path, review, message):
     csv_file = tmp_path / "src" / "imdb.csv"
     csv_file.write_text(f'review,sentiment\n"fine film",positive\n"{review}",negative\n')
     with pytest.raises(RecyclingError) as err:
-        prepare_dataset("imdb", {"format": "imdb-csv"}, csv_file, tmp_path / "out")
+        prepare_dataset("imdb", dataset_entry(format="imdb-csv"), csv_file, tmp_path / "out")
     assert one_line(err).startswith(f"{csv_file}:3: ") and message in str(err.value)
     assert prepared_nothing(tmp_path, tmp_path / "out")
 
@@ -154,7 +155,10 @@ def test_a_vader_score_that_is_no_number_names_its_line(tmp_path, score):
     txt.write_text(f"1\t2.0\tgood film\n2\t{score}\tbad film\n", encoding="latin-1")
     with pytest.raises(RecyclingError) as err:
         prepare_dataset(
-            "rt", {"format": "vader-rt", "labels": LABELS}, tmp_path / "src", tmp_path / "out"
+            "rt",
+            dataset_entry(format="vader-rt", labels=LABELS),
+            tmp_path / "src",
+            tmp_path / "out",
         )
     assert one_line(err) == f"{txt}:2: field 'score' is '{score}', not a finite number"
     assert prepared_nothing(tmp_path, tmp_path / "out")
@@ -175,7 +179,7 @@ def test_a_test_split_inside_train_is_refused(tmp_path):
         },
     )
     with pytest.raises(RecyclingError) as err:
-        prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+        prepare_dataset("d", dataset_entry(format="jsonl", labels=LABELS), src, out)
     assert "all 3 texts of the test split also occur in the train split" in one_line(err)
     assert prepared_nothing(tmp_path, out)
 
@@ -190,7 +194,7 @@ def test_a_partial_overlap_warns_and_is_recorded(tmp_path, capsys):
             "test": rows_of(["a ", "b", "new 1", "new 2"]),
         },
     )
-    manifest = prepare_dataset("d", {"format": "jsonl", "labels": LABELS}, src, out)
+    manifest = prepare_dataset("d", dataset_entry(format="jsonl", labels=LABELS), src, out)
     assert manifest["overlap_with_train"] == {"validation": 0, "test": 2}
     assert json.loads((out / "manifest.json").read_text()) == manifest
     err = capsys.readouterr().err
@@ -202,7 +206,7 @@ def test_split_data_sets_record_no_overlap(tmp_path):
     rows = [(f"film {i}", LABELS[i % 2]) for i in range(20)] + [("film 0", "negative")]
     csv_file.write_text("review,sentiment\n" + "".join(f"{t},{s}\n" for t, s in rows))
     spec = {"format": "imdb-csv", "splits": {"train": 10, "validation": 4, "test": None}}
-    manifest = prepare_dataset("imdb", spec, csv_file, tmp_path / "out")
+    manifest = prepare_dataset("imdb", dataset_entry(**spec), csv_file, tmp_path / "out")
     assert manifest["overlap_with_train"] == {"validation": 0, "test": 0}
 
 

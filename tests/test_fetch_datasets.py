@@ -4,6 +4,7 @@ import json
 from collections import Counter
 
 import pytest
+from tinygrid import dataset_entry
 
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.examples import Example, read_examples
@@ -57,7 +58,9 @@ def test_imdb_csv_manifest_and_br_tags(tmp_path):
         "splits": {"train": 10, "validation": 5, "test": None},
         "max_eval": 4,
     }
-    manifest = prepare_dataset("imdb", spec, tmp_path / "imdb.csv", tmp_path / "out")
+    manifest = prepare_dataset(
+        "imdb", dataset_entry(**spec), tmp_path / "imdb.csv", tmp_path / "out"
+    )
     assert manifest["raw_examples"] == 21
     assert {s: v["n"] for s, v in manifest["splits"].items()} == {
         "train": 10,
@@ -75,13 +78,17 @@ def test_imdb_csv_manifest_and_br_tags(tmp_path):
 def test_csv_without_the_expected_columns(tmp_path):
     write_csv(tmp_path / "x.csv", [("a", "positive")], header="text,label")
     with pytest.raises(RecyclingError, match="expected columns 'review' and 'sentiment'"):
-        prepare_dataset("imdb", {"format": "imdb-csv"}, tmp_path / "x.csv", tmp_path / "o")
+        prepare_dataset(
+            "imdb", dataset_entry(format="imdb-csv"), tmp_path / "x.csv", tmp_path / "o"
+        )
 
 
 def test_label_outside_the_verbalizers(tmp_path):
     write_csv(tmp_path / "x.csv", [("a", "positive"), ("b", "neutral")])
     with pytest.raises(RecyclingError, match="'neutral' is not one of"):
-        prepare_dataset("imdb", {"format": "imdb-csv"}, tmp_path / "x.csv", tmp_path / "o")
+        prepare_dataset(
+            "imdb", dataset_entry(format="imdb-csv"), tmp_path / "x.csv", tmp_path / "o"
+        )
 
 
 def test_unknown_format(tmp_path):

@@ -117,3 +117,13 @@ def make_tiny_grid(root: str | os.PathLike, seeds: int = 1) -> Path:
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+def dataset_entry(**entry) -> dict:
+    """A data set entry as the jobs get it: validated, the schema's defaults filled in (the
+    source is a placeholder: the preparing function is handed the source's path itself)."""
+    from prompt_recycling.configcheck import validate
+    from prompt_recycling.settings import SCHEMA_PATH
+
+    entry.setdefault("source", {"path": "."})
+    return validate({"datasets": {"d": entry}}, SCHEMA_PATH, required=())["datasets"]["d"]

@@ -11,18 +11,14 @@ from pathlib import Path
 from prompt_recycling.errors import ConfigKeyError, RecyclingError
 from prompt_recycling.plan import Grid
 from prompt_recycling.plan import key_error as _key_error
-from prompt_recycling.settings import TuneConfig, defaults, template_problem
+from prompt_recycling.settings import TuneConfig, template_problem
 
 
 def plan(config: dict, locate=None) -> Grid:
     """Everything checked before any job, in order: the schema (filling its defaults into
     ``config``), the grid, the cross-field checks, and whether a prompt plus the text fits the
     models already on disk (``locate``; default: ``path:`` sources and fetched models)."""
-    from prompt_recycling.configcheck import validate
-    from prompt_recycling.settings import SCHEMA_PATH
-
-    validate(config, SCHEMA_PATH)
-    grid = Grid.from_config(config)
+    grid = Grid.from_config(config)  # validates: the schema fills its defaults into config
     check_config(config, grid)
     check_positions(grid, locate or (lambda name: _on_disk(config, name)))
     return grid
@@ -125,8 +121,6 @@ def _check_dataset(name: str, spec: dict) -> None:
 
     key = f"datasets.{name}"
     origin, fmt = _check_source(spec["source"], key), spec["format"]
-    if fmt not in FORMATS:  # a config the schema has not seen
-        raise _key_error(f"{key}.format", f"must be one of {sorted(FORMATS)}, got {fmt!r}")
     hub = FORMATS[fmt].hub
     if hub != (origin == "hub"):
         need = "a hub source" if hub else "a path or pypi source"
@@ -138,7 +132,6 @@ def _check_dataset(name: str, spec: dict) -> None:
             f"format {fmt} keeps its source's own splits; splits apply to "
             f"{resplit} (cap sizes with max_train / max_eval)",
         )
-    spec = {**defaults("datasets", "*"), **spec}  # a config that was not validated
     labels = list(spec["labels"])
     if fmt == "vader-rt":
         vader_label_ids(labels, f"{key}.labels")

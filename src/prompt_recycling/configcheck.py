@@ -95,13 +95,16 @@ def _defaulting_validator(schema: dict):
     return cls(schema)
 
 
-def validate(config: dict, schema_path: str | os.PathLike) -> dict:
+def validate(config: dict, schema_path: str | os.PathLike, required=None) -> dict:
     """Fill defaults into ``config`` (in place) and check it; the first problem is raised as a
     one-line :class:`RecyclingError` naming the key path. Returns ``config``, its keys sorted
-    (:func:`sort_keys`)."""
+    (:func:`sort_keys`). ``required``: the top-level blocks that must be there (default: the
+    schema's; the CLI's fetch commands need only the entries they fetch)."""
     from jsonschema.exceptions import best_match
 
     schema = load_schema(schema_path)
+    if required is not None:
+        schema = {**schema, "required": list(required)}
     check_finite(config)
     errors = list(_defaulting_validator(schema).iter_errors(config))
     if errors:

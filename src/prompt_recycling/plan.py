@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 from prompt_recycling import axes, paths
 from prompt_recycling.axes import key_error
+from prompt_recycling.configcheck import validate
 from prompt_recycling.gridfiles import GridFiles
 from prompt_recycling.settings import (
+    SCHEMA_PATH,
     EvalConfig,
     TuneConfig,
     choices,
@@ -53,14 +55,15 @@ class Grid(GridFiles):
     validation_steps: tuple[int, ...] = ()
     run: str = RUN_DEFAULT  # results/<run>/: configs side by side in one clone
     # The settings blocks the jobs take (a model's and a data set's entries, tuning, evaluation,
-    # recycling); absent keys take the schema's defaults in the settings objects.
+    # recycling), their defaults filled in by the schema.
     blocks: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: dict) -> Grid:
-        """Build and check the grid; errors name the offending config key. Keys left out take
-        the schema's defaults (the Snakefile validates first; tests may not)."""
-        g = {**defaults("grid"), **(config.get("grid") or {})}
+        """Validate ``config`` against the schema (which fills its defaults in place: the one
+        place defaults are merged) and build the grid; errors name the offending config key."""
+        validate(config, SCHEMA_PATH)
+        g = config["grid"]
         datasets = axes.defined(config, "datasets", "grid.datasets", g.get("datasets"), "data set")
         models = axes.defined(config, "models", "grid.models", g.get("models"), "model")
         pairs = axes.pairs(g.get("pairs"), models, set(config.get("models") or {}))
@@ -87,7 +90,7 @@ class Grid(GridFiles):
             "evaluation": dict(config.get("evaluation") or {}),
             "recycling": dict(config.get("recycling") or {}),
             "word_offset": g["word_offset"],
-            "held_out_words": g.get("held_out_words", defaults("grid")["held_out_words"]),
+            "held_out_words": g["held_out_words"],
         }
         run = config.get("run") or RUN_DEFAULT
         if not isinstance(run, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run):
@@ -174,7 +177,7 @@ class Grid(GridFiles):
 
     def mem_mb(self, model: str) -> int:
         """Memory (MB) of one attempt of a job that loads ``model``: its ``mem_mb``."""
-        return {**defaults("models", "*"), **self.blocks["models"][model]}["mem_mb"]
+        return self.blocks["models"][model]["mem_mb"]
 
     def evaluation(self) -> dict:  # the fields of settings.EvalConfig
         return dict(self.blocks["evaluation"])
@@ -182,7 +185,7 @@ class Grid(GridFiles):
     def reader(self, model: str, dataset: str) -> dict:
         """How ``model`` reads ``dataset`` (the fields of ``settings.ReaderConfig``)."""
         spec = self.blocks["models"][model]
-        data = {**defaults("datasets", "*"), **self.blocks["datasets"][dataset]}
+        data = self.blocks["datasets"][dataset]
         max_length = spec.get("max_length") or EvalConfig(**self.blocks["evaluation"]).max_length
         return {
             "labels": list(data["labels"]),

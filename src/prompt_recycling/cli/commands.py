@@ -126,7 +126,10 @@ def add_fetch(sub) -> None:
 
 
 def _read_config(path: str) -> dict:
-    from prompt_recycling.configcheck import load_config
+    """The ``--config`` file, validated as the grid's config is (its defaults filled in), but
+    none of its blocks required: fetching needs only the entries it fetches."""
+    from prompt_recycling.configcheck import load_config, validate
+    from prompt_recycling.settings import SCHEMA_PATH
 
     check_input("--config", path)
     with about("--config", path):
@@ -138,7 +141,10 @@ def _read_config(path: str) -> dict:
     for section in ("models", "datasets"):
         if not isinstance(config.get(section) or {}, dict):
             raise RecyclingError(f"--config {path}: '{section}' must map names to entries")
-    return config
+    try:
+        return validate(config, SCHEMA_PATH, required=())
+    except RecyclingError as exc:
+        raise RecyclingError(f"--config {path}: {exc}") from None
 
 
 def _run_fetch(args) -> None:

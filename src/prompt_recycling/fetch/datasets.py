@@ -44,7 +44,6 @@ from prompt_recycling.fetch.registry import fetch_pypi
 from prompt_recycling.fetch.source import config_entry, file_sha256, source_origin
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.progress import bar as progress_bar
-from prompt_recycling.settings import defaults
 
 SPLITS = ("train", "validation", "test")
 
@@ -137,16 +136,15 @@ def prepare_dataset(
 
     ``spec`` keys: ``format``, ``labels``, ``splits`` ({train, validation, test}: sizes),
     ``seed``, ``threshold`` (vader-rt), ``max_train`` / ``max_eval`` (caps). The title is left
-    out of the manifest: it is cosmetic, and a rename must not make the splits stale.
+    out of the manifest: it is cosmetic, and a rename must not make the splits stale. ``spec``
+    is a validated entry (:func:`prompt_recycling.configcheck.validate` filled its defaults).
     """
-    spec = {**defaults("datasets", "*"), **spec}  # a config that was not validated
-    labels = list(spec["labels"])
     fmt = spec.get("format")
-    seed = int(spec["seed"])
     if fmt not in FORMATS:
         raise RecyclingError(
             f"data set {name!r}: unknown format {fmt!r}; expected one of {sorted(FORMATS)}"
         )
+    labels, seed = list(spec["labels"]), int(spec["seed"])
     if FORMATS[fmt].resplit:
         examples = read_whole(fmt, Path(source_path), labels, spec, name)
         if any(not 0 <= ex.label < len(labels) for ex in examples):
