@@ -1,6 +1,6 @@
 """How often does a 95% interval of the report cover the truth?
 
-Simulated grids with a known truth (:mod:`prompt_recycling.coverage`: run-, checkpoint-,
+Simulated grids with a known truth (:mod:`prompt_recycling.analysis.coverage`: run-, checkpoint-,
 item- and example-level noise at the default grid's magnitudes), null and non-null effects,
 6 to 30 independent training runs. For each setting, ``--grids`` grids are drawn and every
 estimand's interval is computed by
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from prompt_recycling import clustered
-from prompt_recycling.coverage import Setting, coverage
+from prompt_recycling.analysis import clustered
+from prompt_recycling.analysis.coverage import Setting, coverage
 
 ESTIMANDS = ("mean", "share", "mean_diff", "share_diff")
 

@@ -9,18 +9,18 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from prompt_recycling import recyclability
-from prompt_recycling.beyond import PREDICTOR_TITLE, predictor_summary, write_predictor
-from prompt_recycling.compare import most_reliable, paired, recycler_comparison, summary
-from prompt_recycling.diagnostics import FEATURES, prompt_features, recycler_diagnostics, unit_rows
-from prompt_recycling.embeddings import load_vocab_table
-from prompt_recycling.recyclability import (
+from prompt_recycling.analysis import recyclability
+from prompt_recycling.analysis.beyond import PREDICTOR_TITLE, predictor_summary, write_predictor
+from prompt_recycling.analysis.compare import most_reliable, paired, recycler_comparison, summary
+from prompt_recycling.analysis.recyclability import (
     auc,
     out_of_fold,
     predictor,
     predictor_tables,
     within_auc,
 )
+from prompt_recycling.diagnostics import FEATURES, prompt_features, recycler_diagnostics, unit_rows
+from prompt_recycling.embeddings import load_vocab_table
 from prompt_recycling.recyclers import get_recycler, load_recycler
 
 
@@ -219,7 +219,7 @@ def test_the_fast_model_is_the_scikit_learn_pipeline():
 
 
 def test_more_than_half_the_resamples_degenerate_means_no_interval():
-    from prompt_recycling.recyclability import percentile_interval
+    from prompt_recycling.analysis.recyclability import percentile_interval
 
     low, high, skipped, why = percentile_interval(np.r_[0.6, 0.7, 0.8, np.full(4, np.nan)])
     assert math.isnan(low) and math.isnan(high) and skipped == 4

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from prompt_recycling.analysis import comparisons, pooled
+from prompt_recycling.analysis.comparisons import comparisons, pooled
+from prompt_recycling.analysis.rows import read_table, row, rows_of, write_rows
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import (
     EncodedExamples,
@@ -14,7 +15,6 @@ from prompt_recycling.evaluate import (
     encode_content_free,
     evaluate_calibrated,
 )
-from prompt_recycling.rows import read_table, row, rows_of, write_rows
 from prompt_recycling.settings import EvalConfig
 
 

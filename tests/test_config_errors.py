@@ -406,8 +406,8 @@ def test_report_says_the_configs_convergence_tolerance():
     """The report's convergence text takes the tolerance that decided convergence."""
     import pandas as pd
 
-    from prompt_recycling.learning import learning_section
-    from prompt_recycling.report import _caveats
+    from prompt_recycling.analysis.learning import learning_section
+    from prompt_recycling.analysis.report import _caveats
 
     table = pd.DataFrame(
         {"split": ["test", "test", "validation"], "condition": "tuned", "dataset": "d",

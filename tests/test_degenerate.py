@@ -11,12 +11,12 @@ import pytest
 import torch
 from tinygrid import dataset_entry
 
+from prompt_recycling.analysis.rows import aggregate, row, write_rows
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import evaluate, summarize
 from prompt_recycling.examples import Example, read_examples
 from prompt_recycling.fetch.datasets import prepare_dataset
 from prompt_recycling.models import load_adapter
-from prompt_recycling.rows import aggregate, row, write_rows
 
 LABELS = ["negative", "positive"]
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from test_findings import PAIRS, STEPS, paper_like, table
 
-import prompt_recycling.plots.beyond as beyond
-import prompt_recycling.plots.figures as figures
+import prompt_recycling.analysis.plots.beyond as beyond
+import prompt_recycling.analysis.plots.figures as figures
 from prompt_recycling import paths
-from prompt_recycling.plots import caption_mismatches, plot_all
+from prompt_recycling.analysis.plots import caption_mismatches, plot_all
 
 
 def drawn_texts(fig) -> list:

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prompt_recycling.analysis import comparisons, pooled, reliability
-from prompt_recycling.beyond import analyse
+from prompt_recycling.analysis.beyond import analyse
+from prompt_recycling.analysis.comparisons import comparisons, pooled, reliability
+from prompt_recycling.analysis.findings import findings
+from prompt_recycling.analysis.plots import plot_all
+from prompt_recycling.analysis.rows import aggregate, row, write_rows
+from prompt_recycling.analysis.verdicts import Finding, with_holm
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.evaluate import summarize
-from prompt_recycling.findings import findings
-from prompt_recycling.plots import plot_all
-from prompt_recycling.rows import aggregate, row, write_rows
 from prompt_recycling.stats import Estimate
-from prompt_recycling.verdicts import Finding, with_holm
 
 N = 400
 GOLD = np.arange(N) % 2
@@ -289,8 +289,8 @@ def test_data_sets_of_different_test_sizes_are_analysed_and_plotted_together(tmp
 def test_a_grid_without_validation_scores_is_analysed_and_reported(tmp_path):
     """evaluation.validation: false: no tuned prompt has a validation row. The convergence
     table is written with its columns and read back by the report; F3 is not testable."""
-    from prompt_recycling.learning import learning_section
-    from prompt_recycling.report import _caveats
+    from prompt_recycling.analysis.learning import learning_section
+    from prompt_recycling.analysis.report import _caveats
 
     t = table(paper_like, seeds=range(3))
     t = t[t.split != "validation"]
@@ -329,8 +329,8 @@ def test_the_paper_findings_are_about_the_papers_recyclers_and_raw_scores():
 def test_the_p_holm_adjusts_agrees_with_the_interval():
     """A share difference whose interval is clipped at 1 (3 of 3 runs against 0 of 3): the
     p-value is read on the null's side, so it is not small while the interval holds 0."""
-    from prompt_recycling.clustered import crossed_difference
-    from prompt_recycling.verdicts import p_of
+    from prompt_recycling.analysis.clustered import crossed_difference
+    from prompt_recycling.analysis.verdicts import p_of
 
     up, down = np.ones((3, 20)), -np.ones((3, 20))
     e = crossed_difference(up, ["a", "b", "c"], down, ["d", "e", "f"], share=True)

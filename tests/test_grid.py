@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from prompt_recycling import paths
+from prompt_recycling.analysis.rows import expected_counts
 from prompt_recycling.checks import check_positions
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.pairs import size_relation
 from prompt_recycling.plan import Grid
-from prompt_recycling.rows import expected_counts
 
 
 def config(**grid):

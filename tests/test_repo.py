@@ -168,8 +168,7 @@ LAYERS = {  # bottom to top: a module imports from its own layer and those below
     "predictions modelinfo wordlist examples prompt_io resume pairs",
     "ml": "embeddings vocab models recyclers evaluate tune transfer diagnostics scorecache "
     "convert tiny",
-    "analysis": "rows clustered analysis compare findings verdicts tables beyond learning "
-    "recyclability report summary coverage plots",
+    "analysis": "analysis",
     "workflow": "fetch fingerprint keys gridfiles plan axes checks status damage verify locate "
     "smk condaenv jobs",
     "cli": "cli demo",

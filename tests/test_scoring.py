@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
+from prompt_recycling.analysis.rows import read_table
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.jobs.scoring import evaluate_baseline, evaluate_tuned
 from prompt_recycling.models.encoder import DEFAULT_PLACEMENT
 from prompt_recycling.prompt_io import write_prompt
-from prompt_recycling.rows import read_table
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig
 
 LABELS = ["negative", "positive"]

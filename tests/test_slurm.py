@@ -23,8 +23,8 @@ from conftest import kill_group
 from tinygrid import SMALL_JOBS, make_tiny_grid, small_grid
 
 from prompt_recycling import paths
+from prompt_recycling.analysis.rows import expected_counts
 from prompt_recycling.plan import Grid
-from prompt_recycling.rows import expected_counts
 
 # the workflow tier (docs/development.md, "Tests"); under pytest-xdist one worker runs them all,
 # one after another: they share one cluster and read its accounting

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from prompt_recycling import clustered, coverage, stats
+from prompt_recycling import stats
+from prompt_recycling.analysis import clustered, coverage
 
 
 def test_identical_predictions_give_p_1_and_an_interval_at_zero():

@@ -3,7 +3,7 @@
 import csv
 
 from prompt_recycling import paths
-from prompt_recycling.summary import run_summary
+from prompt_recycling.analysis.summary import run_summary
 
 
 def test_a_finished_run_ends_with_each_verdict_its_interval_and_the_report(tmp_path):

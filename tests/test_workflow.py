@@ -16,10 +16,10 @@ import yaml
 from conftest import kill_group
 from tinygrid import make_tiny_grid
 
+from prompt_recycling.analysis.rows import expected_counts, read_table
 from prompt_recycling.diagnostics import FEATURES
 from prompt_recycling.paths import FIG_STEPS, FIG_WORDS, figure_points
 from prompt_recycling.plan import Grid
-from prompt_recycling.rows import expected_counts, read_table
 
 pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (docs/development.md, "Tests")
 

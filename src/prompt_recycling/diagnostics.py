@@ -1,6 +1,6 @@
 """What a recycler and a recycled prompt carry for the recyclability predictor
-(:mod:`prompt_recycling.recyclability`), computed when the recycler is fitted and when the prompt
-is scored: no task data, nothing the evaluation decides.
+(:mod:`prompt_recycling.analysis.recyclability`), computed when the recycler is fitted and when
+the prompt is scored: no task data, nothing the evaluation decides.
 
 The features of one recycled prompt (all known before it is evaluated):
 

@@ -1,6 +1,7 @@
-"""The recyclability predictor's model and its score (:mod:`prompt_recycling.recyclability`):
-a logistic regression solved in NumPy, the same model as a scikit-learn pipeline but fast enough
-to refit on every bootstrap resample, and the ROC AUC, pooled within groups."""
+"""The recyclability predictor's model and its score
+(:mod:`prompt_recycling.analysis.recyclability`): a logistic regression solved in NumPy, the same
+model as a scikit-learn pipeline but fast enough to refit on every bootstrap resample, and the ROC
+AUC, pooled within groups."""
 
 from __future__ import annotations
 

@@ -206,8 +206,8 @@ class Grid(GridFiles):
         """How many rows of each condition the aggregated table must hold. Identity rows exist for
         pairs of equal width only, which the plan cannot know before the models are fetched:
         ``identity_per_pair`` rows per such pair of ``pairs``
-        (:func:`prompt_recycling.rows.expected_counts` resolves them). Tuned prompts are scored
-        at every recycled step on the evaluation split and, with ``validation``, on the
+        (:func:`prompt_recycling.analysis.rows.expected_counts` resolves them). Tuned prompts are
+        scored at every recycled step on the evaluation split and, with ``validation``, on the
         validation split, where the validation steps are scored too."""
         d, s = len(self.datasets), len(self.seeds)
         c = 1 + EvalConfig(**self.blocks["evaluation"]).calibrate  # raw (and calibrated) rows

@@ -93,8 +93,8 @@ def _mismatch(r) -> str:
 
 def check_rows(table, path: str) -> None:
     """Raise a one-line :class:`RecyclingError` at the first row of ``table`` (one evaluation
-    file, as :func:`~prompt_recycling.rows.read_table` reads it) whose stored metrics differ
-    from those its stored predictions give."""
+    file, as :func:`~prompt_recycling.analysis.rows.read_table` reads it) whose stored metrics
+    differ from those its stored predictions give."""
     for i, r in enumerate(table.itertuples(index=False)):
         problem = _mismatch(r)
         if problem:

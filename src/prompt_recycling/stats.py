@@ -14,7 +14,7 @@ Intervals here:
   (:func:`scipy.stats.binomtest` on the discordant pairs) and a paired bootstrap over examples
   (:func:`paired_difference`);
 - pooled gains and shares of many prompts over independent training runs and test examples:
-  :mod:`prompt_recycling.clustered` (cluster-robust t, coverage checked by simulation);
+  :mod:`prompt_recycling.analysis.clustered` (cluster-robust t, coverage checked by simulation);
 - trends over steps or word counts: one slope per series, averaged within its training run,
   then a t interval across runs (:func:`trend`);
 - the best of k settings: Clopper-Pearson with Bonferroni over the settings

@@ -10,7 +10,7 @@ from prompt_recycling.condaenv import deployable
 from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import check_files, config_errors_exit
 from prompt_recycling.keys import KEY_LENGTH, MODEL_FETCH_KEYS
-from prompt_recycling.summary import run_summary
+from prompt_recycling.analysis.summary import run_summary
 
 # One line naming the key (snakemake.utils.validate would print the whole schema): reads the
 # config files again strictly (Snakemake's reader lets a repeated key win and reads 1:40 as

@@ -5,8 +5,8 @@ params.expected (rows per kind, from the plan);
 output.csv / parquet / pairs / training.
 """
 
+from prompt_recycling.analysis.tables import aggregate_all
 from prompt_recycling.smk import logged
-from prompt_recycling.tables import aggregate_all
 
 sm = snakemake  # noqa: F821
 with logged(sm):

@@ -5,8 +5,8 @@ snakemake.output.comparisons / reliability / reliability_md / reliability_tex / 
 findings_md / convergence / recyclers(_md) / predictor(_md).
 """
 
-from prompt_recycling.beyond import analyse
-from prompt_recycling.rows import read_table
+from prompt_recycling.analysis.beyond import analyse
+from prompt_recycling.analysis.rows import read_table
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821

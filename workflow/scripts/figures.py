@@ -6,8 +6,8 @@ snakemake.output (PNG and PDF files, all in one folder; points: the prompts behi
 
 from pathlib import Path
 
-from prompt_recycling.plots import caption_mismatches, plot_all
-from prompt_recycling.rows import read_table
+from prompt_recycling.analysis.plots import caption_mismatches, plot_all
+from prompt_recycling.analysis.rows import read_table
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821

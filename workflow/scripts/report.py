@@ -4,7 +4,7 @@ snakemake.input.table / comparisons / reliability / findings / convergence / pai
 figures; snakemake.params.titles / models / analysis; snakemake.output[0].
 """
 
-from prompt_recycling.report import write_report
+from prompt_recycling.analysis.report import write_report
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821

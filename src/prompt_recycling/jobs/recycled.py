@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from prompt_recycling.analysis.rows import rows_of, write_rows
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.jobs.common import model_info, precision
 from prompt_recycling.jobs.scoring import accuracy_text, pair_coords, setup
-from prompt_recycling.rows import rows_of, write_rows
 from prompt_recycling.settings import EvalConfig, ReaderConfig
 
 DUPLICATE_RTOL = 1e-5  # recycled prompts this close to another method's are the same prompt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from prompt_recycling.analysis.rows import rows_of, write_rows
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.jobs.common import (
     load_model,
@@ -16,7 +17,6 @@ from prompt_recycling.jobs.common import (
     precision,
     read_split,
 )
-from prompt_recycling.rows import rows_of, write_rows
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
 
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from prompt_recycling.analysis import (
+from prompt_recycling.analysis.comparisons import (
     CONVERGENCE_TOLERANCE,
     comparisons,
     comparisons_csv,
     convergence,
     reliability,
 )
-from prompt_recycling.findings import findings
+from prompt_recycling.analysis.findings import findings
+from prompt_recycling.analysis.rows import aggregate, expected_counts, with_calibration
+from prompt_recycling.analysis.verdicts import Finding, findings_table, stand_in
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.rows import aggregate, expected_counts, with_calibration
-from prompt_recycling.verdicts import Finding, findings_table, stand_in
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
@@ -214,7 +214,8 @@ def write_analysis(
     comp: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Comparisons, reliability (CSV, markdown, LaTeX, HTML), convergence and findings (CSV,
-    markdown, HTML); ``comp``: :func:`~prompt_recycling.analysis.comparisons` of ``table``."""
+    markdown, HTML); ``comp``: :func:`~prompt_recycling.analysis.comparisons.comparisons` of
+    ``table``."""
     comp = comparisons(table) if comp is None else comp
     raw = table[~with_calibration(table).calibrated]  # the paper's findings: raw scores
     write_csv(comparisons_csv(comp), out["comparisons"])

@@ -196,7 +196,7 @@ def _auc_row(features: str, pair: str, y, score, groups, runs) -> dict:
 
 
 def _recycled(comp: pd.DataFrame, calibrated: bool) -> pd.DataFrame:
-    from prompt_recycling.analysis import pooled
+    from prompt_recycling.analysis.comparisons import pooled
 
     rec = pooled(comp, dedupe=True, trained=True, calibrated=calibrated)
     if rec.empty or feature_frame(rec).isna().all().all():

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from prompt_recycling import paths
-from prompt_recycling.analysis import CALIBRATED
-from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, save_figure
+from prompt_recycling.analysis.comparisons import CALIBRATED
+from prompt_recycling.analysis.plots.panels import COLORS, MARKERS, SIZE_ORDER, save_figure
 
 
 def _variants(versus: pd.DataFrame) -> list[str]:
@@ -70,7 +70,7 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
     few ordered pairs each is predicted from little more than its reverse direction)."""
     from sklearn.metrics import roc_curve
 
-    from prompt_recycling.recyclability import auc, within_auc
+    from prompt_recycling.analysis.recyclability import auc, within_auc
 
     keys = sorted(scores) or [False]
     w, h = style["width"], style["height"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, tolerance_text
-from prompt_recycling.tables import pct
+from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, tolerance_text
+from prompt_recycling.analysis.tables import pct
 
 
 def learning_section(table, conv, tolerance: float = CONVERGENCE_TOLERANCE) -> list[str]:

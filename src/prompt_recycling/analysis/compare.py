@@ -12,7 +12,7 @@ relation, over recycled prompts from trained source prompts:
   its paired lead over the runner-up.
 
 Intervals are 95%, over training runs and test examples
-(:func:`prompt_recycling.clustered.crossed_mean`).
+(:func:`prompt_recycling.analysis.clustered.crossed_mean`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from prompt_recycling.analysis import pooled, rows_of
-from prompt_recycling.clustered import crossed_mean
+from prompt_recycling.analysis.clustered import crossed_mean
+from prompt_recycling.analysis.comparisons import pooled, rows_of
 from prompt_recycling.stats import Estimate
 
 REFERENCE = "v2v-lin"  # the paper's recycler as it runs it: the baseline of every new one

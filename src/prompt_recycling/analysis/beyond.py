@@ -1,18 +1,19 @@
-"""The tables beyond the paper, next to the paper's (:mod:`prompt_recycling.tables`): the
-recyclers compared per size relation, raw and calibrated (:mod:`prompt_recycling.compare`),
-and the recyclability predictor (:mod:`prompt_recycling.recyclability`), which is exploratory
-and shown as such (never among the findings F1–F5).
+"""The tables beyond the paper, next to the paper's (:mod:`prompt_recycling.analysis.tables`):
+the recyclers compared per size relation, raw and calibrated
+(:mod:`prompt_recycling.analysis.compare`), and the recyclability predictor
+(:mod:`prompt_recycling.analysis.recyclability`), which is exploratory and shown as such (never
+among the findings F1–F5).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, comparisons
-from prompt_recycling.compare import recycler_comparison, summary
-from prompt_recycling.findings import Finding
-from prompt_recycling.recyclability import N_RESAMPLES, design_caveat, predictor_tables
-from prompt_recycling.tables import (
+from prompt_recycling.analysis.compare import recycler_comparison, summary
+from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, comparisons
+from prompt_recycling.analysis.findings import Finding
+from prompt_recycling.analysis.recyclability import N_RESAMPLES, design_caveat, predictor_tables
+from prompt_recycling.analysis.tables import (
     html_page,
     interval,
     markdown,

@@ -21,7 +21,7 @@ accuracy is above the target's zero-shot (the paper's "reliability"):
   v2v-nn is the most reliable for same-size pairs, v2v-lin (= lin-comb) beats v2v-nn when the
   sizes differ.
 
-Intervals: :mod:`prompt_recycling.clustered` (gains, shares and their differences), slopes
+Intervals: :mod:`prompt_recycling.analysis.clustered` (gains, shares and their differences), slopes
 averaged within runs then a t interval across runs (:func:`stats.trend`). Verdicts
 (:func:`stats.verdict`) are given unadjusted and Holm-adjusted over the testable findings.
 """
@@ -32,8 +32,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from prompt_recycling import clustered, stats
-from prompt_recycling.analysis import (
+from prompt_recycling import stats
+from prompt_recycling.analysis import clustered
+from prompt_recycling.analysis.comparisons import (
     CONVERGENCE_TOLERANCE,
     PAPER_METHODS,
     convergence,
@@ -42,7 +43,7 @@ from prompt_recycling.analysis import (
     pooled,
     rows_of,
 )
-from prompt_recycling.verdicts import Finding, with_holm
+from prompt_recycling.analysis.verdicts import Finding, with_holm
 
 F1_CLAIM = 0.889  # the paper's best-setting share
 F1_NULL = 0.5  # "most recycled prompts beat zero-shot"
@@ -123,7 +124,7 @@ def _series(rec: pd.DataFrame) -> pd.Series:
 
 
 def f3(rec: pd.DataFrame, conv: pd.DataFrame, tolerance: float) -> Finding:
-    """``conv``: :func:`~prompt_recycling.analysis.convergence` of the source runs."""
+    """``conv``: :func:`~prompt_recycling.analysis.comparisons.convergence` of the source runs."""
     claim = "Reliability falls as the source prompt trains on after converging"
     measure = "change in the share beating zero-shot per doubling of steps"
     if rec.step.nunique() < 2:

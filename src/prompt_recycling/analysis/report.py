@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from prompt_recycling.analysis import CONVERGENCE_TOLERANCE, tolerance_text
+from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, tolerance_text
+from prompt_recycling.analysis.learning import learning_section
+from prompt_recycling.analysis.rows import decode_labels, read_table, with_calibration
+from prompt_recycling.analysis.tables import pct
 from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.learning import learning_section
-from prompt_recycling.rows import decode_labels, read_table, with_calibration
 from prompt_recycling.stats import se_of_accuracy
-from prompt_recycling.tables import pct
 
 SMALL_TEST = 500  # fewer test examples than this: intervals too wide to decide 3 points
 COLLAPSE = 0.9  # a prompt predicting one label for this share of examples has collapsed

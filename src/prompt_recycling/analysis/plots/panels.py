@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prompt_recycling.analysis import gain
+from prompt_recycling.analysis.comparisons import gain
 from prompt_recycling.settings import defaults
 
 COLORS = {

@@ -1,5 +1,5 @@
-"""The figures themselves (listed in :mod:`prompt_recycling.plots`), each laid out from the
-panels of :mod:`prompt_recycling.plots.panels` over data sets and size relations.
+"""The figures themselves (listed in :mod:`prompt_recycling.analysis.plots`), each laid out from the
+panels of :mod:`prompt_recycling.analysis.plots.panels` over data sets and size relations.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 
 from prompt_recycling import paths
-from prompt_recycling.analysis import comparisons
-from prompt_recycling.compare import recycler_comparison
-from prompt_recycling.fsutil import atomic_path
-from prompt_recycling.plots.beyond import predictor_figure, recyclers_figure
-from prompt_recycling.plots.panels import (
+from prompt_recycling.analysis.compare import recycler_comparison
+from prompt_recycling.analysis.comparisons import comparisons
+from prompt_recycling.analysis.plots.beyond import predictor_figure, recyclers_figure
+from prompt_recycling.analysis.plots.panels import (
     COLORS,
     MARKERS,
     SIZE_ORDER,
@@ -29,8 +28,9 @@ from prompt_recycling.plots.panels import (
     share_panel,
     words_panel,
 )
-from prompt_recycling.recyclability import predictor_scores
-from prompt_recycling.rows import with_calibration
+from prompt_recycling.analysis.recyclability import predictor_scores
+from prompt_recycling.analysis.rows import with_calibration
+from prompt_recycling.fsutil import atomic_path
 
 
 def plot_all(

@@ -23,7 +23,7 @@ are drawn once, labelled with both names. ``points.json`` beside the figures cou
 rows each point is drawn from, how many prompts stand behind the points of the first four.
 """
 
-from prompt_recycling.plots.figures import caption_mismatches, plot_all
-from prompt_recycling.plots.panels import COLORS, MARKERS, SIZE_ORDER, STYLE
+from prompt_recycling.analysis.plots.figures import caption_mismatches, plot_all
+from prompt_recycling.analysis.plots.panels import COLORS, MARKERS, SIZE_ORDER, STYLE
 
 __all__ = ["COLORS", "SIZE_ORDER", "MARKERS", "STYLE", "caption_mismatches", "plot_all"]

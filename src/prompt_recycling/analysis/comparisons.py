@@ -12,7 +12,7 @@ Each comparison keeps its per-example differences (``d_zero_shot``, ``d_random``
 ``d_re_tuned``: arrays over the test examples, in memory only), so pooled numbers get 95%
 intervals over the independent *training runs* (data set, source model, seed: a run's
 checkpoints, recyclers and vocabulary sizes are not independent) and
-test examples (:func:`prompt_recycling.clustered.crossed_mean`). Recycled prompts that are
+test examples (:func:`prompt_recycling.analysis.clustered.crossed_mean`). Recycled prompts that are
 numerically the same as another method's (``same_as``: lin-comb equals v2v-lin) are counted
 once in pooled numbers.
 """
@@ -25,9 +25,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from prompt_recycling import clustered, stats
+from prompt_recycling import stats
+from prompt_recycling.analysis import clustered
+from prompt_recycling.analysis.rows import decode_labels, with_calibration
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.rows import decode_labels, with_calibration
 from prompt_recycling.settings import defaults
 
 ALPHA = 0.05
@@ -137,7 +138,7 @@ def comparisons_csv(comp: pd.DataFrame) -> pd.DataFrame:
 
 def rows_of(frame: pd.DataFrame, column: str) -> list[np.ndarray]:
     """The per-example arrays of ``column``, one per prompt (data sets differ in length: pass
-    ``strata=frame.dataset`` to :mod:`prompt_recycling.clustered`)."""
+    ``strata=frame.dataset`` to :mod:`prompt_recycling.analysis.clustered`)."""
     values = list(frame[column])
     if any(v is None or np.ndim(v) != 1 for v in values):
         raise ValueError(f"some prompts have no per-example {column!r}: select them first")
@@ -146,7 +147,7 @@ def rows_of(frame: pd.DataFrame, column: str) -> list[np.ndarray]:
 
 def gain(frame: pd.DataFrame, column: str = "d_zero_shot", share: bool = False, seed: int = 0):
     """Pooled mean gain (or share above 0) of ``column`` with its interval over
-    training runs and test examples (:func:`prompt_recycling.clustered.crossed_mean`)."""
+    training runs and test examples (:func:`prompt_recycling.analysis.clustered.crossed_mean`)."""
     sel = frame[frame[column].notna()] if len(frame) else frame
     return clustered.crossed_mean(
         rows_of(sel, column), sel.cluster, share=share, seed=seed, strata=sel.dataset
@@ -261,8 +262,8 @@ def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -
 def headroom(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per data set x model (raw scores, test split): does the prompt tuned on the model, at
     its last step, beat the model's zero-shot? Mean gain over the seeds' runs and the test
-    examples (:func:`prompt_recycling.clustered.crossed_mean`); ``headroom`` when its interval
-    is above 0."""
+    examples (:func:`prompt_recycling.analysis.clustered.crossed_mean`); ``headroom`` when its
+    interval is above 0."""
     test = with_calibration(table[table.split == "test"].copy())
     test = test[~test.calibrated]
     rows = []

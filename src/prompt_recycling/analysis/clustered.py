@@ -250,7 +250,7 @@ def crossed_difference(
     is credited); the examples are shared. A
     difference of shares adds the Agresti-Caffo variance of a group whose prompts all agree.
     Shares carry no p-value (a t test against 0 means nothing for them): read one from the
-    interval (:func:`prompt_recycling.verdicts.p_of`)."""
+    interval (:func:`prompt_recycling.analysis.verdicts.p_of`)."""
     if len(rows_a) == 0 or len(rows_b) == 0:
         return Estimate(math.nan, math.nan, math.nan, 0, unit)
     ga = _group(rows_a, clusters_a, strata_a, share)
