@@ -431,7 +431,9 @@ def test_kill_9_then_resume_finishes_the_grid_without_recomputing(tiny):
             assert (work / f"results/default/figures/{name}.{ext}").stat().st_size > 1000
     versus = pd.read_csv(tables / "recyclers.csv")
     assert len(versus) == 3 * 3 * 2  # size relations x recyclers x (raw, calibrated)
-    assert set(versus.recycler) == {m + c for m in grid.recyclers for c in ("", "+cal")}
+    assert set(zip(versus.recycler, versus.calibrated, strict=True)) == {
+        (m, c) for m in grid.recyclers for c in (False, True)
+    }
     predicted = pd.read_csv(tables / "predictor.csv")
     assert set(predicted.held_out) == {f"{a} → {b}" for a, b in grid.pairs} | {"pooled"}
     report = (work / "results/default/report.md").read_text()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from prompt_recycling.analysis.compare import recycler_comparison, summary
-from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, comparisons
+from prompt_recycling.analysis.compare import is_reference, recycler_comparison, summary
+from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, comparisons, variant
 from prompt_recycling.analysis.findings import Finding
 from prompt_recycling.analysis.recyclability import N_RESAMPLES, design_caveat, predictor_tables
 from prompt_recycling.analysis.tables import (
@@ -102,7 +102,9 @@ def recyclers_shown(versus: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "size relation": versus.size_relation,
-            "recycler": versus.recycler,
+            "recycler": [
+                variant(m, c) for m, c in zip(versus.recycler, versus.calibrated, strict=True)
+            ],
             "n (prompts / runs)": [
                 f"{n} / {c}" for n, c in zip(versus.n, versus.runs, strict=True)
             ],
@@ -111,9 +113,12 @@ def recyclers_shown(versus: pd.DataFrame) -> pd.DataFrame:
             "beats ZS % [95% CI]": _intervals(versus, "beats_zero_shot"),
             "gain over ZS, points [95% CI]": _intervals(versus, "gain", signed=True),
             "vs v2v-lin, points [95% CI]": [
-                "reference" if r == "v2v-lin" else v
-                for r, v in zip(
-                    versus.recycler, _intervals(versus, "vs_v2v_lin", signed=True), strict=True
+                "reference" if is_reference(m, c) else v
+                for m, c, v in zip(
+                    versus.recycler,
+                    versus.calibrated,
+                    _intervals(versus, "vs_v2v_lin", signed=True),
+                    strict=True,
                 )
             ],
             "top label %": versus.top_label_share.map(lambda v: pct(v, 0)),

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from prompt_recycling.analysis.clustered import crossed_mean
-from prompt_recycling.analysis.comparisons import pooled, rows_of
+from prompt_recycling.analysis.comparisons import pooled, rows_of, variant
 from prompt_recycling.stats import Estimate
 
 REFERENCE = "v2v-lin"  # the paper's recycler as it runs it: the baseline of every new one
@@ -50,17 +50,17 @@ def recycler_comparison(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     rec = pooled(comp, dedupe=False, calibrated=None)
     rows = []
     for relation, group in rec.groupby("size_relation", sort=True):
-        ref = group[(group.method == REFERENCE)]
-        for method, g in group.groupby("method", sort=False):
+        ref = group[(group.method == REFERENCE) & ~group.calibrated.astype(bool)]
+        for (method, cal), g in group.groupby(["method", "calibrated"], sort=False):
             d = rows_of(g, "d_zero_shot")
             gain = crossed_mean(d, g.cluster, seed=seed, strata=g.dataset)
             share = crossed_mean(d, g.cluster, share=True, seed=seed, strata=g.dataset)
-            versus = paired(g, ref, seed) if method != REFERENCE else None
+            versus = None if is_reference(method, cal) else paired(g, ref, seed)
             rows.append(
                 {
                     "size_relation": relation,
                     "recycler": method,
-                    "calibrated": bool(g.calibrated.iat[0]),
+                    "calibrated": bool(cal),
                     "pairs": g.source.str.cat(g.target, sep="→").nunique(),
                     "n": len(g),
                     "runs": g.run.nunique(),
@@ -74,6 +74,15 @@ def recycler_comparison(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 }
             )
     return _order(pd.DataFrame(rows))
+
+
+def is_reference(method: str, calibrated: bool) -> bool:
+    """Whether a variant is the reference every other one is compared with (raw v2v-lin)."""
+    return method == REFERENCE and not calibrated
+
+
+def _of(frame: pd.DataFrame, method: str, calibrated: bool) -> pd.DataFrame:
+    return frame[(frame.method == method) & (frame.calibrated.astype(bool) == bool(calibrated))]
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,16 +101,20 @@ def most_reliable(comp: pd.DataFrame, table: pd.DataFrame, seed: int = 0) -> lis
     out = []
     for relation, t in table.groupby("size_relation", sort=True):
         g = rec[rec.size_relation == relation]
-        t = t[t.recycler.isin(set(g.method))].sort_values(
-            ["beats_zero_shot", "gain"], ascending=False
-        )
+        present = set(zip(g.method, g.calibrated.astype(bool), strict=True))
+        kept = [(m, bool(c)) in present for m, c in zip(t.recycler, t.calibrated, strict=True)]
+        t = t[kept].sort_values(["beats_zero_shot", "gain"], ascending=False)
         if t.empty:
             continue
         item = {"size_relation": relation, "best": t.iloc[0].to_dict(), "runner_up": None}
         if len(t) > 1:
-            best, second = t.recycler.iat[0], t.recycler.iat[1]
+            best, second = t.iloc[0], t.iloc[1]
             item["runner_up"] = t.iloc[1].to_dict()
-            item["lead"] = paired(g[g.method == best], g[g.method == second], seed)
+            item["lead"] = paired(
+                _of(g, best.recycler, best.calibrated),
+                _of(g, second.recycler, second.calibrated),
+                seed,
+            )
         out.append(item)
     return out
 
@@ -122,16 +135,18 @@ def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str
     for item in most_reliable(comp, versus, seed):
         b = item["best"]
         text = (
-            f"**{item['size_relation']}**: most reliable is **{b['recycler']}**: "
+            f"**{item['size_relation']}**: most reliable is "
+            f"**{variant(b['recycler'], b['calibrated'])}**: "
             f"{_share(b['beats_zero_shot'], b['beats_zero_shot_low'], b['beats_zero_shot_high'])}"
             f" of {b['n']} prompts ({b['runs']} runs, {b['seeds']} seeds) "
             f"beat {'calibrated ' if b['calibrated'] else ''}zero-shot; mean gain "
             f"{_ci(b['gain'], b['gain_low'], b['gain_high'])} points"
         )
         if item["runner_up"] is not None:
-            lead = item["lead"]
+            lead, r = item["lead"], item["runner_up"]
             text += (
-                f"; runner-up {item['runner_up']['recycler']}; accuracy of the best minus the "
+                f"; runner-up {variant(r['recycler'], r['calibrated'])}; accuracy of the best "
+                f"minus the "
                 f"runner-up on the same prompts {_ci(lead.value, lead.low, lead.high)} points"
             )
         lines.append(f"- {text}.")
@@ -147,9 +162,12 @@ def summary(comp: pd.DataFrame, versus: pd.DataFrame, seed: int = 0) -> list[str
                 f"{100 * cal.top_label_share.mean():.0f}% (means over recyclers)."
             )
     for label, col in (("v2v-lin (raw)", "vs_v2v_lin"), ("its zero-shot", "gain")):
-        tested = versus[versus.recycler != REFERENCE] if col == "vs_v2v_lin" else versus
+        ref = [is_reference(m, c) for m, c in zip(versus.recycler, versus.calibrated, strict=True)]
+        tested = versus[[not x for x in ref]] if col == "vs_v2v_lin" else versus
         wins = tested[tested[f"{col}_low"] > 0]
-        names = ", ".join(f"{r.recycler} ({r.size_relation})" for r in wins.itertuples())
+        names = ", ".join(
+            f"{variant(r.recycler, r.calibrated)} ({r.size_relation})" for r in wins.itertuples()
+        )
         lines.append(
             f"- Beats {label} with a 95% interval above zero: {names or 'none'} (of "
             f"{len(tested)} recycler × size-relation rows; intervals not adjusted for the "

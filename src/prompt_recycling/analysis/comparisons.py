@@ -56,8 +56,13 @@ def top_label(shares_json: str) -> tuple[str, float]:
 
 
 ARRAYS = ["correct", "d_zero_shot", "d_random", "d_re_tuned"]
-CALIBRATED = "+cal"  # the method name of a calibrated recycled prompt: v2v-lin+cal
 PAPER_METHODS = ("v2v-lin", "v2v-nn", "lin-comb")  # the recyclers the paper's findings are about
+
+
+def variant(method: str, calibrated: bool) -> str:
+    """A recycler as tables and figures name it: ``v2v-lin``, or ``v2v-lin+cal`` for its
+    calibrated scores (a label only: rows keep ``method`` and ``calibrated`` as columns)."""
+    return f"{method}+cal" if calibrated else method
 
 
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:
@@ -91,10 +96,9 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
             "source": r.source,
             "target": r.model,
             "size_relation": r.size_relation,
-            "method": method + (CALIBRATED if cal else ""),
-            "recycler": method,
+            "method": method,
             "calibrated": cal,
-            "same_as": r.same_as + (CALIBRATED if cal and r.same_as else ""),
+            "same_as": r.same_as,
             "vocab_size": r.vocab_size,
             "step": int(r.step),
             "seed": int(r.seed),
@@ -174,13 +178,13 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per data set × pair × recycler, over its trained recycled prompts (steps > 0)."""
     rows = []
     rec = pooled(comp, dedupe=False, calibrated=None)
-    for (d, src, tgt, relation, method), g in rec.groupby(
-        ["dataset", "source", "target", "size_relation", "method"], sort=True
+    for (d, src, tgt, relation, method, cal), g in rec.groupby(
+        ["dataset", "source", "target", "size_relation", "method", "calibrated"], sort=True
     ):
         dup = sorted(set(g.same_as.dropna()) - {""})
         ident = comp[(comp.condition == "identity") & (comp.dataset == d) & (comp.source == src)]
         ident = ident[(ident.target == tgt) & (ident.step > 0)]
-        ident = ident[ident.calibrated == g.calibrated.iat[0]]
+        ident = ident[ident.calibrated == cal]
         beats = gain(g, share=True, seed=seed)
         mean_gain = gain(g, seed=seed)
         label, share = g.top_label.mode().iat[0], g.top_label_share.mean()
@@ -191,6 +195,7 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 "target": tgt,
                 "size_relation": relation,
                 "recycler": method,
+                "calibrated": bool(cal),
                 "same_as": ",".join(dup),
                 "n": len(g),
                 "runs": g.run.nunique(),

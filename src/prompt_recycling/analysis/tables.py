@@ -18,6 +18,7 @@ from prompt_recycling.analysis.comparisons import (
     comparisons_csv,
     convergence,
     reliability,
+    variant,
 )
 from prompt_recycling.analysis.findings import findings
 from prompt_recycling.analysis.rows import aggregate, expected_counts, with_calibration
@@ -80,8 +81,8 @@ def reliability_shown(rel: pd.DataFrame) -> pd.DataFrame:
     if rel.empty:
         return pd.DataFrame()
     method = [
-        f"{r} (= {s})" if s else r
-        for r, s in zip(rel.recycler, rel.same_as.fillna(""), strict=True)
+        variant(r, c) + (f" (= {', '.join(variant(x, c) for x in s.split(','))})" if s else "")
+        for r, c, s in zip(rel.recycler, rel.calibrated, rel.same_as.fillna(""), strict=True)
     ]
     return pd.DataFrame(
         {

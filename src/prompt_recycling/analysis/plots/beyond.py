@@ -11,16 +11,17 @@ import numpy as np
 import pandas as pd
 
 from prompt_recycling import paths
-from prompt_recycling.analysis.comparisons import CALIBRATED
+from prompt_recycling.analysis.compare import is_reference
+from prompt_recycling.analysis.comparisons import variant
 from prompt_recycling.analysis.plots.panels import COLORS, MARKERS, SIZE_ORDER, save_figure
 
 
-def _variants(versus: pd.DataFrame) -> list[str]:
-    """Recyclers in the palette's order, each followed by its calibrated variant."""
-    bases = [m for m in COLORS if m in set(versus.recycler.str.removesuffix(CALIBRATED))]
-    bases += sorted(set(versus.recycler.str.removesuffix(CALIBRATED)) - set(bases))
-    present = set(versus.recycler)
-    return [v for m in bases for v in (m, m + CALIBRATED) if v in present]
+def _variants(versus: pd.DataFrame) -> list[tuple[str, bool]]:
+    """(recycler, calibrated) in the palette's order, each recycler raw then calibrated."""
+    bases = [m for m in COLORS if m in set(versus.recycler)]
+    bases += sorted(set(versus.recycler) - set(bases))
+    present = set(zip(versus.recycler, versus.calibrated.astype(bool), strict=True))
+    return [(m, c) for m in bases for c in (False, True) if (m, c) in present]
 
 
 def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> list[Path]:
@@ -40,16 +41,15 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
         ):
             ax = axes[i][j]
             for r in t.itertuples():
-                base = r.recycler.removesuffix(CALIBRATED)
-                color = COLORS.get(base, "C0")
+                color = COLORS.get(r.recycler, "C0")
                 v, lo, hi = (100 * getattr(r, c) for c in (col, f"{col}_low", f"{col}_high"))
-                if j == 1 and r.recycler == "v2v-lin":
+                if j == 1 and is_reference(r.recycler, r.calibrated):
                     continue  # the reference itself
                 ax.errorbar(
                     v,
-                    ys[r.recycler],
+                    ys[(r.recycler, bool(r.calibrated))],
                     xerr=[[max(v - lo, 0)], [max(hi - v, 0)]] if np.isfinite(lo) else None,
-                    fmt=MARKERS.get(base, "o"),
+                    fmt=MARKERS.get(r.recycler, "o"),
                     color=color,
                     mfc="white" if r.calibrated else color,
                     ms=5,
@@ -57,7 +57,7 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
                     lw=1.2,
                 )
             ax.axvline(0, color="0.3", ls="--", lw=1)
-            ax.set_yticks(list(ys.values()), list(ys.keys()))
+            ax.set_yticks(list(ys.values()), [variant(*v) for v in ys])
             ax.set_xlabel(what)
             n = f"{int(t.n.max())} prompts, {int(t.runs.max())} runs" if len(t) else ""
             ax.set_title(f"{k} ({n})" if n else k, fontsize=style["font_size"])
