@@ -323,3 +323,61 @@ def test_a_tuning_setting_added_later_is_left_out_of_the_jobs_at_its_default():
     assert Grid.from_config(c).keys.recycler("a", "b", "v2v-nn") == today
     c["recycling"] = {"v2v-nn": {"init": "lecun-normal", "loss": "half-mse"}}
     assert Grid.from_config(c).keys.recycler("a", "b", "v2v-nn") != today
+
+
+def _strings(value):
+    """Every string inside a param's value (dicts, lists, nested)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_no_job_is_handed_a_declared_file_as_a_param(tmp_path):
+    """Files reach a job's script by name, as declared inputs and outputs, once: no param
+    repeats one (the parsed workflow's jobs of a grid with every kind of job, validation steps
+    and two seeds)."""
+    import yaml
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        OutputSettings,
+        ResourceSettings,
+        StorageSettings,
+    )
+    from tinygrid import make_tiny_grid, small_grid
+
+    config = small_grid(yaml.safe_load(make_tiny_grid(tmp_path, seeds=2).read_text()))
+    config["grid"].update(validation_steps=[4], random_prompts=1)
+    config["evaluation"]["validation"] = True
+    (tmp_path / "grid.yaml").write_text(yaml.safe_dump(config))
+    root = Path(__file__).resolve().parents[1]
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[tmp_path / "grid.yaml"]),
+            storage_settings=StorageSettings(),
+            workdir=tmp_path,
+            snakefile=root / "Snakefile",
+        )
+        workflow.dag(DAGSettings()).execute_workflow(executor="dryrun")
+        jobs = list(workflow._workflow.dag.jobs)  # the planned jobs (no public accessor)
+    rules = {job.rule.name for job in jobs}
+    assert {"train_prompts", "evaluate_recycled", "evaluate_tuned", "evaluate_baseline"} <= rules
+    repeated = [
+        f"{job.rule.name}.params.{name}: {text}"
+        for job in jobs
+        for name, value in job.params.items()
+        for text in _strings(value)
+        if text in {*map(str, job.input), *map(str, job.output)}
+    ]
+    assert repeated == []
+    recycled = next(job for job in jobs if job.rule.name == "evaluate_recycled")
+    assert {"table_s2_n50", "recycled_v2v-nn_s2_n50", "identity"} <= set(recycled.output.keys())
+    assert {"step0", "step2", "recycler_v2v-lin_s2_n50"} <= set(recycled.input.keys())

@@ -17,6 +17,34 @@ from prompt_recycling import paths
 from prompt_recycling.keys import Keys
 
 
+def step_name(step) -> str:
+    """The name of a run's checkpoint at ``step`` among a rule's inputs or outputs."""
+    return f"step{step}"
+
+
+def cell_name(kind: str, step, size, method: str | None = None) -> str:
+    """The name of one cell's file among evaluate_recycled's files: its ``table``, or the
+    ``recycled`` prompt / fitted ``recycler`` of ``method``."""
+    return f"{kind}_{method}_s{step}_n{size}" if method else f"{kind}_s{step}_n{size}"
+
+
+def cells_of(shape, methods, files) -> list[dict]:
+    """evaluate_recycled's cells from its named files (``files``: the job's inputs and outputs
+    by name): per (step, size) of ``shape`` the source checkpoint, per method the fitted
+    recycler and the recycled prompt, and the cell's table."""
+    return [
+        {
+            "size": n,
+            "step": step,
+            "prompt": files[step_name(step)],
+            "recyclers": {m: files[cell_name("recycler", step, n, m)] for m in methods},
+            "recycled": {m: files[cell_name("recycled", step, n, m)] for m in methods},
+            "table": files[cell_name("table", step, n)],
+        }
+        for step, n in shape
+    ]
+
+
 class GridFiles:
     # ---- shared, content-addressed resources ---------------------------------------------
     @cached_property
@@ -65,31 +93,39 @@ class GridFiles:
             },
         }
 
-    def run_cells(self, dataset, source, target, seed) -> list[dict]:
-        """evaluate_recycled, one source run and pair: every evaluated cell, each with its
-        size, step, checkpoint, recyclers, recycled prompts and table."""
-        return [
-            {
-                "size": n,
-                "step": step,
-                **self.recycled_cell(dataset, source, target, seed, n, step),
-                "table": paths.eval_recycled(self.run, dataset, source, target, seed, n, step),
-            }
-            for step, n in self.cells()
-        ]
+    def training_outputs(self) -> dict[str, str]:
+        """train_prompts' checkpoints by name (:func:`step_name`), as patterns of ``{run}``,
+        ``{dataset}``, ``{model}`` and ``{seed}``."""
+        return {step_name(s): paths.PROMPT.replace("{step}", str(s)) for s in self.trained_steps}
 
-    def run_outputs(self) -> dict[str, list[str]]:
-        """evaluate_recycled's declared outputs: the cells' tables and recycled prompts, as
-        patterns of ``{run}``, ``{dataset}``, ``{source}``, ``{target}`` and ``{seed}``."""
+    def tuned_inputs(self, dataset: str, model: str, seed) -> dict[str, str]:
+        """evaluate_tuned's checkpoints by name: the recycled steps and the validation ones."""
+        steps = {**self.checkpoints(dataset, model, seed)}
+        steps.update(self.validation_checkpoints(dataset, model, seed))
+        return {step_name(s): f for s, f in steps.items()}
+
+    def recycled_inputs(self, dataset, source, target, seed) -> dict[str, str]:
+        """evaluate_recycled's files by name: the source checkpoints (the cells' and the
+        identity control's) and every cell's fitted recyclers (:func:`cells_of` reads them)."""
+        files = {step_name(s): f for s, f in self.checkpoints(dataset, source, seed).items()}
+        for step, n in self.cells():
+            cell = self.recycled_cell(dataset, source, target, seed, n, step)
+            files[step_name(step)] = cell["prompt"]
+            files.update(
+                {cell_name("recycler", step, n, m): f for m, f in cell["recyclers"].items()}
+            )
+        return files
+
+    def run_outputs(self) -> dict[str, str]:
+        """evaluate_recycled's declared outputs by name: each cell's table and recycled
+        prompts, as patterns of ``{run}``, ``{dataset}``, ``{source}``, ``{target}``, ``{seed}``."""
         ids = ("{run}", "{dataset}", "{source}", "{target}", "{seed}")
-        return {
-            "tables": [paths.eval_recycled(*ids, n, step) for step, n in self.cells()],
-            "prompts": [
-                paths.recycled(*ids[:5], m, n, step)
-                for step, n in self.cells()
-                for m in self.recyclers
-            ],
-        }
+        out = {}
+        for step, n in self.cells():
+            out[cell_name("table", step, n)] = paths.eval_recycled(*ids, n, step)
+            for m in self.recyclers:
+                out[cell_name("recycled", step, n, m)] = paths.recycled(*ids, m, n, step)
+        return out
 
     # ---- stage targets ---------------------------------------------------------------------
     def runs(self):

@@ -107,31 +107,23 @@ def validation_split(w):
     return GRID.data_file(w.dataset, "validation") if VALIDATION else []
 
 
-def run_checkpoints(model_wildcard):
-    """``{step: prompt file}`` of the recycled steps of the run named by the wildcards
-    (``model`` or ``source``)."""
-    return lambda w: GRID.checkpoints(w.dataset, getattr(w, model_wildcard), w.seed)
-
-
-def validation_checkpoints(w):
-    """``{step: prompt file}`` past the last recycled step (scored on validation only)."""
-    return GRID.validation_checkpoints(w.dataset, w.model, w.seed)
-
-
-def trained_checkpoints(w):
-    """``{step: prompt file}`` of every checkpoint one training run writes."""
-    return GRID.trained_checkpoints(w.dataset, w.model, w.seed)
+def tuned_inputs(w):
+    """The model, the splits, and by name (step0, step20, ...) the recycled and validation
+    checkpoints."""
+    return {
+        "model": GRID.model_file(w.model),
+        "data": eval_split(w),
+        "validation": validation_split(w),
+        **GRID.tuned_inputs(w.dataset, w.model, w.seed),
+    }
 
 
 def recycled_inputs(w):
-    """The source run's checkpoints and the fitted recyclers of every cell of its job."""
-    cells = GRID.run_cells(w.dataset, w.source, w.target, w.seed)
+    """The models, the split, and by name the source run's checkpoints and every cell's
+    fitted recyclers."""
     return {
         "source": GRID.model_file(w.source),
         "target": GRID.model_file(w.target),
         "data": eval_split(w),
-        "prompts": sorted(
-            {c["prompt"] for c in cells} | set(run_checkpoints("source")(w).values())
-        ),
-        "recyclers": sorted({f for c in cells for f in c["recyclers"].values()}),
+        **GRID.recycled_inputs(w.dataset, w.source, w.target, w.seed),
     }

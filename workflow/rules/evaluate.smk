@@ -7,8 +7,7 @@ rule evaluate_recycled:
     input:
         unpack(recycled_inputs),
     output:
-        tables=GRID.run_outputs()["tables"],
-        prompts=GRID.run_outputs()["prompts"],
+        **GRID.run_outputs(),  # per cell: table_s<step>_n<size>, recycled_<method>_s<step>_n<size>
         identity=paths.EVAL_IDENTITY,
     log:
         "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
@@ -32,8 +31,6 @@ rule evaluate_recycled:
         cells_shape=[[step, size] for step, size in GRID.cells()],
         methods=list(GRID.recyclers),
         steps=list(GRID.steps),
-        cells=lambda w: GRID.run_cells(w.dataset, w.source, w.target, w.seed),
-        identity=run_checkpoints("source"),
     script:
         "../scripts/evaluate_recycled.py"
 
@@ -43,10 +40,7 @@ rule evaluate_tuned:
     accuracy, and validation accuracy there and at the validation steps (whether the run
     converged)."""
     input:
-        model=model_file("model"),
-        data=eval_split,
-        validation=validation_split,
-        prompts=lambda w: list(trained_checkpoints(w).values()),
+        unpack(tuned_inputs),
     output:
         paths.EVAL_TUNED,
     log:
@@ -67,8 +61,6 @@ rule evaluate_tuned:
         # param of its own: changing it reruns the job.
         steps=list(GRID.steps),
         validation_steps=list(GRID.validation_steps),
-        checkpoints=run_checkpoints("model"),
-        validation_checkpoints=validation_checkpoints,
     script:
         "../scripts/evaluate_tuned.py"
 

@@ -8,7 +8,7 @@ rule train_prompts:
         model=model_file("model"),
         train=train_split,
     output:
-        prompts=[paths.PROMPT.replace("{step}", str(s)) for s in GRID.trained_steps],
+        **GRID.training_outputs(),  # one checkpoint per step: step0, step20, ...
         history=paths.HISTORY,
     log:
         "logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log",
@@ -30,7 +30,6 @@ rule train_prompts:
         # Snakemake compares only params that name no declared file, so the grid's shape is a
         # param of its own: changing it reruns the job.
         steps=list(GRID.trained_steps),
-        checkpoints=trained_checkpoints,
         state=lambda w: paths.resume_state(w.run, w.dataset, w.model, w.seed),
     script:
         "../scripts/train_prompts.py"

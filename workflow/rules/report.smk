@@ -165,10 +165,6 @@ rule publish:
     resources:
         mem_mb=lambda w, attempt: 2000 * attempt,
         runtime=lambda w, attempt: 10 * attempt,
-    params:
-        pairs=lambda w: dict(
-            zip(paths.published(RUN, built=True), paths.published(RUN))
-        ),
     script:
         "../scripts/publish.py"
 

@@ -1,17 +1,17 @@
 """Recycle one source run onto one target: every cell with every method's recycler, scored,
-and the identity control.
-
-input.source / target / data; params.evaluation, reader (the target's), word_offset, cells
-(each: size, step, prompt, recyclers, recycled, table), identity ({step: checkpoint});
-output.identity.
+and the identity control. input.source / target / data, step<N> (source checkpoints),
+recycler_*; params.evaluation, reader (the target's), word_offset, cells_shape, methods, steps;
+output.table_* / recycled_* (per cell) and output.identity.
 """
 
+from prompt_recycling.gridfiles import cells_of, step_name
 from prompt_recycling.jobs.recycled import evaluate_run
 from prompt_recycling.settings import EvalConfig, ReaderConfig
 from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 w, p = sm.wildcards, sm.params
+files = {**dict(sm.input.items()), **dict(sm.output.items())}
 with logged(sm):
     evaluate_run(
         dataset=w.dataset,
@@ -22,8 +22,8 @@ with logged(sm):
         reader=ReaderConfig(**p.reader),
         evaluation=EvalConfig(**p.evaluation),
         word_offset=p.word_offset,
-        cells=p.cells,
-        identity={step: p.identity[step] for step in p.steps},
+        cells=cells_of(p.cells_shape, p.methods, files),
+        identity={step: files[step_name(step)] for step in p.steps},
         identity_table=sm.output.identity,
         threads=sm.threads,
     )

@@ -1,7 +1,8 @@
 """Publish a finished build: copy each built table, figure and the report to where the reader
 looks (each file replaced atomically), after every one of them was built.
 
-params.pairs: {built file: published file}.
+input[i] is published as output[i] (:func:`prompt_recycling.paths.published` lists the built and
+the published files in one order).
 """
 
 from prompt_recycling.fsutil import publish
@@ -9,4 +10,5 @@ from prompt_recycling.smk import logged
 
 sm = snakemake  # noqa: F821
 with logged(sm):
-    print(f"published {len(publish(dict(sm.params.pairs)))} files")
+    pairs = dict(zip(sm.input, sm.output, strict=True))
+    print(f"published {len(publish(pairs))} files")
