@@ -381,3 +381,33 @@ def test_no_job_is_handed_a_declared_file_as_a_param(tmp_path):
     recycled = next(job for job in jobs if job.rule.name == "evaluate_recycled")
     assert {"table_s2_n50", "recycled_v2v-nn_s2_n50", "identity"} <= set(recycled.output.keys())
     assert {"step0", "step2", "recycler_v2v-lin_s2_n50"} <= set(recycled.input.keys())
+
+
+def test_a_path_data_set_is_read_at_parse_until_it_is_prepared(tmp_path, monkeypatch):
+    """Every parse (each SLURM job's too) checks a local data set against the config; once it is
+    prepared under its current key the parse no longer reads it."""
+    import os
+
+    import yaml
+    from tinygrid import make_tiny_grid
+
+    from prompt_recycling import examples
+    from prompt_recycling.checks import check_config
+
+    config = yaml.safe_load(make_tiny_grid(tmp_path).read_text())
+    monkeypatch.chdir(tmp_path)
+    reads = []
+    real = examples.read_examples
+    monkeypatch.setattr(examples, "read_examples", lambda *a, **k: reads.append(a) or real(*a, **k))
+    grid = Grid.from_config(config)
+    check_config(config, grid)
+    assert len(reads) == 3  # the jsonl folder's three splits
+    manifest = Path(grid.data_file(grid.datasets[0], "train")).with_name("manifest.json")
+    os.makedirs(manifest.parent)
+    manifest.write_text("{}")
+    check_config(config, grid)
+    assert len(reads) == 3
+    config["datasets"][grid.datasets[0]]["max_eval"] = 7  # another key: read again
+    grid = Grid.from_config(config)
+    check_config(config, grid)
+    assert len(reads) == 6

@@ -80,7 +80,14 @@ def check_config(config: dict, grid: Grid | None = None) -> None:
                 f"a loss: rank override under models.{name}.tuning)",
             )
     for name in grid.datasets:
-        _check_dataset(name, config["datasets"][name])
+        _check_dataset(name, config["datasets"][name], prepared(grid, name))
+
+
+def prepared(grid: Grid, dataset: str) -> bool:
+    """Whether ``dataset`` was prepared under its current key (the key covers the spec and, for
+    a ``path:`` source, the content's fingerprint): it was read and split as configured, so a
+    parse need not read it again."""
+    return Path(grid.data_file(dataset, "train")).with_name("manifest.json").is_file()
 
 
 def _check_source(source: dict, key: str) -> str:
@@ -116,7 +123,7 @@ def _check_model(spec: dict, key: str) -> None:
     _check_template(spec.get("template"), f"{key}.template")
 
 
-def _check_dataset(name: str, spec: dict) -> None:
+def _check_dataset(name: str, spec: dict, done: bool = False) -> None:
     from prompt_recycling.fetch.readers import FORMATS, vader_label_ids
 
     key = f"datasets.{name}"
@@ -140,7 +147,7 @@ def _check_dataset(name: str, spec: dict) -> None:
             f"{key}.labels", f"format {fmt} has labels 0 and 1: give 2 verbalizers, got {labels}"
         )
     _check_template(spec.get("template"), f"{key}.template")
-    if origin == "path":
+    if origin == "path" and not done:  # read in full once, until it is prepared
         _check_path_data(name, spec, labels)
 
 
