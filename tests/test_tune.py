@@ -92,10 +92,18 @@ def test_checkpoints_appear_exactly_at_the_configured_steps(tiny_models, tiny_te
     assert not (tmp_path / ".out.resume").exists()  # resume state cleaned up at the end
 
 
-def test_kill_and_resume_gives_the_identical_prompt(tiny_models, tiny_texts, tmp_path):
+@pytest.mark.parametrize("dropout", [False, "model"])
+def test_kill_and_resume_gives_the_identical_prompt(tiny_models, tiny_texts, tmp_path, dropout):
+    """Dropout masks too are drawn from the seed and the step: a resumed run draws the same."""
     adapter = load_adapter(tiny_models["causal"], LABELS)
     config = TuneConfig(
-        prompt_length=3, batch_size=5, steps=[4, 11], save_every=3, init="sampled-vocab", seed=7
+        prompt_length=3,
+        batch_size=5,
+        steps=[4, 11],
+        save_every=3,
+        init="sampled-vocab",
+        seed=7,
+        dropout=dropout,
     )
     tune_prompt(adapter, tiny_texts, config, tmp_path / "full", progress=False)
 
@@ -323,3 +331,22 @@ def test_a_resume_state_without_input_digests_is_not_taken_up(tiny_models, tiny_
     del state["fingerprints"]
     torch.save(state, state_file)
     assert first_step(adapter, tiny_texts, config, tmp_path / "p") == 1
+
+
+def test_dropout_is_on_while_tuning_only(tiny_models, tiny_texts, tmp_path):
+    """``dropout: model`` trains the prompt through the model's own dropout (GPT-2's 0.1), which
+    changes the prompt; the model is back in eval mode after, and off leaves today's prompt."""
+    adapter = load_adapter(tiny_models["causal"], LABELS)
+    assert adapter.model.config.resid_pdrop > 0
+    modes = []
+    score_ids = adapter.score_ids
+    adapter.score_ids = lambda *a, **k: modes.append(adapter.model.training) or score_ids(*a, **k)
+    prompts = {}
+    for dropout in (False, "model"):
+        config = TuneConfig(prompt_length=3, batch_size=5, steps=[6], seed=1, dropout=dropout)
+        tune_prompt(adapter, tiny_texts, config, tmp_path / str(dropout), progress=False)
+        prompts[dropout] = np.load(tmp_path / str(dropout) / "step-6.npy")
+        assert not adapter.model.training
+    assert modes == [False] * 6 + [True] * 6
+    assert not np.allclose(prompts[False], prompts["model"])
+    assert TuneConfig().fingerprint() != TuneConfig(dropout="model").fingerprint()

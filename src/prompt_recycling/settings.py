@@ -95,10 +95,9 @@ def _check(obj, positive=(), members=None, integers=()) -> None:
             raise _named(name, key, getattr(obj, key), f"must be one of {list(allowed)}")
 
 
-ARCHITECTURES = tuple(
-    schema_node("models")["additionalProperties"]["properties"]["architecture"]["enum"]
-)
-PLACEMENTS = tuple(schema_node("models")["additionalProperties"]["properties"]["placement"]["enum"])
+_MODEL = schema_node("models")["additionalProperties"]["properties"]
+ARCHITECTURES = tuple(_MODEL["architecture"]["enum"])
+PLACEMENTS = tuple(_MODEL["placement"]["enum"])
 _TUNING = defaults("tuning")
 _EVALUATION = defaults("evaluation")
 RANDOM_WORDS = "random-words"  # content-free inputs drawn from the model's own vocabulary
@@ -108,7 +107,7 @@ _MLP = defaults("recycling", "v2v-nn")
 # job's params and a shared file's key (the job fills the default back in), so that a finished
 # grid, which was made that way, does not rerun for them.
 ADDED_LATER = {
-    "tuning": ("loss", "init_range", "vocab_sample_size", "weight_decay"),
+    "tuning": ("loss", "init_range", "vocab_sample_size", "weight_decay", "dropout"),
     "v2v-nn": ("init", "loss"),
 }
 
@@ -138,7 +137,7 @@ class TuneConfig:
     into it so that prompts of equal width on two models do not start from the same tensor.
     ``bf16``: autocast for training (the adapter's precision; part of the fingerprint).
     ``loss``: ``rank`` (cross-entropy over the labels' scores) or ``lm`` (the gold verbalizer's
-    tokens, teacher-forced, over the whole vocabulary; language models only).
+    tokens, teacher-forced, over the whole vocabulary; LMs only). ``dropout``: False or ``model``.
     """
 
     prompt_length: int = _TUNING["prompt_length"]
@@ -155,6 +154,7 @@ class TuneConfig:
     init_range: float = _TUNING["init_range"]  # random-uniform: U(-r, r)
     vocab_sample_size: int = _TUNING["vocab_sample_size"]  # the most frequent word pieces
     weight_decay: float = _TUNING["weight_decay"]
+    dropout: bool | str = _TUNING["dropout"]
 
     def __post_init__(self) -> None:
         if not all(_is_int(s) for s in self.steps):
@@ -173,6 +173,7 @@ class TuneConfig:
                 "optimizer": choices("tuning", "optimizer"),
                 "bf16": (True, False, "auto"),
                 "loss": choices("tuning", "loss"),
+                "dropout": choices("tuning", "dropout"),
             },
         )
         _check(self, positive=("learning_rate", "init_range"))
@@ -190,8 +191,9 @@ class TuneConfig:
             raise _named("TuneConfig", "steps", steps, "must be strictly increasing")
 
     def fingerprint(self) -> str:
-        """What a saved resume state must match (everything but the save period)."""
-        keep = {k: v for k, v in asdict(self).items() if k != "save_every"}
+        """What a resume state must match: all but the save period (dropout only when on)."""
+        skip = {"save_every"} | (set() if self.dropout else {"dropout"})
+        keep = {k: v for k, v in asdict(self).items() if k not in skip}
         return hashlib.sha1(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from prompt_recycling.paths import step_file
 from prompt_recycling.progress import bar as progress_bar
 from prompt_recycling.prompt_io import write_prompt
 from prompt_recycling.resume import fingerprints, load_state, save_state, weights_digest
-from prompt_recycling.settings import TuneConfig
+from prompt_recycling.settings import TuneConfig, fold_seed
 
 BUCKET_BATCHES = 32  # batches per length-sorted chunk of an epoch
 
@@ -191,7 +192,10 @@ def tune_prompt(
     bar = progress_bar(total=last, initial=start, desc="prompt tuning", disable=not progress)
     for step in range(start + 1, last + 1):
         idx = batch_indices(lengths, config.batch_size, config.seed, step)
-        scores = adapter.score_ids(prompt, [ids[i] for i in idx])
+        with dropout_on(
+            adapter.model, config.dropout, fold_seed(config.seed, "dropout", str(step))
+        ):
+            scores = adapter.score_ids(prompt, [ids[i] for i in idx])
         loss = training_loss(scores, gold[idx].to(scores.device), config.loss, tokens)
         if not torch.isfinite(loss):
             raise RecyclingError(f"training loss became {loss.item()} at step {step}; stopping")
@@ -217,6 +221,22 @@ def tune_prompt(
         "checkpoints": files,
         "history": history,
     }
+
+
+@contextmanager
+def dropout_on(model: torch.nn.Module, dropout, seed: int):
+    """With ``dropout`` (``model``) the frozen model runs in train mode for one step, its own
+    configured dropout on as T5X prompt tuning runs it, the masks drawn from ``seed`` (a resumed
+    run draws what an uninterrupted one would); back in eval mode after. Off (False): no-op."""
+    if not dropout:
+        yield
+        return
+    torch.manual_seed(seed)
+    model.train()
+    try:
+        yield
+    finally:
+        model.eval()
 
 
 def training_loss(scores, gold, loss: str = TuneConfig.loss, tokens=None) -> torch.Tensor:
