@@ -99,7 +99,7 @@ def compare_findings(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_reliability(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
-    keys = [c for c in ("dataset", "source", "target", "recycler") if c in fp32]
+    keys = [c for c in ("dataset", "source", "target", "recycler", "calibrated") if c in fp32]
     both = fp32.merge(bf16, on=keys, suffixes=("_fp32", "_bf16"))
     numeric = [c for c in fp32.select_dtypes("number").columns if c not in keys]
     moves = {c: (both[f"{c}_bf16"] - both[f"{c}_fp32"]).abs().max() for c in numeric}

@@ -106,7 +106,7 @@ def test_size_relation(source, target, kind):
         ({"sweep": "diagonal"}, "grid.sweep"),
         ({"random_prompts": -2}, "grid.random_prompts"),
         ({"steps": [0]}, "grid.steps"),
-        ({"steps": [-5, 10]}, "grid.steps"),
+        ({"steps": [-5, 10]}, "grid.steps.0"),  # the schema's minimum
         ({"validation_steps": [40]}, "grid.validation_steps"),  # not after the last step
         ({"validation_steps": [80, 60]}, "grid.validation_steps"),
         ({"validation_steps": [80, 80]}, "grid.validation_steps"),
@@ -215,8 +215,10 @@ def test_settings_the_rules_hand_out_take_overrides_and_schema_defaults():
     conf["datasets"]["d"]["template"] = "Review: {text}"
     conf["tuning"] = {"learning_rate": 0.1, "prompt_length": 7}
     g = Grid.from_config(conf)
-    assert g.tuning("a") == {"learning_rate": 0.5, "prompt_length": 7}
-    assert g.tuning("b") == {"learning_rate": 0.1, "prompt_length": 7}
+    base = Grid.from_config(config()).tuning("a")  # the schema's defaults, filled in
+    assert base["batch_size"] == 32 and "loss" not in base  # added later: out at its default
+    assert g.tuning("a") == {**base, "learning_rate": 0.5, "prompt_length": 7}
+    assert g.tuning("b") == {**base, "learning_rate": 0.1, "prompt_length": 7}
     assert g.reader("a", "d") == {
         "labels": ["negative", "positive"],  # the schema's default
         "template": "Review: {text}",
@@ -309,13 +311,21 @@ def test_a_models_jobs_get_its_declared_memory_and_the_schemas_default_otherwise
 def test_a_tuning_setting_added_later_is_left_out_of_the_jobs_at_its_default():
     """A finished grid trained with today's loss: the jobs' params stay as they were, so it
     does not rerun; another loss is a change the training jobs see."""
+    base = Grid.from_config(config()).tuning("a")
     c = config()
-    c["tuning"] = {"learning_rate": 0.03, "loss": "rank"}
-    assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03}
-    c["tuning"]["loss"] = "lm"
-    assert Grid.from_config(c).tuning("a") == {"learning_rate": 0.03, "loss": "lm"}
+    c["tuning"] = {"learning_rate": 0.03, "loss": "rank", "dropout": False}
+    assert Grid.from_config(c).tuning("a") == {**base, "learning_rate": 0.03}
+    c = config()
+    c["tuning"] = {"learning_rate": 0.03, "loss": "lm", "dropout": "model"}
+    assert Grid.from_config(c).tuning("a") == {
+        **base,
+        "learning_rate": 0.03,
+        "loss": "lm",
+        "dropout": "model",
+    }
+    c = config()
     c["tuning"] = {"init_range": 0.5, "vocab_sample_size": 5000, "weight_decay": 0.00001}
-    assert Grid.from_config(c).tuning("a") == {}  # once literals of the code, now the schema's
+    assert Grid.from_config(c).tuning("a") == base  # once literals of the code, now the schema's
     # v2v-nn's init and loss: today's, written out, keep its fitted files; the released code's
     # are new ones
     today = Grid.from_config(config()).keys.recycler("a", "b", "v2v-nn")

@@ -231,12 +231,14 @@ def dropout_on(model: torch.nn.Module, dropout, seed: int):
     if not dropout:
         yield
         return
-    torch.manual_seed(seed)
-    model.train()
-    try:
-        yield
-    finally:
-        model.eval()
+    device = next(model.parameters()).device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)  # the masks: the global generator is restored after the step
+        model.train()
+        try:
+            yield
+        finally:
+            model.eval()
 
 
 def training_loss(scores, gold, loss: str = TuneConfig.loss, tokens=None) -> torch.Tensor:

@@ -123,6 +123,13 @@ def add_tune(sub) -> None:
         help="training loss (default %(default)s; rank: cross-entropy over the labels' scores; "
         "lm: the gold verbalizer's tokens over the whole vocabulary, as T5X; language models)",
     )
+    p.add_argument(
+        "--dropout",
+        action="store_const",
+        const="model",
+        default=TuneConfig.dropout,
+        help="tune through the model's own dropout, as T5X does (default: eval mode, none)",
+    )
     p.add_argument("--seed", type=SEED, default=TuneConfig.seed, help="seed of init and data order")
     p.add_argument(
         "--grid-model",
@@ -230,6 +237,7 @@ def _run_tune(args) -> None:
         optimizer=args.optimizer,
         learning_rate=args.lr,
         loss=args.loss,
+        dropout=args.dropout,
         batch_size=args.batch_size,
         steps=args.steps,
         save_every=args.save_every,
