@@ -228,3 +228,14 @@ def test_intervals_cover_the_truth_on_simulated_grids():
     # and clustering by checkpoint, as if independent, is too narrow
     narrow = coverage.coverage(coverage.Setting(runs=6), clustered, 120, seed=1, clusters="prompt")
     assert narrow["mean_diff"] < res["mean_diff"]
+
+
+def test_a_mean_interval_stays_where_the_mean_can_be():
+    """Two runs far apart: the t interval on one degree of freedom (t = 12.7) reaches past
+    +-1, where a mean of paired right-minus-wrong differences cannot be; its ends are cut."""
+    rows = np.array([[1.0] * 20, [-0.6] * 20])
+    wide = clustered.crossed_mean(rows, ["a", "b"])
+    assert wide.value == pytest.approx(0.2)
+    assert wide.low == -1.0 and wide.high == 1.0
+    narrow = clustered.crossed_mean(np.array([[0.1] * 20, [0.2] * 20]), ["a", "b"])
+    assert -1 < narrow.low < 0.15 < narrow.high < 1  # not cut when it stays inside

@@ -227,9 +227,19 @@ def crossed_mean(
     g = _group(rows, clusters, strata, share)
     e = _cluster_t([(g, 1)], seed, n_resamples, unit)
     if not share:
-        return e
+        return _in_range(e, rows)
     low, high = _effective_wilson(e)
     return replace(e, low=low, high=high, p_value=math.nan)
+
+
+def _in_range(e: Estimate, rows) -> Estimate:
+    """A mean of per-example values within [-1, 1] (paired differences of right / wrong) lies
+    in [-1, 1]: the t interval's ends are cut there, as the share's are cut to [0, 1] (with two
+    runs, t's 12.7 can reach past them). Cutting to where the mean can be keeps the coverage."""
+    values = np.concatenate([np.ravel(np.asarray(r, dtype=float)) for r in rows])
+    if values.size and np.all(np.abs(values) <= 1):
+        return replace(e, low=max(e.low, -1.0), high=min(e.high, 1.0))
+    return e
 
 
 def crossed_difference(
