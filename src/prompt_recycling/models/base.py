@@ -8,8 +8,7 @@ that would push the input past the model's positions is an error (:meth:`check_f
 silent cut of the text. Batches are padded to their longest member only.
 
 The model's own parameters are frozen (``requires_grad=False``) and it runs in eval mode (no
-dropout; ``tuning.dropout: model`` turns its own dropout on while a prompt is tuned, see
-:func:`prompt_recycling.tune.dropout_on`): the prompt is the only trained parameter.
+dropout): the prompt is the only trained parameter.
 """
 
 from __future__ import annotations
