@@ -9,10 +9,12 @@ import zipfile
 
 import pytest
 
+from prompt_recycling.configcheck import validate
 from prompt_recycling.errors import RecyclingError
 from prompt_recycling.fetch import fetch_model, prepare_data
 from prompt_recycling.fetch.registry import download_artifact, fetch_pypi
 from prompt_recycling.fetch.source import source_origin, tree_digest
+from prompt_recycling.settings import SCHEMA_PATH
 
 
 def sha(path):
@@ -167,6 +169,7 @@ def test_sdist_with_a_nested_archive_feeds_the_rt_reader(registry, tmp_path):
             }
         }
     }
+    validate(config, SCHEMA_PATH, required=())  # the jobs and the CLI hand validated entries
     manifest = prepare_data(config, "rt", tmp_path / "res", str(registry["folder"]))
     assert {s: v["n"] for s, v in manifest["splits"].items()} == {
         "train": 1,
@@ -200,7 +203,7 @@ def test_hub_dataset_without_network(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     config = {"datasets": {"sst2": {"source": {"hub": "glue/sst2"}, "format": "hub-glue-sst2"}}}
     with pytest.raises(RecyclingError, match="use a 'path:' or 'pypi:' source"):
-        prepare_data(config, "sst2", tmp_path)
+        prepare_data(validate(config, SCHEMA_PATH, required=()), "sst2", tmp_path)
 
 
 def test_an_artifact_without_sha256_is_refused_unless_explicitly_unverified(

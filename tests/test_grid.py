@@ -260,7 +260,7 @@ def test_null_prompt_is_planned_for_encoder_targets_only():
     conf = config(pairs=[["a", "b"], ["b", "c"]])
     conf["models"]["c"]["architecture"] = "causal"
     conf["models"]["b"]["architecture"] = "encoder"
-    conf["models"]["b"]["tuning"] = {"prompt_length": 7}
+    conf["tuning"] = {"prompt_length": 7}
     g = Grid.from_config(conf)
     assert g.baselines("b") == ["zero-shot", "random", "null-prompt"]
     assert g.baselines("c") == ["zero-shot", "random"]

@@ -86,7 +86,12 @@ def check_config(config: dict, grid: Grid | None = None) -> None:
 def prepared(grid: Grid, dataset: str) -> bool:
     """Whether ``dataset`` was prepared under its current key (the key covers the spec and, for
     a ``path:`` source, the content's fingerprint): it was read and split as configured, so a
-    parse need not read it again."""
+    parse need not read it again. The key is computed (which may write the fingerprint cache)
+    only when some preparation of the data set exists: a first parse creates nothing."""
+    from prompt_recycling import paths
+
+    if not any(Path(paths.data_dir(dataset, "*")).parent.glob(f"{dataset}.*/manifest.json")):
+        return False
     return Path(grid.data_file(dataset, "train")).with_name("manifest.json").is_file()
 
 
