@@ -22,7 +22,7 @@ import torch
 
 from prompt_recycling.evaluate import encode_examples, predict
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_location
+from prompt_recycling.locate import data_file, grid_of, model_location
 from prompt_recycling.models import load_adapter
 from prompt_recycling.settings import TuneConfig, fold_seed
 from prompt_recycling.tune import init_prompt, load_prompt_tensor
@@ -36,8 +36,11 @@ def prompts_for(adapter, model: str, dataset: str, n_random: int, length: int) -
         config = TuneConfig(prompt_length=length, init="sampled-vocab", steps=[1])
         config.init_seed = fold_seed(k, model, "bench")
         out[f"random {k}"] = init_prompt(adapter, config)
-    for path in sorted(Path(f"results/default/prompts/{dataset}/{model}").glob("seed*/step-*.npy")):
-        out[f"{path.parent.name}/{path.stem}"] = load_prompt_tensor(path)
+    grid = grid_of("config/config.yaml")  # the default grid's tuned prompts, where they exist
+    for seed in grid.seeds:
+        for step, path in grid.trained_checkpoints(dataset, model, seed).items():
+            if Path(path).exists():
+                out[f"seed{seed}/step {step}"] = load_prompt_tensor(path)
     return out
 
 

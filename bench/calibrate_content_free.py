@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from prompt_recycling.evaluate import content_free_bias, encode_content_free, encode_examples
 from prompt_recycling.evaluate import score as score_all
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_location
+from prompt_recycling.locate import data_file, grid_of, model_location
 from prompt_recycling.models import load_adapter
 
 SETS = {
@@ -37,16 +36,20 @@ SETS = {
 }
 
 
-def prompts_of(grid: Path, model: str, size: int) -> list[tuple[str, str, Path | None]]:
-    """(condition, label, prompt file) for one target: zero-shot, tuned, recycled."""
+def prompts_of(grid, root: Path, dataset: str, model: str, size: int) -> list[tuple]:
+    """(condition, label, prompt file) for one target: zero-shot, its tuned prompts and the
+    prompts recycled onto it at ``size`` words (trained steps only), from the grid's plan."""
     out = [("zero-shot", "zero-shot", None)]
-    for p in sorted(grid.glob(f"results/*/prompts/*/{model}/seed*/step-*.npy")):
-        if not p.name.endswith("step-0.npy"):
-            out.append(("tuned", "tuned", p))
-    for p in sorted(grid.glob(f"results/*/recycled/*/*__{model}/seed*/*/n{size}/step-*.npy")):
-        if not p.name.endswith("step-0.npy"):
-            out.append(("recycled", p.parts[-3], p))
-    return out
+    if model in grid.tuned_models:
+        for seed in grid.seeds:
+            for step, path in grid.checkpoints(dataset, model, seed).items():
+                if step and (root / path).exists():
+                    out.append(("tuned", "tuned", root / path))
+    for d, source, target, seed, n, step in grid.recycled_cells():
+        if (d, target, n) == (dataset, model, size) and step:
+            cell = grid.recycled_cell(d, source, target, seed, n, step)
+            out += [("recycled", m, root / p) for m, p in cell["recycled"].items()]
+    return [item for item in out if item[2] is None or item[2].exists()]
 
 
 def main() -> None:
@@ -56,18 +59,18 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--out", type=Path, default=Path("bench/results/calibrate_content_free.csv"))
     args = ap.parse_args()
-    config = yaml.safe_load((args.grid / "config/config.yaml").read_text())
-    labels = config["datasets"][args.dataset]["labels"]
-    max_length = config["evaluation"]["max_length"]
-    size = config["grid"]["default_vocab_size"]
+    grid = grid_of("config/config.yaml", args.grid)
+    labels = grid.blocks["datasets"][args.dataset]["labels"]
+    max_length = grid.evaluation()["max_length"]
+    size = grid.default_vocab_size
     val = read_examples(data_file(args.dataset, "validation", args.grid), labels)
-    targets = sorted({b for _, b in config["grid"]["pairs"]})
+    targets = sorted({b for _, b in grid.pairs})
     rows = []
     for model in targets:
         adapter = load_adapter(model_location(model, args.grid), labels, max_length=max_length)
         data = encode_examples(adapter, val)
         free = {k: encode_content_free(adapter, v) for k, v in SETS.items()}
-        for condition, label, path in prompts_of(args.grid, model, size):
+        for condition, label, path in prompts_of(grid, args.grid, args.dataset, model, size):
             prompt = None if path is None else torch.from_numpy(np.load(path)).float()
             scores = score_all(adapter, data, prompt, args.batch, progress=False)
             readouts = {"raw": scores}

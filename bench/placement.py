@@ -24,7 +24,6 @@ prints the summary table. Measured results and the choice: ``bench/results/place
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ import yaml
 
 from prompt_recycling.evaluate import encode_examples, evaluate
 from prompt_recycling.examples import read_examples
-from prompt_recycling.locate import data_file, model_file
+from prompt_recycling.locate import data_file, model_location
 from prompt_recycling.models import load_adapter
 from prompt_recycling.models.encoder import PLACEMENTS
 from prompt_recycling.settings import TuneConfig, fold_seed
@@ -49,8 +48,7 @@ def log(msg: str) -> None:
 
 
 def bench_model(model: str, args, config: dict, train, val) -> list[dict]:
-    info = json.loads(model_file(model).read_text())
-    adapter = load_adapter(info["location"], args.labels, max_length=args.max_length)
+    adapter = load_adapter(model_location(model), args.labels, max_length=args.max_length)
     data = encode_examples(adapter, val)
     tuning = {k: v for k, v in config["tuning"].items() if k != "save_every"}
     tune = TuneConfig(**tuning)

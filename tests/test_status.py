@@ -9,69 +9,68 @@ import pytest
 
 from prompt_recycling import status
 from prompt_recycling.damage import damaged_outputs
+from prompt_recycling.errors import RecyclingError
 from prompt_recycling.status import (
+    Job,
     done_outputs,
     incomplete_outputs,
-    job_counts,
     job_states,
-    pending_jobs,
     repair_command,
     status_table,
 )
 
-DRY_RUN = """Building DAG of jobs...
-Job stats:
-job                  count
------------------  -------
-train_prompts            2
-evaluate_tuned           1
-all                      1
-total                    4
+SNAKEFILE = """
+rule all:
+    input: "c.txt"
 
+rule make_a:
+    output: "a.txt"
+    shell: "echo a > {output}"
 
-[Sat Nov 28 13:53:36 2026]
-rule train_prompts:
-    input: resources/models/a.json, resources/data/d/train.jsonl
-    output: results/prompts/d/a/seed0/step-0.npy, results/prompts/d/a/seed0/history.csv
-    log: logs/train_prompts/d/a/seed0.log
-    jobid: 3
-[Sat Nov 28 13:53:36 2026]
-rule train_prompts:
-    output: results/prompts/d/a/seed1/step-0.npy, results/prompts/d/a/seed1/history.csv
-    jobid: 4
-[Sat Nov 28 13:53:36 2026]
-localrule evaluate_tuned:
-    output: results/evaluations/d/tuned/a/seed0.csv
-    jobid: 5
-[Sat Nov 28 13:53:36 2026]
-localrule all:
-    input: results/report.md
-    jobid: 0
+rule make_c:
+    input: "a.txt"
+    output: "c.txt", "d.txt"
+    shell: "cat {input} > {output[0]}; touch {output[1]}"
 """
 
 
-def test_dry_run_text_is_read_into_jobs_and_counts():
-    assert job_counts(DRY_RUN) == {"train_prompts": 2, "evaluate_tuned": 1, "all": 1}
-    jobs = pending_jobs(DRY_RUN)
-    assert [job.rule for job in jobs] == [
-        "train_prompts",
-        "train_prompts",
-        "evaluate_tuned",
-        "all",
-    ]
-    assert jobs[1].outputs == [
-        "results/prompts/d/a/seed1/step-0.npy",
-        "results/prompts/d/a/seed1/history.csv",
-    ]
-    assert jobs[0].inputs == ["resources/models/a.json", "resources/data/d/train.jsonl"]
-    assert jobs[3].inputs == ["results/report.md"] and jobs[2].inputs == []
-    assert job_counts("Nothing to be done (all requested files are present and up to date).") == {}
+def test_the_dag_is_read_from_snakemake_itself_with_its_own_needrun(tmp_path):
+    """Every job of the DAG, done or not, with its files and Snakemake's decision; no lock is
+    taken (a running grid's lock stays), and a workflow Snakemake cannot plan is an error."""
+    (tmp_path / "Snakefile").write_text(SNAKEFILE)
+    (tmp_path / "a.txt").write_text("a\n")
+    jobs = {j["rule"]: j for j in status.dag_jobs(["--cores", "1"], tmp_path)}
+    assert jobs["make_a"] == {
+        "rule": "make_a",
+        "outputs": ["a.txt"],
+        "inputs": [],
+        "needrun": False,
+    }
+    assert jobs["make_c"]["outputs"] == ["c.txt", "d.txt"] and jobs["make_c"]["needrun"]
+    assert jobs["all"]["inputs"] == ["c.txt"] and jobs["all"]["needrun"]
+    assert not (tmp_path / ".snakemake/locks").exists() or not any(
+        (tmp_path / ".snakemake/locks").iterdir()
+    )
+    every, pending, damaged = status.grid_state(["--cores", "1"], tmp_path)
+    assert every == {"all": 1, "make_a": 1, "make_c": 1} and damaged == []
+    assert sorted(job.rule for job in pending) == ["all", "make_c"]
+    (tmp_path / "Snakefile").write_text(SNAKEFILE.replace("rule make_c", "rule make_c oops"))
+    with pytest.raises(RecyclingError, match="snakemake could not plan the grid"):
+        status.dag_jobs([], tmp_path)
+
+
+PENDING = [
+    Job("train_prompts", ["results/prompts/d/a/seed0/step-0.npy", "results/h0.csv"], []),
+    Job("train_prompts", ["results/prompts/d/a/seed1/step-0.npy", "results/h1.csv"], []),
+    Job("evaluate_tuned", ["results/evaluations/d/tuned/a/seed0.csv"], []),
+    Job("all", [], ["results/report.md"]),
+]
 
 
 def test_states_and_table(tmp_path):
     every = {"train_prompts": 6, "evaluate_tuned": 3, "all": 1}
-    running = {"results/prompts/d/a/seed0/history.csv"}
-    states = job_states(every, pending_jobs(DRY_RUN), running)
+    running = {"results/h0.csv"}
+    states = job_states(every, PENDING, running)
     assert states == {
         "train_prompts": {"done": 4, "running": 1, "left": 1},
         "evaluate_tuned": {"done": 2, "running": 0, "left": 1},
@@ -233,36 +232,17 @@ def test_json_jsonl_parquet_others_folders_and_records(tmp_path):
 
 # --- status and repair on a fake grid
 
-EVERY = """Building DAG of jobs...
-Job stats:
-job                  count
------------------  -------
-train_prompts            1
-evaluate_tuned           1
-aggregate                1
-all                      1
-total                    4
-
-rule train_prompts:
-    output: results/p/step-0.npy, results/p/history.csv
-    log: logs/train_prompts/p.log
-    jobid: 3
-rule evaluate_tuned:
-    output: results/e/seed0.csv
-    jobid: 2
-localrule aggregate:
-    output: results/tables/evaluations.csv
-    jobid: 1
-localrule all:
-    input: results/tables/evaluations.csv
-    jobid: 0
-"""
-NOTHING = "Building DAG of jobs...\nNothing to be done (all requested files are present).\n"
+EVERY = [
+    {"rule": "train_prompts", "outputs": ["results/p/step-0.npy", "results/p/history.csv"]},
+    {"rule": "evaluate_tuned", "outputs": ["results/e/seed0.csv"]},
+    {"rule": "aggregate", "outputs": ["results/tables/evaluations.csv"]},
+    {"rule": "all", "outputs": [], "inputs": ["results/tables/evaluations.csv"]},
+]
 
 
 @pytest.fixture
 def grid(tmp_path, monkeypatch):
-    """A finished fake grid in ``tmp_path`` whose dry runs say that nothing is left."""
+    """A finished fake grid in ``tmp_path`` whose DAG says that nothing is left."""
     (tmp_path / "results/p").mkdir(parents=True)
     np.save(tmp_path / "results/p/step-0.npy", np.ones((2, 3), np.float32))
     (tmp_path / "results/p/history.csv").write_text("step,loss\n0,1.5\n")
@@ -270,19 +250,18 @@ def grid(tmp_path, monkeypatch):
     (tmp_path / "results/e/seed0.csv").write_text("model,acc\na,0.5\n")
     (tmp_path / "results/tables").mkdir()
     (tmp_path / "results/tables/evaluations.csv").write_text("model,acc\na,0.5\n")
-    asked = []
 
-    def fake_dry_run(args, workdir=".", forceall=False):
-        asked.append((list(args), str(workdir), forceall))
-        return EVERY if forceall else NOTHING
+    def fake_dag(args, workdir="."):
+        return [{"inputs": [], **job, "needrun": False} for job in EVERY]
 
-    monkeypatch.setattr(status, "dry_run", fake_dry_run)
+    monkeypatch.setattr(status, "dag_jobs", fake_dag)
     return tmp_path
 
 
 def test_done_outputs_leave_out_the_jobs_left():
     left = [status.Job("evaluate_tuned", ["results/e/seed0.csv"], [])]
-    assert done_outputs(pending_jobs(EVERY), left) == [
+    every = [status.Job(j["rule"], j["outputs"], []) for j in EVERY]
+    assert done_outputs(every, left) == [
         "results/p/step-0.npy",
         "results/p/history.csv",
         "results/tables/evaluations.csv",

@@ -15,11 +15,16 @@ from prompt_recycling.plan import Grid
 SHIPPED = ("config/config.yaml", "config/cpu-full.yaml", "config/imdb.yaml", "config/causal.yaml")
 
 
+def grid_of(config: str | Path, root: str | Path = ".") -> Grid:
+    """The grid of a config file (relative to ``root``): its axes and every file of it."""
+    return Grid.from_config(yaml.safe_load((Path(root) / config).read_text()))
+
+
 def _grid_naming(section: str, name: str, root: str | Path = ".") -> Grid:
     """The grid of the first shipped config that uses ``name`` (a model it defines, a data set
     of its grid)."""
     for path in SHIPPED:
-        grid = Grid.from_config(yaml.safe_load((Path(root) / path).read_text()))
+        grid = grid_of(path, root)
         if name in (grid.blocks["models"] if section == "models" else grid.datasets):
             return grid
     raise RecyclingError(f"no shipped config ({', '.join(SHIPPED)}) uses {section}.{name}")

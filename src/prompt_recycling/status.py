@@ -1,12 +1,13 @@
 """How far a grid is: jobs per stage done, running and left, and a rough time left.
 
-Snakemake decides: a dry run lists every job of the grid (``--forceall``) and the jobs still to
-run, each with its outputs (a changed config included); the outputs of jobs running now (or
-killed) carry an ``incomplete`` record under ``.snakemake/``; the benchmark files of finished
-jobs give each rule's mean seconds per job. No lock is taken: a running grid is left alone.
-The outputs of the jobs Snakemake takes as done are read for damage (:mod:`.damage`): a missing
-or cut-short intermediate file goes unnoticed by Snakemake while what is made from it exists;
-``--forcerun`` on those files reruns their jobs and everything downstream. Torch-free.
+Snakemake decides: its DAG of the grid (:mod:`.smkdag`) holds every job, each with its
+outputs, inputs and whether Snakemake would run it (a changed config included); the outputs
+of jobs running now (or killed) carry an ``incomplete`` record under ``.snakemake/``; the
+benchmark files of finished jobs give each rule's mean seconds per job. No lock is taken: a
+running grid is left alone. The outputs of the jobs Snakemake takes as done are read for
+damage (:mod:`.damage`): a missing or cut-short intermediate file goes unnoticed by Snakemake
+while what is made from it exists; ``--forcerun`` on those files reruns their jobs and
+everything downstream. Torch-free.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import base64
 import csv
 import heapq
-import re
+import json
 import shlex
 import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import NamedTuple
@@ -42,43 +44,31 @@ STAGES = (  # rule -> stage, in the order a grid runs
 )
 
 
-def dry_run(snakemake_args: list[str], workdir: str | Path = ".", forceall: bool = False) -> str:
-    """The text of ``snakemake -n`` (every job with ``forceall``), taking no lock."""
-    cmd = [sys.executable, "-m", "snakemake", "-n", "--nolock", "--rerun-incomplete"]
-    cmd += ["--cores", "1", *(["--forceall"] if forceall else []), *snakemake_args]
-    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
-    text = done.stdout + done.stderr
-    if "Job stats:" not in text and "Nothing to be done" not in text:
-        lines = [line for line in text.splitlines() if line.strip()]
-        raise RecyclingError(f"snakemake -n failed: {lines[-1] if lines else '?'}")
-    return text
-
-
 class Job(NamedTuple):
-    """One job a dry run lists: its rule, outputs and inputs."""
+    """One job of the grid's DAG: its rule, outputs and inputs."""
 
     rule: str
     outputs: list[str]
     inputs: list[str]
 
 
-def pending_jobs(text: str) -> list[Job]:
-    """Every job a dry run lists."""
-    jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
-        head = re.match(r"(?:local)?rule (\w+):", block)
-        if head:
-            files = {}
-            for key in ("output", "input"):
-                found = re.search(rf"^\s+{key}: (.*)$", block, re.M)
-                files[key] = found.group(1).split(", ") if found else []
-            jobs.append(Job(head.group(1), files["output"], files["input"]))
-    return jobs
+def dag_jobs(snakemake_args: list[str], workdir: str | Path = ".") -> list[dict]:
+    """Every job of the grid's DAG as Snakemake builds it for these arguments, each with
+    Snakemake's own ``needrun`` (:mod:`prompt_recycling.smkdag`), taking no lock."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "jobs.json"
+        cmd = [sys.executable, "-m", "prompt_recycling.smkdag", str(out), *snakemake_args]
+        done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+        if not out.exists():
+            lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+            last = lines[-1] if lines else "?"
+            raise RecyclingError(f"snakemake could not plan the grid: {last}")
+        return json.loads(out.read_text())
 
 
 def done_outputs(every: list[Job], pending: list[Job]) -> list[str]:
-    """Outputs of the jobs of ``every`` (a ``--forceall`` dry run's) that ``pending`` (what is
-    left) does not list: the files Snakemake takes as done, in order, each once."""
+    """Outputs of the jobs of ``every`` that ``pending`` (what is left) does not list: the
+    files Snakemake takes as done, in order, each once."""
     left = {out for job in pending for out in job.outputs}
     return list(dict.fromkeys(out for job in every for out in job.outputs if out not in left))
 
@@ -87,11 +77,18 @@ def grid_state(
     snakemake_args: list[str], workdir: str | Path = "."
 ) -> tuple[dict[str, int], list[Job], list[tuple[str, str]]]:
     """Every job per rule, the jobs left (rule, outputs), and the damaged outputs of the jobs
-    done (``(path, why)``), from two dry runs and a read of those outputs."""
-    every = dry_run(snakemake_args, workdir, forceall=True)
-    pending = pending_jobs(dry_run(snakemake_args, workdir))
-    damaged = damaged_outputs(done_outputs(pending_jobs(every), pending), workdir)
-    return job_counts(every), pending, damaged
+    done (``(path, why)``), from Snakemake's DAG and a read of those outputs. A job is left
+    when Snakemake would run it or an output of it is incomplete (running now, or killed)."""
+    incomplete = incomplete_outputs(workdir)
+    jobs = dag_jobs(snakemake_args, workdir)
+    every = [Job(j["rule"], j["outputs"], j["inputs"]) for j in jobs]
+    pending = [
+        job
+        for job, j in zip(every, jobs, strict=True)
+        if j["needrun"] or incomplete & set(job.outputs)
+    ]
+    damaged = damaged_outputs(done_outputs(every, pending), workdir)
+    return dict(Counter(job.rule for job in every)), pending, damaged
 
 
 def repair_command(damaged: list[str], snakemake_args: list[str], dry: bool = False) -> list[str]:
@@ -118,20 +115,6 @@ def damaged_section(damaged: list[tuple[str, str]], repair: str, show: int = 10)
         lines.append(f"  ... and {len(damaged) - show} more")
     lines.append(f"repair (reruns their jobs and what depends on them): {repair}")
     return "\n".join(lines)
-
-
-def job_counts(text: str) -> dict[str, int]:
-    """The 'Job stats' table of a dry run, as {rule: count} (empty when nothing is left)."""
-    if "Job stats:" not in text:
-        return {}
-    counts = {}
-    for line in text.split("Job stats:")[1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        counts[parts[0]] = int(parts[1])
-    counts.pop("total", None)
-    return counts
 
 
 def incomplete_outputs(workdir: str | Path = ".") -> set[str]:
