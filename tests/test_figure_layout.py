@@ -1,6 +1,6 @@
-"""Every figure readable at font sizes 8-12 and widths 3-8 in: no text outside the canvas and
-no two texts on top of each other (tick labels as drawn: those inside the axis limits); the
-prompts behind each point counted from the rows drawn."""
+"""Every figure readable at font sizes 8-12 and widths 3-8 in: no text outside the canvas, no
+two texts on top of each other (tick labels as drawn: those inside the axis limits), no legend
+over drawn data; the prompts behind each point counted from the rows drawn."""
 
 import itertools
 import json
@@ -51,7 +51,38 @@ def layout_problems(fig, name: str) -> list[str]:
         up = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
         if across > 1 and up > 1:
             problems.append(f"{name}: {t1!r} over {t2!r}")
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            inside = [(x, y) for x, y in data_points(ax) if box.contains(x, y)]
+            if inside:
+                problems.append(f"{name}: a legend over {len(inside)} drawn data point(s)")
     return problems
+
+
+def data_points(ax, per_segment: int = 20) -> list:
+    """Display coordinates of what an axes draws from data: its plotted lines (each segment
+    sampled, so a line crossing a box without a vertex in it counts) and its scatter points;
+    reference lines drawn in axes coordinates (axhline, axvline) are not data."""
+    import matplotlib.collections
+    import numpy as np
+
+    points = []
+    for line in ax.get_lines():
+        if line.get_transform() != ax.transData or not line.get_visible():
+            continue
+        xy = np.asarray(line.get_xydata(), float)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) > 1:
+            t = np.linspace(0, 1, per_segment)[:, None, None]
+            xy = (xy[:-1] + t * (xy[1:] - xy[:-1])).reshape(-1, 2)
+        points += [tuple(p) for p in ax.transData.transform(xy)] if len(xy) else []
+    for coll in ax.collections:
+        if isinstance(coll, matplotlib.collections.PathCollection) and coll.get_visible():
+            offsets = coll.get_offset_transform().transform(coll.get_offsets())
+            points += [tuple(p) for p in offsets]
+    return points
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +100,7 @@ def six_recyclers():
     return pd.concat([t, *extra], ignore_index=True)
 
 
-@pytest.mark.parametrize(("font", "width"), [(8, 3.0), (12, 8.0)])
+@pytest.mark.parametrize(("font", "width"), [(8, 3.0), (12, 3.0), (12, 8.0)])
 def test_no_text_leaves_the_canvas_or_covers_another(six_recyclers, font, width, tmp_path):
     problems, saved = [], []
 
@@ -119,3 +150,49 @@ def test_the_points_file_counts_the_prompts_each_drawn_point_stands_on(tmp_path)
     assert caption_mismatches(tmp_path / "full" / paths.FIGURE_POINTS, counts) == []
     (flagged,) = caption_mismatches(tmp_path / "less" / paths.FIGURE_POINTS, counts)
     assert flagged.startswith(paths.FIG_WORDS) and f"on {full - 1} to {full}" in flagged
+
+
+def test_the_layout_check_sees_a_legend_over_drawn_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 100, 100], [0, 0, 100], label="a curve along the lower and right edges")
+    ax.legend(loc="lower right")
+    assert any("a legend over" in p for p in layout_problems(fig, "f"))
+    ax.get_legend().remove()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.tight_layout()
+    assert layout_problems(fig, "f") == []
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("font", "width"), [(8, 3.0), (12, 3.0), (12, 8.0)])
+def test_roc_legends_stay_off_curves_that_run_along_the_panel_edges(font, width, tmp_path):
+    """A pair whose prompts that beat zero-shot all score lowest draws its ROC curve along the
+    lower and right edges, where a legend inside the panel would sit on it."""
+    from prompt_recycling.analysis.plots.panels import setup_matplotlib
+
+    n = 30
+    frame = pd.DataFrame(
+        {
+            "pair": ["a → b"] * n + ["b → a"] * n,
+            "beats_zero_shot": [k < n // 2 for k in range(n)] * 2,
+            "score": [float(k) for k in range(n)] + [float(-k) for k in range(n)],
+        }
+    )
+    style = {"font_size": font, "width": width, "height": 3.2, "dpi": 60}
+    plt = setup_matplotlib(style)
+    problems = []
+
+    def check(fig, plt, out_dir, name, dpi):
+        problems.extend(layout_problems(fig, name))
+        plt.close(fig)
+        return []
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(beyond, "save_figure", check)
+        beyond.predictor_figure(plt, {False: frame, True: frame}, style, tmp_path)
+    assert problems == []

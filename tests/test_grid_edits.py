@@ -23,9 +23,23 @@ import pytest
 import yaml
 from tinygrid import make_tiny_grid, small_grid
 
-from prompt_recycling.status import job_counts as jobs_planned
-
 pytestmark = pytest.mark.slow  # the workflow tier: Snakemake runs (docs/development.md, "Tests")
+
+
+def jobs_planned(text: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run's text, as {rule: count} (empty when nothing is
+    left)."""
+    if "Job stats:" not in text:
+        return {}
+    counts = {}
+    for line in text.split("Job stats:")[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    counts.pop("total", None)
+    return counts
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = "results/{run}/build/tables/evaluations.csv"

@@ -169,8 +169,8 @@ LAYERS = {  # bottom to top: a module imports from its own layer and those below
     "ml": "embeddings vocab models recyclers evaluate tune transfer diagnostics scorecache "
     "convert tiny",
     "analysis": "analysis",
-    "workflow": "fetch fingerprint keys gridfiles plan axes checks status damage verify locate "
-    "smk condaenv jobs",
+    "workflow": "fetch fingerprint keys gridfiles plan axes checks status smkdag damage verify "
+    "locate smk condaenv jobs",
     "cli": "cli demo",
 }
 

@@ -45,7 +45,7 @@ def main(argv: list[str]) -> None:
         tmp.replace(out)
 
     Workflow.printdag = write_jobs
-    cli.main([*args, "--dag", "--nolock", "--quiet", "all"])
+    cli.main([*args, "--dag", "--nolock"])
 
 
 if __name__ == "__main__":

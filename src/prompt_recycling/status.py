@@ -59,10 +59,11 @@ def dag_jobs(snakemake_args: list[str], workdir: str | Path = ".") -> list[dict]
         out = Path(tmp) / "jobs.json"
         cmd = [sys.executable, "-m", "prompt_recycling.smkdag", str(out), *snakemake_args]
         done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
-        if not out.exists():
+        if not out.exists():  # Snakemake's own message, from its first error line on
             lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-            last = lines[-1] if lines else "?"
-            raise RecyclingError(f"snakemake could not plan the grid: {last}")
+            first = next((i for i, x in enumerate(lines) if "Error" in x or "Exception" in x), -1)
+            why = "\n".join(lines[first:][:8]) if lines else "?"
+            raise RecyclingError(f"snakemake could not plan the grid: {why}")
         return json.loads(out.read_text())
 
 

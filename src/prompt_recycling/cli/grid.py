@@ -21,8 +21,8 @@ def add_status(sub) -> None:
     p = sub.add_parser(
         "status",
         help="how far a grid is: jobs per stage done, running and left, and time left",
-        description="Asks Snakemake (two dry runs, no lock: a running grid is left alone) in "
-        "the grid's folder and prints, per stage, the jobs done, running and left, with a rough "
+        description="Asks Snakemake (its DAG of the grid, no lock: a running grid is left alone) "
+        "in the grid's folder and prints, per stage, the jobs done, running and left, with a rough "
         "time left from the finished jobs' benchmarks, then the outputs of the jobs done that "
         "are missing, empty or cut short (which Snakemake does not notice) and the repair "
         "command. " + SNAKEMAKE_ARGS,

@@ -13,7 +13,13 @@ import pandas as pd
 from prompt_recycling import paths
 from prompt_recycling.analysis.compare import is_reference
 from prompt_recycling.analysis.comparisons import variant
-from prompt_recycling.analysis.plots.panels import COLORS, MARKERS, SIZE_ORDER, save_figure
+from prompt_recycling.analysis.plots.panels import (
+    COLORS,
+    MARKERS,
+    SIZE_ORDER,
+    save_figure,
+    to_panel_width,
+)
 
 
 def _variants(versus: pd.DataFrame) -> list[tuple[str, bool]]:
@@ -68,6 +74,7 @@ def recyclers_figure(plt, versus: pd.DataFrame, style: dict, out_dir: Path) -> l
 def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path]:
     """Out-of-fold ROC curves per held-out pair, raw and calibrated prompts (exploratory: with
     few ordered pairs each is predicted from little more than its reverse direction)."""
+    from matplotlib.transforms import ScaledTranslation
     from sklearn.metrics import roc_curve
 
     from prompt_recycling.analysis.recyclability import auc, within_auc
@@ -103,11 +110,16 @@ def predictor_figure(plt, scores: dict, style: dict, out_dir: Path) -> list[Path
         ax.set_ylabel("true positive rate (%)")
         what = "calibrated" if cal else "raw"
         shown = "n/a" if math.isnan(pooled) else f"{pooled:.2f}"
-        ax.set_title(
-            f"{what} prompts (exploratory)\npooled within-pair AUC {shown}",
-            fontsize=style["font_size"],
-        )
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=style["font_size"] - 1, frameon=False, loc="lower right")
+        title = f"{what} prompts (exploratory)\npooled within-pair AUC {shown}"
+        ax.set_title(to_panel_width(ax, title, style["font_size"]), fontsize=style["font_size"])
+        if ax.get_legend_handles_labels()[0]:  # under the axis label: never over a curve
+            below = ScaledTranslation(0, -3.4 * style["font_size"] / 72, fig.dpi_scale_trans)
+            ax.legend(
+                fontsize=style["font_size"] - 1,
+                frameon=False,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0),
+                bbox_transform=ax.transAxes + below,
+            )
     fig.tight_layout()
     return save_figure(fig, plt, out_dir, paths.FIG_PREDICTOR, style["dpi"])

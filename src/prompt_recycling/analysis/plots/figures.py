@@ -21,6 +21,7 @@ from prompt_recycling.analysis.plots.panels import (
     STYLE,
     accuracy_panel,
     add_legend,
+    fit_xlabel,
     method_labels,
     points_summary,
     save_figure,
@@ -153,6 +154,8 @@ def _share_of_last_label(shares_json) -> float:
 
 
 def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> list[Path]:
+    from matplotlib import patheffects
+
     w, h = style["width"], style["height"]
     fig, axes = plt.subplots(
         1, len(datasets), squeeze=False, figsize=(w * len(datasets) * 1.2, h * 1.2)
@@ -200,6 +203,7 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
             )
         zero = t[(t.condition == "zero-shot") & t.model.isin(targets)].sort_values("model")
         stars = zip(zero.model, zero.last_share, zero.accuracy, strict=True)
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # legible over dots
         for k, (model, x, y) in enumerate(stars):
             ax.annotate(  # which target each star is; stacked, so that two never overlap
                 model,
@@ -207,11 +211,13 @@ def _label_bias(plt, table, comp, datasets, methods, titles, style, out_dir) -> 
                 xytext=(7, 3 - 1.3 * style["font_size"] * k),
                 textcoords="offset points",
                 fontsize=style["font_size"] - 1,
-                color="red",
+                color="darkred",
+                zorder=5,
+                path_effects=halo,
             )
         ax.axvline(50, color="0.6", lw=0.8, ls=":")
         ax.set_xlim(-3, 103)
-        ax.set_xlabel(f"test examples predicted '{last_label}' (%)")
+        fit_xlabel(ax, f"test examples predicted '{last_label}' (%)")
         ax.set_ylabel("target accuracy (%)")
         ax.set_title(f"{titles.get(d, d)}\nlabel bias", fontsize=style["font_size"])
     add_legend(fig, axes)

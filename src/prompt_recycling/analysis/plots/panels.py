@@ -106,9 +106,29 @@ def points_summary(points: dict[str, list[int]]) -> dict[str, dict]:
     }
 
 
+def to_panel_width(ax, text: str, size=None) -> str:
+    """``text`` wrapped onto lines no wider than its panel at font ``size`` (default: the axis
+    labels'), for large fonts in narrow panels; each line of ``text`` wrapped on its own."""
+    import textwrap
+
+    import matplotlib
+
+    points = matplotlib.font_manager.FontProperties(
+        size=size or matplotlib.rcParams["axes.labelsize"]
+    ).get_size_in_points()
+    room = ax.get_position().width * ax.figure.get_figwidth() * 72  # points, before layout
+    chars = max(12, int(room / (0.55 * points)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
+def fit_xlabel(ax, text: str) -> None:
+    """An x label wrapped onto lines no wider than its panel."""
+    ax.set_xlabel(to_panel_width(ax, text))
+
+
 def _steps_axis(ax, steps):
     ax.set_xticks(range(len(steps)), [("0\n(init)" if s == 0 else str(s)) for s in steps])
-    ax.set_xlabel("source prompt training steps (evenly spaced)")
+    fit_xlabel(ax, "source prompt training steps (evenly spaced)")
 
 
 def share_panel(ax, comp, steps, methods, seed, tally: list | None = None):
@@ -185,7 +205,7 @@ def words_panel(ax, comp, methods, seed, tally: list | None = None):
     ax.axhline(0, color="0.3", ls="--", lw=1, label="target zero-shot")
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
-    ax.set_xlabel(f"words fitting the recycler (step {int(last.step.max())})")
+    fit_xlabel(ax, f"words fitting the recycler (step {int(last.step.max())})")
     ax.set_ylabel("gain over zero-shot (points)")
 
 
@@ -198,10 +218,12 @@ def add_legend(fig, axes):
                 labels.append(lab)
     items = [handles[k] for k in labels]
     width = fig.get_figwidth()
-    if width < 2 * LEGEND_WIDTH:  # a narrow figure: the legend goes to the right
-        fig.set_figwidth(width + LEGEND_WIDTH)
-        fig.legend(items, labels, loc="center right", frameon=False)
-        fig.tight_layout(rect=(0, 0, width / (width + LEGEND_WIDTH), 1))
+    if width < 2 * LEGEND_WIDTH:  # a narrow figure: the legend goes to the right, as wide as
+        legend = fig.legend(items, labels, loc="center left", frameon=False)  # it is drawn
+        extra = legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.1
+        fig.set_figwidth(width + extra)
+        legend.set_bbox_to_anchor((width / (width + extra), 0.5), transform=fig.transFigure)
+        fig.tight_layout(rect=(0, 0, width / (width + extra), 1))
         return
     ncol = max(1, min(len(labels), 3, int(width // LEGEND_WIDTH)))
     fig.legend(items, labels, loc="lower center", ncol=ncol, frameon=False)
