@@ -107,18 +107,26 @@ def points_summary(points: dict[str, list[int]]) -> dict[str, dict]:
 
 
 def to_panel_width(ax, text: str, size=None) -> str:
-    """``text`` wrapped onto lines no wider than its panel at font ``size`` (default: the axis
-    labels'), for large fonts in narrow panels; each line of ``text`` wrapped on its own."""
+    """``text`` wrapped onto lines no wider than its panel's share of the figure at font
+    ``size`` (default: the axis labels'), for large fonts in narrow panels; each line of
+    ``text`` measured and wrapped on its own."""
     import textwrap
 
     import matplotlib
 
-    points = matplotlib.font_manager.FontProperties(
-        size=size or matplotlib.rcParams["axes.labelsize"]
-    ).get_size_in_points()
-    room = ax.get_position().width * ax.figure.get_figwidth() * 72  # points, before layout
-    chars = max(12, int(room / (0.55 * points)))
-    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+    fig = ax.figure
+    spec = ax.get_subplotspec()
+    columns = spec.get_gridspec().ncols if spec is not None else 1
+    room = 0.85 * fig.get_figwidth() * fig.dpi / columns  # pixels: the panel's slot, margins off
+    probe = fig.text(0, 0, "", size=size or matplotlib.rcParams["axes.labelsize"])
+    lines = []
+    for line in text.split("\n"):
+        probe.set_text(line)
+        wide = probe.get_window_extent(fig.canvas.get_renderer()).width
+        chars = max(12, int(len(line) * room / wide)) if wide > room else len(line)
+        lines.append(textwrap.fill(line, chars))
+    probe.remove()
+    return "\n".join(lines)
 
 
 def fit_xlabel(ax, text: str) -> None:
