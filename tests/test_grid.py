@@ -347,10 +347,9 @@ def _strings(value):
             yield from _strings(v)
 
 
-def test_no_job_is_handed_a_declared_file_as_a_param(tmp_path):
-    """Files reach a job's script by name, as declared inputs and outputs, once: no param
-    repeats one (the parsed workflow's jobs of a grid with every kind of job, validation steps
-    and two seeds)."""
+def planned_jobs(tmp_path) -> list:
+    """The jobs Snakemake plans for a tiny grid with every kind of job (validation steps and
+    two seeds), from the parsed workflow (Snakemake's API, a dry run)."""
     import yaml
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
@@ -377,7 +376,22 @@ def test_no_job_is_handed_a_declared_file_as_a_param(tmp_path):
             snakefile=root / "Snakefile",
         )
         workflow.dag(DAGSettings()).execute_workflow(executor="dryrun")
-        jobs = list(workflow._workflow.dag.jobs)  # the planned jobs (no public accessor)
+        return list(workflow._workflow.dag.jobs)  # the planned jobs (no public accessor)
+
+
+def test_no_job_is_handed_a_declared_file_as_a_param(tmp_path):
+    """Files reach a job's script by name, as declared inputs and outputs, once: no param
+    repeats one (the parsed workflow's jobs of a grid with every kind of job, validation steps
+    and two seeds). The rules after the aggregate carry the analysis code's digest, so that a
+    new version of it redraws the tables, figures and report."""
+    from prompt_recycling.fsutil import code_digest
+
+    jobs = planned_jobs(tmp_path)
+    analysis = Path(__file__).resolve().parents[1] / "src/prompt_recycling/analysis"
+    digest = code_digest(sorted(analysis.rglob("*.py")))
+    by_rule = {job.rule.name: job for job in jobs}
+    assert all(by_rule[r].params.code == digest for r in ("analyse", "figures", "write_report"))
+    assert not any("code" in job.params.keys() for job in jobs if job.rule.name == "aggregate")
     rules = {job.rule.name for job in jobs}
     assert {"train_prompts", "evaluate_recycled", "evaluate_tuned", "evaluate_baseline"} <= rules
     repeated = [

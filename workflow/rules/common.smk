@@ -11,6 +11,7 @@ from prompt_recycling.checks import plan
 from prompt_recycling.configcheck import check_files, config_errors_exit
 from prompt_recycling.keys import KEY_LENGTH, MODEL_FETCH_KEYS
 from prompt_recycling.analysis.summary import run_summary
+from prompt_recycling.fsutil import code_digest
 
 # One line naming the key (snakemake.utils.validate would print the whole schema): reads the
 # config files again strictly (Snakemake's reader lets a repeated key win and reads 1:40 as
@@ -18,6 +19,13 @@ from prompt_recycling.analysis.summary import run_summary
 with config_errors_exit():
     check_files(workflow.configfiles)
     GRID = plan(config)
+
+# The analysis and plotting code's digest, a param of the rules after the aggregate: a new
+# version of it redraws the tables, figures and report (Snakemake's code trigger sees only
+# the adapter scripts), and nothing before them.
+ANALYSIS_CODE = code_digest(
+    sorted((Path(paths.__file__).parent / "analysis").rglob("*.py"))
+)
 
 
 def _alternatives(values):

@@ -76,6 +76,7 @@ rule analyse:
     params:
         analysis=config["analysis"],
         counts=GRID.counts(),
+        code=ANALYSIS_CODE,
     script:
         "../scripts/analyse.py"
 
@@ -113,6 +114,7 @@ rule figures:
         analysis=config["analysis"],
         counts=GRID.counts(),
         titles={d: config["datasets"][d].get("title", d) for d in GRID.datasets},
+        code=ANALYSIS_CODE,
     script:
         "../scripts/figures.py"
 
@@ -147,6 +149,7 @@ rule write_report:
         titles={d: config["datasets"][d].get("title", d) for d in GRID.datasets},
         models={m: config["models"][m].get("title", m) for m in GRID.tuned_models},
         analysis=config["analysis"],
+        code=ANALYSIS_CODE,
     script:
         "../scripts/report.py"
 
