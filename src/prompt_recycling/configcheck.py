@@ -30,7 +30,8 @@ MAX_MESSAGE = 300  # characters of a value's repr kept in a message
 def load_schema(path: str | os.PathLike) -> dict:
     import yaml
 
-    return yaml.safe_load(Path(path).read_text())
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: every parse reads it
+    return yaml.load(Path(path).read_text(), Loader=loader)
 
 
 def load_config(path: str | os.PathLike) -> dict:
