@@ -57,7 +57,8 @@ def dag_jobs(snakemake_args: list[str], workdir: str | Path = ".") -> list[dict]
     Snakemake's own ``needrun`` (:mod:`prompt_recycling.smkdag`), taking no lock."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "jobs.json"
-        cmd = [sys.executable, "-m", "prompt_recycling.smkdag", str(out), *snakemake_args]
+        cmd = [sys.executable, "-m", "prompt_recycling.smkdag", str(out), "--cores", "1"]
+        cmd += snakemake_args  # the user's last: theirs win
         done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
         if not out.exists():  # Snakemake's own message, from its first error line on
             lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
