@@ -43,13 +43,13 @@ def prompts_of(grid, root: Path, dataset: str, model: str, size: int) -> list[tu
     if model in grid.tuned_models:
         for seed in grid.seeds:
             for step, path in grid.checkpoints(dataset, model, seed).items():
-                if step and (root / path).exists():
+                if step:
                     out.append(("tuned", "tuned", root / path))
     for d, source, target, seed, n, step in grid.recycled_cells():
         if (d, target, n) == (dataset, model, size) and step:
             cell = grid.recycled_cell(d, source, target, seed, n, step)
             out += [("recycled", m, root / p) for m, p in cell["recycled"].items()]
-    return [item for item in out if item[2] is None or item[2].exists()]
+    return [item for item in out if item[2] is None or item[2].exists()]  # those made
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ def prepared(grid: Grid, dataset: str) -> bool:
     only when some preparation of the data set exists: a first parse creates nothing."""
     from prompt_recycling import paths
 
-    if not any(Path(paths.data_dir(dataset, "*")).parent.glob(f"{dataset}.*/manifest.json")):
+    if not any(Path().glob(paths.DATA_MANIFEST.format(dataset=dataset, key="*"))):
         return False
     return Path(grid.data_file(dataset, "train")).with_name("manifest.json").is_file()
 
