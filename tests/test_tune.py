@@ -1,5 +1,9 @@
 """Prompt tuning: only the prompt learns, checkpoints at the configured steps, exact resume."""
 
+import hashlib
+import json
+from dataclasses import asdict, replace
+
 import numpy as np
 import pytest
 import torch
@@ -350,3 +354,32 @@ def test_dropout_is_on_while_tuning_only(tiny_models, tiny_texts, tmp_path):
     assert modes == [False] * 6 + [True] * 6
     assert not np.allclose(prompts[False], prompts["model"])
     assert TuneConfig().fingerprint() != TuneConfig(dropout="model").fingerprint()
+
+
+def test_class_label_init_as_released_labels_first_then_the_tables_first_rows(tiny_models):
+    adapter = load_adapter(tiny_models["encoder"], LABELS)
+    table = adapter.embedding_table.detach()
+    config = TuneConfig(
+        prompt_length=40, init="class-label", vocab_sample="first-rows", vocab_sample_size=30
+    )
+    prompt = init_prompt(adapter, config)
+    for i, label in enumerate(LABELS):  # the verbalizers' rows fill the first positions
+        label_row = table[adapter.tokenizer.convert_tokens_to_ids(label)]
+        torch.testing.assert_close(prompt[i], label_row)
+    drawn = [next(i for i in range(len(table)) if torch.equal(table[i], r)) for r in prompt[2:]]
+    assert max(drawn) < 30  # the table's first 30 rows, whatever they hold
+    words = init_prompt(adapter, replace(config, vocab_sample="english-words"))[2:]
+    pool = set(word_rows(adapter, 30).tolist())
+    assert all(any(torch.equal(table[i], r) for i in pool) for r in words)
+    assert max(pool) >= 30  # the English words reach past the first rows: the two differ
+    with pytest.raises(RecyclingError, match="TuneConfig.vocab_sample = 'all'"):
+        TuneConfig(vocab_sample="all")
+
+
+def test_a_resume_state_saved_before_an_option_existed_still_matches_at_its_default():
+    old = {k: v for k, v in asdict(TuneConfig()).items()}
+    for added in ("save_every", "dropout", "vocab_sample"):  # the state's format before them
+        old.pop(added)
+    digest = hashlib.sha1(json.dumps(old, sort_keys=True).encode()).hexdigest()
+    assert TuneConfig().fingerprint() == digest
+    assert replace(TuneConfig(), vocab_sample="first-rows").fingerprint() != digest

@@ -99,6 +99,7 @@ _MODEL = schema_node("models")["additionalProperties"]["properties"]
 ARCHITECTURES = tuple(_MODEL["architecture"]["enum"])
 PLACEMENTS = tuple(_MODEL["placement"]["enum"])
 _TUNING = defaults("tuning")
+_CHOSEN = ("init", "optimizer", "loss", "dropout", "vocab_sample")  # one of the schema's values
 _EVALUATION = defaults("evaluation")
 RANDOM_WORDS = "random-words"  # content-free inputs drawn from the model's own vocabulary
 CONTENT_FREE_WHY = f"must be {RANDOM_WORDS!r} or a list of strings"
@@ -107,7 +108,7 @@ _MLP = defaults("recycling", "v2v-nn")
 # job's params and a shared file's key (the job fills the default back in), so that a finished
 # grid, which was made that way, does not rerun for them.
 ADDED_LATER = {
-    "tuning": ("loss", "init_range", "vocab_sample_size", "weight_decay", "dropout"),
+    "tuning": tuple("loss init_range vocab_sample_size vocab_sample weight_decay dropout".split()),
     "v2v-nn": ("init", "loss"),
 }
 
@@ -129,8 +130,8 @@ class TuneConfig:
 
     ``init``: ``random-uniform`` = U(-init_range, init_range) (the T5 default);
     ``sampled-vocab`` = rows of the model's own English word pieces (the recyclers' filter),
-    drawn from its ``vocab_sample_size`` most frequent ones; ``class-label`` = the verbalizers'
-    rows first, the rest as ``sampled-vocab``.
+    drawn from its ``vocab_sample_size`` most frequent ones (``vocab_sample: first-rows``: the
+    table's first rows, as the authors); ``class-label`` = the labels' rows, then as sampled-vocab.
     ``optimizer``: ``adafactor`` = T5X's (no parameter scaling), ``adafactor-scaled`` = with
     the update scaled by the parameter's RMS, ``adam``.
     ``init_seed``: seed of the initial prompt (default ``seed``); the grid folds the model's name
@@ -153,6 +154,7 @@ class TuneConfig:
     init_seed: int | None = None
     init_range: float = _TUNING["init_range"]  # random-uniform: U(-r, r)
     vocab_sample_size: int = _TUNING["vocab_sample_size"]  # the most frequent word pieces
+    vocab_sample: str = _TUNING["vocab_sample"]  # english-words or first-rows
     weight_decay: float = _TUNING["weight_decay"]
     dropout: bool | str = _TUNING["dropout"]
 
@@ -168,13 +170,7 @@ class TuneConfig:
         _check(
             self,
             positive=counts,
-            members={
-                "init": choices("tuning", "init"),
-                "optimizer": choices("tuning", "optimizer"),
-                "bf16": (True, False, "auto"),
-                "loss": choices("tuning", "loss"),
-                "dropout": choices("tuning", "dropout"),
-            },
+            members={"bf16": (True, False, "auto"), **{k: choices("tuning", k) for k in _CHOSEN}},
         )
         _check(self, positive=("learning_rate", "init_range"))
         decay = self.weight_decay
@@ -191,8 +187,10 @@ class TuneConfig:
             raise _named("TuneConfig", "steps", steps, "must be strictly increasing")
 
     def fingerprint(self) -> str:
-        """What a resume state must match: all but the save period (dropout only when on)."""
-        skip = {"save_every"} | (set() if self.dropout else {"dropout"})
+        """What a resume state must match: all but the save period (and, at their defaults,
+        the settings added since: states saved before them stay valid)."""
+        later = ("dropout", "vocab_sample")
+        skip = {"save_every", *(k for k in later if getattr(self, k) == _TUNING[k])}
         keep = {k: v for k, v in asdict(self).items() if k not in skip}
         return hashlib.sha1(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 

@@ -37,6 +37,13 @@ from prompt_recycling.settings import TuneConfig, fold_seed
 BUCKET_BATCHES = 32  # batches per length-sorted chunk of an epoch
 
 
+def sample_rows(adapter: ModelAdapter, config: TuneConfig) -> torch.Tensor:
+    """The rows sampled-vocab and class-label draw from (``config.vocab_sample``)."""
+    if config.vocab_sample == "first-rows":
+        return torch.arange(min(config.vocab_sample_size, len(adapter.embedding_table)))
+    return word_rows(adapter, config.vocab_sample_size)
+
+
 def word_rows(adapter: ModelAdapter, n: int) -> torch.Tensor:
     """Ids of the model's ``n`` most frequent English word pieces (id order; specials, unused
     slots and non-alphabetic pieces excluded: the recyclers' filter)."""
@@ -63,7 +70,7 @@ def init_prompt(adapter: ModelAdapter, config: TuneConfig) -> torch.Tensor:
     if config.init == "random-uniform":
         r = config.init_range
         return (torch.rand(p, table.shape[1], generator=gen) * 2 - 1) * r
-    pool = word_rows(adapter, config.vocab_sample_size)
+    pool = sample_rows(adapter, config)
     prompt = table[pool[torch.randint(len(pool), (p,), generator=gen)]].clone()
     if config.init == "class-label":
         for i, label in enumerate(adapter.labels[:p]):
