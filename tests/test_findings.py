@@ -338,3 +338,41 @@ def test_the_p_holm_adjusts_agrees_with_the_interval():
     assert p_of(e) > 0.05
     clear = Estimate(0.3, 0.1, 0.5, 6, "runs", df=5.0)
     assert p_of(clear) < 0.05 and p_of(Estimate(0.3, -0.01, 0.6, 6, "runs", df=5.0)) > 0.05
+
+
+def test_an_init_axis_gives_findings_per_init_and_pooled_over_runs_of_both():
+    """Two inits' runs share their seed numbers: each is a run of its own, compared with the
+    random prompts and the re-tuned prompt of its own init, and zero-shot is shared."""
+    a = table(paper_like)
+    a["init"] = np.where(a.condition == "zero-shot", "", "random-uniform")
+    b = table(paper_like, tuned_acc=0.90)
+    b = b[~b.condition.isin(["zero-shot", "random"])].assign(init="class-label")
+    models = sorted(set(b.model))
+    lows = [
+        row(result(0.40), GOLD, dataset="d", split="test", condition="random", model=m,
+            random_index=k, init="class-label")
+        for m in models for k in range(3)
+    ]  # fmt: skip
+    t = pd.concat([a, b, pd.DataFrame(lows)], ignore_index=True)
+    comp = comparisons(t)
+    runs = len(PAIRS) * len(SEEDS)
+    assert comp.run.nunique() == 2 * runs  # seed 0 of each init: two runs
+    by_init = {i: g for i, g in comp.groupby("init")}
+    assert np.allclose(by_init["random-uniform"].random, 0.50)
+    assert np.allclose(by_init["class-label"].random, 0.40)  # its own init's random prompts
+    assert np.allclose(by_init["class-label"].re_tuned, 0.90)
+    assert np.allclose(by_init["random-uniform"].re_tuned, 0.80)
+    found = {f.label: f for f in findings(comp, t)}
+    assert {f.init for f in found.values()} == {"pooled", "random-uniform", "class-label"}
+    assert found["F2a (pooled)"].estimate.n == 2 * runs
+    assert found["F2a (class-label)"].estimate.n == runs
+    gain = {i: found[f"F2a ({i})"].estimate.value for i in ("random-uniform", "class-label")}
+    assert gain["class-label"] == pytest.approx(gain["random-uniform"] + 0.10)
+    assert found["F2b (class-label)"].estimate.value > found["F2b (random-uniform)"].estimate.value
+    # one Holm family per init and one pooled: the pooled p-values are adjusted among themselves
+    pooled_ids = [f for f in findings(comp, t) if f.init == "pooled"]
+    assert len(pooled_ids) == len(findings(comparisons(a), a))
+    # a grid without the axis: findings as before, no init in their names
+    assert {f.label for f in findings(comparisons(a.assign(init="")), a)} == {
+        f.id for f in findings(comparisons(a), a)
+    }

@@ -326,6 +326,10 @@ def test_a_tuning_setting_added_later_is_left_out_of_the_jobs_at_its_default():
     c = config()
     c["tuning"] = {"init_range": 0.5, "vocab_sample_size": 5000, "weight_decay": 0.00001}
     assert Grid.from_config(c).tuning("a") == base  # once literals of the code, now the schema's
+    c["tuning"]["vocab_sample"] = "english-words"  # what the inits drew from before the option
+    assert Grid.from_config(c).tuning("a") == base
+    c["tuning"]["vocab_sample"] = "first-rows"
+    assert Grid.from_config(c).tuning("a") == {**base, "vocab_sample": "first-rows"}
     # v2v-nn's init and loss: today's, written out, keep its fitted files; the released code's
     # are new ones
     today = Grid.from_config(config()).keys.recycler("a", "b", "v2v-nn")
@@ -435,3 +439,57 @@ def test_a_path_data_set_is_read_at_parse_until_it_is_prepared(tmp_path, monkeyp
     grid = Grid.from_config(config)
     check_config(config, grid)
     assert len(reads) == 6
+
+
+def test_an_init_axis_runs_each_seed_once_per_init_in_a_folder_of_its_own():
+    plain = Grid.from_config(config())
+    g = Grid.from_config(config(inits=["random-uniform", "class-label"]))
+    assert plain.inits == () and plain.init_values() == (None,)
+    # without the axis a run's files are named as before it existed
+    assert plain.checkpoints("d", "a", 1)[10] == "results/default/prompts/d/a/seed1/step-10.npy"
+    assert g.checkpoints("d", "a", 1, "class-label")[10] == (
+        "results/default/prompts/d/a/class-label/seed1/step-10.npy"
+    )
+    assert paths.with_init(paths.RESUME).endswith("/{model}/{init}/.seed{seed}.resume")
+    assert paths.with_init(paths.EVAL_IDENTITY).endswith(
+        "/{source}__{target}/{init}/seed{seed}.csv"
+    )
+    assert all("/{init}/seed{seed}/" in p for p in g.training_outputs().values())
+    assert all("/{init}/seed{seed}/" in p for p in g.run_outputs().values())
+    assert not any("{init}" in p for p in plain.run_outputs().values())
+    # each init trains with its own init, over the tuning block and a model's override
+    raw = config(inits=["random-uniform", "class-label"])
+    raw["models"]["a"]["tuning"] = {"init": "sampled-vocab"}
+    g2 = Grid.from_config(raw)
+    assert g2.tuning("a")["init"] == "sampled-vocab"
+    assert g2.tuning("a", "class-label")["init"] == "class-label"
+    # random prompts are drawn per init, the way that init's runs start
+    assert g.baselines("a") == [
+        "zero-shot",
+        "random/random-uniform",
+        "random/class-label",
+        "null-prompt",
+    ]
+    assert g.baseline_tuning("random/class-label", "a")["init"] == "class-label"
+    assert g.baseline_tuning("random", "a") == plain.init_settings("a")
+    assert g.baseline_tuning("zero-shot", "a") == {}
+    assert paths.baseline_parts("random/class-label") == ("random", "class-label")
+    assert paths.baseline_parts("zero-shot") == ("zero-shot", None)
+    # twice the runs: every row of a run, and the random prompts; zero-shot and null once
+    one, two = plain.expected_rows(), g.expected_rows()
+    for kind in ("recycled", "tuned", "random", "identity_per_pair"):
+        assert two[kind] == 2 * one[kind]
+    assert two["zero-shot"] == one["zero-shot"] and two["null-prompt"] == one["null-prompt"]
+    files = g.evaluation_files()
+    assert len(set(files)) == len(files)
+    assert len(files) == 2 * len(plain.evaluation_files()) - 2 * 3  # zero-shot, null once
+    assert len(set(g.prompt_files())) == 2 * len(plain.prompt_files())
+    assert len(set(g.recycled_files())) == 2 * len(plain.recycled_files())
+    assert g.counts()["runs"] == 2 * plain.counts()["runs"] and g.counts()["inits"] == 2
+    assert "inits" not in plain.counts()  # a grid without the axis: its params as before
+
+
+@pytest.mark.parametrize("inits", [["zeros"], [], ["class-label", "class-label"]])
+def test_a_bad_init_axis_names_its_key(inits):
+    with pytest.raises(RecyclingError, match=r"'grid\.inits(\.0)?'"):
+        Grid.from_config(config(inits=inits))

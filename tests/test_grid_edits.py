@@ -78,6 +78,7 @@ FEATURES = {
     "model-tuning": lambda c: c["models"]["tiny-a"].update(tuning={"batch_size": 3}),
     "evaluation": lambda c: c["evaluation"].update(calibrate=False),
     "recycling": lambda c: c["recycling"]["v2v-nn"].update(epochs=3),
+    "inits": lambda c: c["grid"].update(inits=["sampled-vocab", "class-label"]),
 }
 
 
@@ -128,6 +129,9 @@ MATRIX = [
     ({"evaluation"}, counts(evaluate_tuned=2, evaluate_recycled=1, evaluate_baseline=2)),
     # more v2v-nn epochs: a new file (its key), the job that reads it
     ({"recycling"}, counts(fit_recyclers=1, evaluate_recycled=1)),
+    # an init axis: every run (the tuning block's init among them) under a folder of its init,
+    # so every run trains and is scored again; the fits and the zero-shot and null baselines stay
+    ({"inits"}, counts(train_prompts=4, evaluate_tuned=4, evaluate_recycled=2)),
     # the grown seed 0 and the new seed 1
     ({"size", "seed"}, counts(fit_recyclers=2, describe_pair=1, **TRAINED, evaluate_recycled=2)),
     ({"recycler", "tuning"}, counts(fit_recyclers=1, **TRAINED, evaluate_recycled=1)),

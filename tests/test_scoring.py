@@ -98,8 +98,10 @@ def test_validation_steps_are_scored_on_the_validation_split_only(job_files):
         checkpoints={s: str(files[s]) for s in (0, 5)},
         output=str(out),
         validation_checkpoints={10: str(files[10])},
+        init="class-label",  # a run of an init axis: its rows say so
     )
     table = read_table(out)
+    assert (table.init == "class-label").all()
     raw = table[~table.calibrated]
     assert sorted(raw[raw.split == "test"].step) == [0, 5]
     assert sorted(raw[raw.split == "validation"].step) == [0, 5, 10]
@@ -117,3 +119,28 @@ def test_validation_steps_are_scored_on_the_validation_split_only(job_files):
             output=str(root / "never.csv"),
             validation_checkpoints={10: str(files[10])},
         )
+
+
+def test_random_prompts_of_an_init_axis_are_drawn_from_that_init_and_carry_it(job_files):
+    root, infos, splits = job_files
+    rows = {}
+    for init in ("random-uniform", "class-label"):
+        out = root / f"random-{init}.csv"
+        evaluate_baseline(
+            dataset="d",
+            baseline=f"random/{init}",
+            model_json=str(infos["encoder"]),
+            split_file=str(splits["test"]),
+            reader=ReaderConfig(LABELS, 32),
+            evaluation=EVAL,
+            tune=TuneConfig(prompt_length=4, init=init),
+            random_prompts=2,
+            output=str(out),
+        )
+        rows[init] = read_table(out)
+    for init, table in rows.items():
+        assert (table.condition == "random").all() and (table.init == init).all()
+        assert sorted(table.random_index) == [0, 0, 1, 1]
+    zero = root / "zero-shot-plain.csv"
+    baseline_of(job_files, "encoder", "zero-shot", zero)
+    assert (read_table(zero).init == "").all()  # no axis, no init

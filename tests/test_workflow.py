@@ -120,13 +120,17 @@ def test_dry_run_needs_neither_torch_nor_transformers(tmp_path):
 
 def test_paper_config_dry_run_job_count_equals_the_grid(tmp_path):
     done = dry_run("config/paper.yaml", cwd=tmp_path)
-    # 2 data sets x 2 models x 3 seeds = 12 runs; 2 pairs x 3 recyclers x 5 word counts = 30
-    # fits; one recycling job per data set, pair and seed (its 9 cells: 5 steps at 4,000 words,
-    # 4 more word counts at 20K); T5 is declared seq2seq: zero-shot and random only
+    # 2 data sets x 2 models x 3 seeds x 2 inits = 24 runs; 2 pairs x 3 recyclers x 5 word
+    # counts = 30 fits; one recycling job per data set, pair, seed and init (its 9 cells: 5
+    # steps at 4,000 words, 4 more word counts at 20K); T5 is declared seq2seq: zero-shot and
+    # random prompts of each init only
     stats = job_stats(done.stdout)
-    assert stats["train_prompts"] == stats["evaluate_tuned"] == 12
-    assert stats["fit_recyclers"] == 30 and stats["evaluate_baseline"] == 8
-    assert stats["evaluate_recycled"] == 2 * 2 * 3 and stats["total"] == 86
+    assert stats["train_prompts"] == stats["evaluate_tuned"] == 24
+    assert stats["fit_recyclers"] == 30 and stats["evaluate_baseline"] == 2 * 2 * 3
+    assert stats["evaluate_recycled"] == 2 * 2 * 3 * 2 and stats["total"] == 126
+    for init in ("random-uniform", "class-label"):  # every run's files under its init
+        assert f"results/paper/prompts/sst2/t5-base/{init}/seed2/step-20000.npy" in done.stdout
+        assert f"evaluations/imdb-hub/random/{init}/t5-large.csv" in done.stdout
 
 
 def test_causal_config_dry_run_gives_the_large_models_jobs_their_memory(tmp_path):

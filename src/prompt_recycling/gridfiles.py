@@ -69,47 +69,50 @@ class GridFiles:
         return paths.recycler(source, target, method, key, size)
 
     # ---- one method per rule: the files a job reads and writes -----------------------------
-    def checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+    # (``init``: the run's value of the init axis; None without one)
+    def checkpoints(self, dataset: str, model: str, seed, init=None) -> dict[int, str]:
         """evaluate_tuned, identity control: ``{step: prompt file}`` of a run's recycled steps."""
-        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.steps}
+        return {s: paths.prompt(self.run, dataset, model, seed, s, init) for s in self.steps}
 
-    def validation_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+    def validation_checkpoints(self, dataset: str, model: str, seed, init=None) -> dict[int, str]:
         """evaluate_tuned: ``{step: prompt file}`` past the last recycled step (validation only)."""
-        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.validation_steps}
+        steps = self.validation_steps
+        return {s: paths.prompt(self.run, dataset, model, seed, s, init) for s in steps}
 
-    def trained_checkpoints(self, dataset: str, model: str, seed) -> dict[int, str]:
+    def trained_checkpoints(self, dataset: str, model: str, seed, init=None) -> dict[int, str]:
         """train_prompts: ``{step: prompt file}`` of every checkpoint the run writes."""
-        return {s: paths.prompt(self.run, dataset, model, seed, s) for s in self.trained_steps}
+        steps = self.trained_steps
+        return {s: paths.prompt(self.run, dataset, model, seed, s, init) for s in steps}
 
-    def recycled_cell(self, dataset, source, target, seed, size, step) -> dict:
+    def recycled_cell(self, dataset, source, target, seed, size, step, init=None) -> dict:
         """evaluate_recycled, one (size, step) cell: the source checkpoint it recycles, and per
         method the fitted recycler and where the recycled prompt goes."""
+        run = (self.run, dataset, source, target, seed)
         return {
-            "prompt": paths.prompt(self.run, dataset, source, seed, step),
+            "prompt": paths.prompt(self.run, dataset, source, seed, step, init),
             "recyclers": {m: self.recycler_file(source, target, m, size) for m in self.recyclers},
-            "recycled": {
-                m: paths.recycled(self.run, dataset, source, target, seed, m, size, step)
-                for m in self.recyclers
-            },
+            "recycled": {m: paths.recycled(*run, m, size, step, init=init) for m in self.recyclers},
         }
 
     def training_outputs(self) -> dict[str, str]:
         """train_prompts' checkpoints by name (:func:`step_name`), as patterns of ``{run}``,
-        ``{dataset}``, ``{model}`` and ``{seed}``."""
-        return {step_name(s): paths.PROMPT.replace("{step}", str(s)) for s in self.trained_steps}
+        ``{dataset}``, ``{model}`` and ``{seed}`` (and ``{init}``)."""
+        pattern = self.path(paths.PROMPT)
+        return {step_name(s): pattern.replace("{step}", str(s)) for s in self.trained_steps}
 
-    def tuned_inputs(self, dataset: str, model: str, seed) -> dict[str, str]:
+    def tuned_inputs(self, dataset: str, model: str, seed, init=None) -> dict[str, str]:
         """evaluate_tuned's checkpoints by name: the recycled steps and the validation ones."""
-        steps = {**self.checkpoints(dataset, model, seed)}
-        steps.update(self.validation_checkpoints(dataset, model, seed))
+        steps = {**self.checkpoints(dataset, model, seed, init)}
+        steps.update(self.validation_checkpoints(dataset, model, seed, init))
         return {step_name(s): f for s, f in steps.items()}
 
-    def recycled_inputs(self, dataset, source, target, seed) -> dict[str, str]:
+    def recycled_inputs(self, dataset, source, target, seed, init=None) -> dict[str, str]:
         """evaluate_recycled's files by name: the source checkpoints (the cells' and the
         identity control's) and every cell's fitted recyclers (:func:`cells_of` reads them)."""
-        files = {step_name(s): f for s, f in self.checkpoints(dataset, source, seed).items()}
+        checkpoints = self.checkpoints(dataset, source, seed, init)
+        files = {step_name(s): f for s, f in checkpoints.items()}
         for step, n in self.cells():
-            cell = self.recycled_cell(dataset, source, target, seed, n, step)
+            cell = self.recycled_cell(dataset, source, target, seed, n, step, init)
             files[step_name(step)] = cell["prompt"]
             files.update(
                 {cell_name("recycler", step, n, m): f for m, f in cell["recyclers"].items()}
@@ -118,19 +121,21 @@ class GridFiles:
 
     def run_outputs(self) -> dict[str, str]:
         """evaluate_recycled's declared outputs by name: each cell's table and recycled
-        prompts, as patterns of ``{run}``, ``{dataset}``, ``{source}``, ``{target}``, ``{seed}``."""
+        prompts, as patterns of ``{run}``, ``{dataset}``, ``{source}``, ``{target}``, ``{seed}``
+        (and ``{init}``)."""
         ids = ("{run}", "{dataset}", "{source}", "{target}", "{seed}")
+        init = "{init}" if self.inits else None
         out = {}
         for step, n in self.cells():
-            out[cell_name("table", step, n)] = paths.eval_recycled(*ids, n, step)
+            out[cell_name("table", step, n)] = paths.eval_recycled(*ids, n, step, init)
             for m in self.recyclers:
-                out[cell_name("recycled", step, n, m)] = paths.recycled(*ids, m, n, step)
+                out[cell_name("recycled", step, n, m)] = paths.recycled(*ids, m, n, step, init)
         return out
 
     # ---- stage targets ---------------------------------------------------------------------
     def runs(self):
-        """(dataset, model, seed) of every training run."""
-        return itertools.product(self.datasets, self.tuned_models, self.seeds)
+        """(dataset, model, seed, init) of every training run (init None without an axis)."""
+        return itertools.product(self.datasets, self.tuned_models, self.seeds, self.init_values())
 
     def prompt_files(self) -> list[str]:
         return [p for r in self.runs() for p in self.trained_checkpoints(*r).values()]
@@ -153,7 +158,8 @@ class GridFiles:
         return [self.model_file(m) for m in self.tuned_models]
 
     def recycled_cells(self):
-        """(dataset, source, target, seed, size, step) of every evaluated recycled cell."""
+        """(dataset, source, target, seed, size, step) of every evaluated recycled cell (of
+        each init's runs: with an init axis, the files of a cell are one per init)."""
         for d, (a, b), s, (step, n) in itertools.product(
             self.datasets, self.pairs, self.seeds, self.cells()
         ):
@@ -163,18 +169,23 @@ class GridFiles:
         """Every recycled prompt (outputs of the cells' jobs, asked for by the aggregate)."""
         return [
             p
+            for init in self.init_values()
             for cell in self.recycled_cells()
-            for p in self.recycled_cell(*cell)["recycled"].values()
+            for p in self.recycled_cell(*cell, init=init)["recycled"].values()
         ]
 
     def evaluation_files(self) -> list[str]:
-        run, files = self.run, []
-        files += [paths.eval_recycled(run, *cell) for cell in self.recycled_cells()]
+        run, files, seeds = self.run, [], self.seeds
+        for i in self.init_values():
+            files += [paths.eval_recycled(run, *cell, init=i) for cell in self.recycled_cells()]
         for d in self.datasets:
-            files += [
-                paths.eval_identity(run, d, a, b, s) for a, b in self.pairs for s in self.seeds
-            ]
-            files += [paths.eval_tuned(run, d, m, s) for m in self.tuned_models for s in self.seeds]
+            for i in self.init_values():
+                files += [
+                    paths.eval_identity(run, d, a, b, s, i) for a, b in self.pairs for s in seeds
+                ]
+                files += [
+                    paths.eval_tuned(run, d, m, s, i) for m in self.tuned_models for s in seeds
+                ]
             files += [
                 paths.eval_baseline(run, d, b, m) for m in self.targets for b in self.baselines(m)
             ]

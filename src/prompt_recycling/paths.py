@@ -32,6 +32,11 @@ results/{run}/evaluations/{dataset}/{baseline}/{model}.csv                  data
                                                                             model
 ==========================================================================  =====================
 
+With an init axis (``grid.inits``) every run's files lie one folder deeper, under its init:
+``.../{model}/{init}/seed{seed}/...``, ``.../{source}__{target}/{init}/seed{seed}...``
+(:func:`with_init`), and the random baseline is one per init (``random/{init}/{model}.csv``);
+a grid without the axis keeps the names above.
+
 Every evaluated cell is a file of its own that the aggregate asks for, written by the job of
 its source run and pair (with the identity control), so a grid that grows (a word count, a step,
 a seed) reruns the jobs whose cells it adds; their scores already made are read back from
@@ -115,6 +120,28 @@ COUNTED_FIGURES = (FIG_STEPS, FIG_STEPS_BY_SIZE, FIG_WORDS, FIG_WORDS_BY_SIZE)  
 FIGURE_POINTS = "points.json"
 
 
+def with_init(pattern: str) -> str:
+    """``pattern`` of a grid with an init axis: a run's seed folder (or file) under ``{init}/``."""
+    return pattern.replace("/seed{seed}", "/{init}/seed{seed}").replace(
+        "/.seed{seed}", "/{init}/.seed{seed}"
+    )
+
+
+def _run_path(pattern: str, init, **values) -> str:
+    return (pattern if init is None else with_init(pattern)).format(init=init, **values)
+
+
+def random_baseline(init: str | None) -> str:
+    """The random baseline's name (its folder): ``random``, or ``random/{init}`` on an axis."""
+    return "random" if init is None else f"random/{init}"
+
+
+def baseline_parts(baseline: str) -> tuple[str, str | None]:
+    """(condition, init) of a baseline's name (:func:`random_baseline`)."""
+    condition, _, init = baseline.partition("/")
+    return condition, init or None
+
+
 # ---- shared resources ------------------------------------------------------------------------
 def model_info(model: str, key: str) -> str:
     return MODEL_INFO.format(model=model, key=key)
@@ -137,42 +164,43 @@ def step_file(step: int) -> str:
     return STEP_FILE.format(step=step)
 
 
-def prompt(run: str, dataset: str, model: str, seed, step) -> str:
-    return PROMPT.format(run=run, dataset=dataset, model=model, seed=seed, step=step)
+def prompt(run: str, dataset: str, model: str, seed, step, init=None) -> str:
+    return _run_path(PROMPT, init, run=run, dataset=dataset, model=model, seed=seed, step=step)
 
 
-def history(run: str, dataset: str, model: str, seed) -> str:
-    return HISTORY.format(run=run, dataset=dataset, model=model, seed=seed)
+def history(run: str, dataset: str, model: str, seed, init=None) -> str:
+    return _run_path(HISTORY, init, run=run, dataset=dataset, model=model, seed=seed)
 
 
-def resume_state(run: str, dataset: str, model: str, seed) -> str:
-    return RESUME.format(run=run, dataset=dataset, model=model, seed=seed)
+def resume_state(run: str, dataset: str, model: str, seed, init=None) -> str:
+    return _run_path(RESUME, init, run=run, dataset=dataset, model=model, seed=seed)
 
 
 def pair(run: str, source: str, target: str) -> str:
     return PAIR.format(run=run, source=source, target=target)
 
 
-def recycled(run, dataset, source, target, seed, method, size, step) -> str:
+def recycled(run, dataset, source, target, seed, method, size, step, init=None) -> str:
     values = dict(dataset=dataset, source=source, target=target, seed=seed, method=method)
-    return RECYCLED.format(run=run, size=size, step=step, **values)
+    return _run_path(RECYCLED, init, run=run, size=size, step=step, **values)
 
 
-def eval_recycled(run, dataset, source, target, seed, size, step) -> str:
+def eval_recycled(run, dataset, source, target, seed, size, step, init=None) -> str:
     values = dict(dataset=dataset, source=source, target=target, seed=seed)
-    return EVAL_RECYCLED.format(run=run, size=size, step=step, **values)
+    return _run_path(EVAL_RECYCLED, init, run=run, size=size, step=step, **values)
 
 
-def eval_identity(run: str, dataset: str, source: str, target: str, seed) -> str:
-    return EVAL_IDENTITY.format(run=run, dataset=dataset, source=source, target=target, seed=seed)
+def eval_identity(run: str, dataset: str, source: str, target: str, seed, init=None) -> str:
+    values = dict(dataset=dataset, source=source, target=target, seed=seed)
+    return _run_path(EVAL_IDENTITY, init, run=run, **values)
 
 
 def score_cache(context: str) -> str:
     return SCORES.format(context=context)
 
 
-def eval_tuned(run: str, dataset: str, model: str, seed) -> str:
-    return EVAL_TUNED.format(run=run, dataset=dataset, model=model, seed=seed)
+def eval_tuned(run: str, dataset: str, model: str, seed, init=None) -> str:
+    return _run_path(EVAL_TUNED, init, run=run, dataset=dataset, model=model, seed=seed)
 
 
 def eval_baseline(run: str, dataset: str, baseline: str, model: str) -> str:

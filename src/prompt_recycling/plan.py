@@ -51,6 +51,8 @@ class Grid(GridFiles):
     seeds: tuple[int, ...]
     sweep: str
     random_prompts: int
+    # initial prompts as an axis (grid.inits); empty: no axis, runs start from tuning.init
+    inits: tuple[str, ...] = ()
     # trained past steps[-1] and scored on the validation split only (empty without validation)
     validation_steps: tuple[int, ...] = ()
     run: str = RUN_DEFAULT  # results/<run>/: configs side by side in one clone
@@ -79,6 +81,7 @@ class Grid(GridFiles):
         k = g["random_prompts"]
         if not isinstance(k, int) or k < 0:
             raise key_error("grid.random_prompts", f"must be >= 0, got {k!r}")
+        inits = tuple(g.get("inits") or ())
         steps = axes.steps(g.get("steps"))
         extra = axes.validation_steps(g.get("validation_steps"), steps)
         if not EvalConfig(**(config.get("evaluation") or {})).validation:
@@ -106,6 +109,7 @@ class Grid(GridFiles):
             tuple(range(n_seeds)),
             sweep,
             k,
+            inits=inits,
             validation_steps=extra,
             run=run,
             blocks=blocks,
@@ -146,31 +150,54 @@ class Grid(GridFiles):
         """Whether the config says ``model`` is an encoder (``architecture: encoder``)."""
         return self.blocks["models"][model].get("architecture") == "encoder"
 
+    def init_values(self) -> tuple:
+        """The inits the runs start from: the axis's, or ``(None,)`` (the tuning block's init,
+        no path or row carries it)."""
+        return self.inits or (None,)
+
+    def path(self, pattern: str) -> str:
+        """A run's file pattern as this grid names it: under ``{init}/`` with an init axis."""
+        return paths.with_init(pattern) if self.inits else pattern
+
     def baselines(self, model: str) -> list[str]:
-        """The baselines of one target: zero-shot, random (if any) and null-prompt (encoders)."""
-        return [
-            b
-            for b in paths.BASELINES
-            if (b != "random" or self.random_prompts)
-            and (b != "null-prompt" or self.is_encoder(model))
-        ]
+        """The baselines of one target: zero-shot, random (if any; one per init with an init
+        axis, :func:`prompt_recycling.paths.random_baseline`) and null-prompt (encoders)."""
+        names = []
+        for b in paths.BASELINES:
+            if b == "random" and self.random_prompts:
+                names += [paths.random_baseline(i) for i in self.init_values()]
+            elif b != "random" and (b != "null-prompt" or self.is_encoder(model)):
+                names.append(b)
+        return names
+
+    def baseline_tuning(self, baseline: str, model: str) -> dict:
+        """The tuning settings a baseline's job takes: random, the keys that draw its init's
+        prompts; the null prompt, the prompt's length only; zero-shot, none."""
+        condition, init = paths.baseline_parts(baseline)
+        if condition == "random":
+            return self.init_settings(model, init)
+        if condition == "null-prompt":
+            return {"prompt_length": self.prompt_length(model)}
+        return {}
 
     @property
     def null_prompt_targets(self) -> list[str]:
         return [m for m in self.targets if "null-prompt" in self.baselines(m)]
 
     # ---- settings the rules hand their jobs ------------------------------------------------
-    def tuning(self, model: str) -> dict:
-        """The ``tuning`` block with the model's own overrides; a setting added after grids
-        were run (:data:`prompt_recycling.settings.ADDED_LATER`) is left out at its default,
-        so that a finished grid, which trained that way, does not rerun for it."""
+    def tuning(self, model: str, init: str | None = None) -> dict:
+        """The ``tuning`` block with the model's own overrides (and ``init``, a value of the
+        init axis, over both); a setting added after grids were run
+        (:data:`prompt_recycling.settings.ADDED_LATER`) is left out at its default, so that a
+        finished grid, which trained that way, does not rerun for it."""
         overrides = self.blocks["models"][model].get("tuning") or {}
-        return without_added_later("tuning", {**self.blocks["tuning"], **overrides})
+        axis = {"init": init} if init else {}
+        return without_added_later("tuning", {**self.blocks["tuning"], **overrides, **axis})
 
-    def init_settings(self, model: str) -> dict:
+    def init_settings(self, model: str, init: str | None = None) -> dict:
         """The tuning keys that draw a model's initial prompt (what the random baseline draws
         with): a changed learning rate does not redraw it."""
-        return {k: v for k, v in self.tuning(model).items() if k in INIT_KEYS}
+        return {k: v for k, v in self.tuning(model, init).items() if k in INIT_KEYS}
 
     def prompt_length(self, model: str) -> int:
         return TuneConfig(**self.tuning(model)).prompt_length
@@ -209,14 +236,14 @@ class Grid(GridFiles):
         (:func:`prompt_recycling.analysis.rows.expected_counts` resolves them). Tuned prompts are
         scored at every recycled step on the evaluation split and, with ``validation``, on the
         validation split, where the validation steps are scored too."""
-        d, s = len(self.datasets), len(self.seeds)
+        d, s = len(self.datasets), len(self.seeds) * len(self.init_values())
         c = 1 + EvalConfig(**self.blocks["evaluation"]).calibrate  # raw (and calibrated) rows
         per_run = len(self.steps) * (1 + validation) + len(self.validation_steps) * validation
         return {
             "recycled": c * d * len(self.pairs) * s * len(self.recyclers) * len(self.cells()),
             "tuned": c * d * len(self.tuned_models) * s * per_run,
             "zero-shot": c * d * len(self.targets),
-            "random": c * d * len(self.targets) * self.random_prompts,
+            "random": c * d * len(self.targets) * self.random_prompts * len(self.init_values()),
             "null-prompt": c * d * len(self.null_prompt_targets),
             "identity_per_pair": c * d * s * len(self.steps),
             "pairs": [list(p) for p in self.pairs],
@@ -224,12 +251,13 @@ class Grid(GridFiles):
 
     def counts(self) -> dict[str, int]:
         """What the figures and tables pool over, for their captions."""
-        d, s = len(self.datasets), len(self.seeds)
+        d, s = len(self.datasets), len(self.seeds) * len(self.init_values())
         per_cell = d * len(self.pairs) * s * len(self.recyclers)
         return {
             "datasets": d,
             "pairs": len(self.pairs),
-            "seeds": s,
+            "seeds": len(self.seeds),
+            **({"inits": len(self.inits)} if self.inits else {}),
             "recyclers": len(self.recyclers),
             "recycled_prompts": per_cell * len(self.cells()),
             "recycled_from_trained": per_cell * sum(step > 0 for step, _ in self.cells()),

@@ -43,7 +43,10 @@ wildcard_constraints:
     seed=r"\d+",
     step=r"\d+",
     size=r"\d+",
-    baseline=_alternatives(paths.BASELINES),
+    baseline=_alternatives(
+        [*paths.BASELINES, *(paths.random_baseline(i) for i in GRID.inits)]
+    ),
+    init=_alternatives(GRID.inits),  # a folder only with an init axis (grid.inits)
 
 
 ENV = {
@@ -115,6 +118,11 @@ def validation_split(w):
     return GRID.data_file(w.dataset, "validation") if VALIDATION else []
 
 
+def run_init(w):
+    """The init of a run's job (a wildcard with an init axis; None without one)."""
+    return getattr(w, "init", None)
+
+
 def tuned_inputs(w):
     """The model, the splits, and by name (step0, step20, ...) the recycled and validation
     checkpoints."""
@@ -122,7 +130,7 @@ def tuned_inputs(w):
         "model": GRID.model_file(w.model),
         "data": eval_split(w),
         "validation": validation_split(w),
-        **GRID.tuned_inputs(w.dataset, w.model, w.seed),
+        **GRID.tuned_inputs(w.dataset, w.model, w.seed, run_init(w)),
     }
 
 
@@ -133,5 +141,5 @@ def recycled_inputs(w):
         "source": GRID.model_file(w.source),
         "target": GRID.model_file(w.target),
         "data": eval_split(w),
-        **GRID.recycled_inputs(w.dataset, w.source, w.target, w.seed),
+        **GRID.recycled_inputs(w.dataset, w.source, w.target, w.seed, run_init(w)),
     }

@@ -8,11 +8,15 @@ rule evaluate_recycled:
         unpack(recycled_inputs),
     output:
         **GRID.run_outputs(),  # per cell: table_s<step>_n<size>, recycled_<method>_s<step>_n<size>
-        identity=paths.EVAL_IDENTITY,
+        identity=GRID.path(paths.EVAL_IDENTITY),
     log:
-        "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log",
+        GRID.path(
+            "logs/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.log"
+        ),
     benchmark:
-        "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
+        GRID.path(
+            "benchmarks/{run}/evaluate_recycled/{dataset}/{source}__{target}/seed{seed}.tsv"
+        )
     # the longest evaluations: before the tuned and baseline ones
     priority: 10
     conda:
@@ -42,11 +46,11 @@ rule evaluate_tuned:
     input:
         unpack(tuned_inputs),
     output:
-        paths.EVAL_TUNED,
+        GRID.path(paths.EVAL_TUNED),
     log:
-        "logs/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.log",
+        GRID.path("logs/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.log"),
     benchmark:
-        "benchmarks/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.tsv"
+        GRID.path("benchmarks/{run}/evaluate_tuned/{dataset}/{model}/seed{seed}.tsv")
     conda:
         ENV
     threads: 1
@@ -88,13 +92,14 @@ rule evaluate_baseline:
     params:
         evaluation=GRID.evaluation(),
         reader=lambda w: GRID.reader(w.model, w.dataset),
-        # the random draws follow the model's tuning init, the null prompt takes its length
-        # only, zero-shot none of it
-        tuning=lambda w: {
-            "random": GRID.init_settings(w.model),
-            "null-prompt": {"prompt_length": GRID.prompt_length(w.model)},
-        }.get(w.baseline, {}),
-        random_prompts=lambda w: GRID.random_prompts if w.baseline == "random" else 0,
+        # the random draws follow the model's tuning init (or the axis's, random/<init>), the
+        # null prompt takes its length only, zero-shot none of it
+        tuning=lambda w: GRID.baseline_tuning(w.baseline, w.model),
+        random_prompts=lambda w: (
+            GRID.random_prompts
+            if paths.baseline_parts(w.baseline)[0] == "random"
+            else 0
+        ),
     script:
         "../scripts/evaluate_baseline.py"
 

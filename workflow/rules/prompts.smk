@@ -9,11 +9,11 @@ rule train_prompts:
         train=train_split,
     output:
         **GRID.training_outputs(),  # one checkpoint per step: step0, step20, ...
-        history=paths.HISTORY,
+        history=GRID.path(paths.HISTORY),
     log:
-        "logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log",
+        GRID.path("logs/{run}/train_prompts/{dataset}/{model}/seed{seed}.log"),
     benchmark:
-        "benchmarks/{run}/train_prompts/{dataset}/{model}/seed{seed}.tsv"
+        GRID.path("benchmarks/{run}/train_prompts/{dataset}/{model}/seed{seed}.tsv")
     # first among ready jobs, with the fits (then the recycling jobs): the long jobs that the
     # most wait on start early, so the short ones fill the end of a run and no core idles
     priority: 20
@@ -25,12 +25,14 @@ rule train_prompts:
         runtime=lambda w, attempt: 240 * attempt,
         gpu=1,
     params:
-        tuning=lambda w: GRID.tuning(w.model),
+        tuning=lambda w: GRID.tuning(w.model, run_init(w)),
         reader=lambda w: GRID.reader(w.model, w.dataset),
         # Snakemake compares only params that name no declared file, so the grid's shape is a
         # param of its own: changing it reruns the job.
         steps=list(GRID.trained_steps),
-        state=lambda w: paths.resume_state(w.run, w.dataset, w.model, w.seed),
+        state=lambda w: paths.resume_state(
+            w.run, w.dataset, w.model, w.seed, run_init(w)
+        ),
     script:
         "../scripts/train_prompts.py"
 

@@ -13,4 +13,4 @@ sm = snakemake  # noqa: F821
 with logged(sm):
     found = analyse(read_table(sm.input[0]), dict(sm.output.items()), **sm.params.analysis)
     for f in found:
-        print(f"{f.id}: {f.verdict}")
+        print(f"{f.label}: {f.verdict}")

@@ -26,4 +26,5 @@ with logged(sm):
         identity={step: files[step_name(step)] for step in p.steps},
         identity_table=sm.output.identity,
         threads=sm.threads,
+        init=getattr(w, "init", ""),  # a wildcard with an init axis only
     )

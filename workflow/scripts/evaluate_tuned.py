@@ -25,4 +25,5 @@ with logged(sm):
         output=sm.output[0],
         threads=sm.threads,
         validation_checkpoints={s: sm.input[step_name(s)] for s in p.validation_steps},
+        init=getattr(w, "init", ""),  # a wildcard with an init axis only
     )

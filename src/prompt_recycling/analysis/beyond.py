@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from prompt_recycling.analysis.compare import is_reference, recycler_comparison, summary
-from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, comparisons, variant
+from prompt_recycling.analysis.comparisons import comparisons, variant
 from prompt_recycling.analysis.findings import Finding
 from prompt_recycling.analysis.recyclability import N_RESAMPLES, design_caveat, predictor_tables
+from prompt_recycling.analysis.runs import CONVERGENCE_TOLERANCE
 from prompt_recycling.analysis.tables import (
     html_page,
     interval,

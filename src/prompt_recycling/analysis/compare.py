@@ -25,14 +25,15 @@ from prompt_recycling.analysis.comparisons import pooled, rows_of, variant
 from prompt_recycling.stats import Estimate
 
 REFERENCE = "v2v-lin"  # the paper's recycler as it runs it: the baseline of every new one
-MATCH = ["dataset", "source", "target", "seed", "step", "vocab_size"]
+MATCH = ["dataset", "source", "target", "seed", "init", "step", "vocab_size"]
 
 
 def paired(a: pd.DataFrame, b: pd.DataFrame, seed: int = 0) -> Estimate:
     """Accuracy of A minus B on the same source prompts (matched on :data:`MATCH`) and the same
     test examples, in points over the matched prompts."""
-    left = a.set_index(MATCH)
-    right = b.set_index(MATCH)
+    keys = [k for k in MATCH if k in a and k in b]  # init: on an init axis
+    left = a.set_index(keys)
+    right = b.set_index(keys)
     common = left.index.intersection(right.index)
     if not len(common):
         return crossed_mean(np.zeros((0, 0)), [])

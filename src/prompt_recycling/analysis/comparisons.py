@@ -27,23 +27,12 @@ import pandas as pd
 
 from prompt_recycling import stats
 from prompt_recycling.analysis import clustered
-from prompt_recycling.analysis.rows import decode_labels, with_calibration
+from prompt_recycling.analysis.rows import with_calibration, with_init
+from prompt_recycling.analysis.runs import correct as _correct
+from prompt_recycling.analysis.runs import run_id
 from prompt_recycling.errors import RecyclingError
-from prompt_recycling.settings import defaults
 
 ALPHA = 0.05
-# the schema's analysis.convergence_tolerance (the paper: within 2.25% of the best by the first
-# checkpoint); a config's own value is passed to every function that takes ``tolerance``
-CONVERGENCE_TOLERANCE = defaults("analysis")["convergence_tolerance"]
-
-
-def tolerance_text(tolerance: float) -> str:
-    """The tolerance as the report says it, e.g. 0.0225 -> ``2.25%``."""
-    return f"{100 * tolerance:g}%"
-
-
-def _correct(row) -> np.ndarray:
-    return decode_labels(row.predictions) == decode_labels(row.gold)
 
 
 def top_label(shares_json: str) -> tuple[str, float]:
@@ -68,27 +57,31 @@ def variant(method: str, calibrated: bool) -> str:
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:
     """One row per recycled or identity prompt (test split) with its paired comparisons and
     per-example differences (``ARRAYS``; :func:`comparisons_csv` leaves them out)."""
-    test = with_calibration(table[table.split == "test"].copy())
+    test = with_init(with_calibration(table[table.split == "test"].copy()))
     correct = {i: _correct(r).astype(np.int8) for i, r in test.iterrows()}
     zs = {
         (r.dataset, r.model, r.calibrated): correct[i]
         for i, r in test[test.condition == "zero-shot"].iterrows()
     }
     rnd: dict = {}
-    for k, g in test[test.condition == "random"].groupby(["dataset", "model", "calibrated"]):
+    # random prompts drawn from the init of the prompts they are compared with (an init axis)
+    random = test[test.condition == "random"]
+    for k, g in random.groupby(["dataset", "model", "init", "calibrated"]):
         rnd[k] = np.mean([correct[i] for i in g.index], axis=0)  # per-example share
     tuned = test[test.condition == "tuned"]
-    tkey = ["dataset", "model", "seed", "step", "calibrated"]
+    tkey = ["dataset", "model", "seed", "init", "step", "calibrated"]
     tuned_acc = {tuple(k): a for k, a in zip(tuned[tkey].values, tuned.accuracy, strict=True)}
     tuned_ok = {tuple(tuned.loc[i, tkey]): correct[i] for i in tuned.index}
-    last = tuned.groupby(["dataset", "model", "seed"]).step.max().to_dict()
+    last = tuned.groupby(["dataset", "model", "seed", "init"]).step.max().to_dict()
     out = []
     for i, r in test[test.condition.isin(["recycled", "identity"])].iterrows():
         c, key, cal = correct[i], (r.dataset, r.model, r.calibrated), r.calibrated
         if key not in zs:
             raise RecyclingError(f"no zero-shot row for {key}: cannot compare")
+        rkey = (r.dataset, r.model, r.init, cal)
         label, share = top_label(r.label_shares)
-        final = last.get((r.dataset, r.model, r.seed))
+        final = last.get((r.dataset, r.model, r.seed, r.init))
+        run = run_id(r.dataset, r.source, r.seed, r.init)
         method = r.method if r.condition == "recycled" else "identity"
         rec = {
             "dataset": r.dataset,
@@ -102,32 +95,35 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
             "vocab_size": r.vocab_size,
             "step": int(r.step),
             "seed": int(r.seed),
+            "init": r.init,
             "accuracy": r.accuracy,
             "top_label": label,
             "top_label_share": share,
             "zero_shot": zs[key].mean(),
             "gain_zero_shot": r.accuracy - zs[key].mean(),
             "p_zero_shot": stats.mcnemar_exact(c, zs[key]),
-            "random": rnd[key].mean() if key in rnd else math.nan,
-            "re_tuned": tuned_acc.get((r.dataset, r.model, r.seed, r.step, cal), math.nan),
-            "re_tuned_final": tuned_acc.get((r.dataset, r.model, r.seed, final, cal), math.nan),
+            "random": rnd[rkey].mean() if rkey in rnd else math.nan,
+            "re_tuned": tuned_acc.get((r.dataset, r.model, r.seed, r.init, r.step, cal), math.nan),
+            "re_tuned_final": tuned_acc.get(
+                (r.dataset, r.model, r.seed, r.init, final, cal), math.nan
+            ),
             "source_accuracy": tuned_acc.get(
-                (r.dataset, r.source, r.seed, r.step, False), math.nan
+                (r.dataset, r.source, r.seed, r.init, r.step, False), math.nan
             ),
             # the independent unit: the source prompt's training run (its checkpoints are not)
-            "run": f"{r.dataset}|{r.source}|{r.seed}",
-            "source_prompt": f"{r.dataset}|{r.source}|{r.seed}|{r.step}",
-            "cluster": f"{r.dataset}|{r.source}|{r.seed}",
+            "run": run,
+            "source_prompt": f"{run}|{r.step}",
+            "cluster": run,
             "features": getattr(r, "features", ""),
         }
         rec["gain_random"] = rec["accuracy"] - rec["random"]
         rec["correct"] = c
         rec["d_zero_shot"] = c.astype(float) - zs[key]
-        rec["d_random"] = c - rnd[key] if key in rnd else None
-        own = tuned_ok.get((r.dataset, r.model, r.seed, r.step, cal))
+        rec["d_random"] = c - rnd[rkey] if rkey in rnd else None
+        own = tuned_ok.get((r.dataset, r.model, r.seed, r.init, r.step, cal))
         rec["d_re_tuned"] = own.astype(float) - c if own is not None else None
         rec["beats_zero_shot"] = float(rec["gain_zero_shot"] > 0)
-        rec["beats_random"] = float(rec["gain_random"] > 0) if key in rnd else math.nan
+        rec["beats_random"] = float(rec["gain_random"] > 0) if rkey in rnd else math.nan
         significant = rec["p_zero_shot"] < ALPHA
         rec["significantly_above"] = float(significant and rec["gain_zero_shot"] > 0)
         rec["significantly_below"] = float(significant and rec["gain_zero_shot"] < 0)
@@ -221,76 +217,3 @@ def reliability(comp: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-CONVERGENCE_COLUMNS = [
-    "dataset", "model", "seed", "by_step", "first_step", "first", "best", "best_step", "last",
-    "last_step", "trained_past", "converged",
-]  # fmt: skip
-
-
-def convergence(table: pd.DataFrame, tolerance: float = CONVERGENCE_TOLERANCE) -> pd.DataFrame:
-    """Per tuned prompt run (data set, model, seed): validation accuracy by step, and the paper's
-    premise for F3: the run ``converged`` when its *first* trained checkpoint is within
-    ``tolerance`` (relative) of the best validation accuracy the run reaches, and it was
-    trained past the last checkpoint recycled from it (``trained_past``), so that the best is
-    known and the step axis is about training after convergence. Without validation scores
-    (``evaluation.validation: false``) the frame has its columns and no rows."""
-    val = table[(table.condition == "tuned") & (table.split == "validation") & (table.step > 0)]
-    rec = table[table.condition == "recycled"]
-    recycled_last = rec.groupby(["dataset", "source", "seed"]).step.max().to_dict()
-    rows = []
-    for (d, m, s), g in val.groupby(["dataset", "model", "seed"]):
-        g = g.sort_values("step")
-        acc = g.accuracy.to_numpy()
-        best, first, last_step = acc.max(), acc[0], int(g.step.iat[-1])
-        past = (d, m, s) in recycled_last and last_step > recycled_last[(d, m, s)]
-        rows.append(
-            {
-                "dataset": d,
-                "model": m,
-                "seed": int(s),
-                "by_step": {int(k): float(v) for k, v in zip(g.step, g.accuracy, strict=True)},
-                "first_step": int(g.step.iat[0]),
-                "first": first,
-                "best": best,
-                "best_step": int(g.step.iat[int(np.argmax(acc))]),
-                "last": acc[-1],
-                "last_step": last_step,
-                "trained_past": bool(past),
-                "converged": bool(past and first >= best * (1 - tolerance)),
-            }
-        )
-    return pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
-
-
-def headroom(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per data set x model (raw scores, test split): does the prompt tuned on the model, at
-    its last step, beat the model's zero-shot? Mean gain over the seeds' runs and the test
-    examples (:func:`prompt_recycling.analysis.clustered.crossed_mean`); ``headroom`` when its
-    interval is above 0."""
-    test = with_calibration(table[table.split == "test"].copy())
-    test = test[~test.calibrated]
-    rows = []
-    for (d, m), g in test[test.condition == "tuned"].groupby(["dataset", "model"]):
-        zs = test[(test.condition == "zero-shot") & (test.dataset == d) & (test.model == m)]
-        if zs.empty:
-            continue
-        z = _correct(zs.iloc[0]).astype(float)
-        last = g[g.step == g.step.max()]
-        diffs = np.stack([_correct(r) - z for _, r in last.iterrows()])
-        e = clustered.crossed_mean(diffs, [f"{d}|{m}|{s}" for s in last.seed], seed=seed)
-        rows.append(
-            {
-                "dataset": d,
-                "model": m,
-                "step": int(last.step.iat[0]),
-                "runs": e.n,
-                "gain": e.value,
-                "low": e.low,
-                "high": e.high,
-                "headroom": bool(e.low > 0),
-            }
-        )
-    cols = ["dataset", "model", "step", "runs", "gain", "low", "high", "headroom"]
-    return pd.DataFrame(rows, columns=cols)

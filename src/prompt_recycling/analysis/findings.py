@@ -35,14 +35,13 @@ import pandas as pd
 from prompt_recycling import stats
 from prompt_recycling.analysis import clustered
 from prompt_recycling.analysis.comparisons import (
-    CONVERGENCE_TOLERANCE,
     PAPER_METHODS,
-    convergence,
     gain,
-    headroom,
     pooled,
     rows_of,
 )
+from prompt_recycling.analysis.rows import with_init
+from prompt_recycling.analysis.runs import CONVERGENCE_TOLERANCE, convergence, headroom, run_id
 from prompt_recycling.analysis.verdicts import Finding, with_holm
 
 F1_CLAIM = 0.889  # the paper's best-setting share
@@ -111,8 +110,8 @@ def f2(rec: pd.DataFrame, seed: int) -> list[Finding]:
         out.append(Finding("F2b", claim, measure, None, 1, "", "no re-tuned prompt"))
     else:
         # a recycled prompt depends on its source run and on the target run it is compared
-        # with (same seed): runs linked by a seed form one cluster
-        linked = r.dataset + "|" + r.seed.astype(str)
+        # with (same seed and init): runs linked by a seed form one cluster
+        linked = r.dataset + "|" + r.seed.astype(str) + "|" + r.init
         e = clustered.crossed_mean(rows_of(r, "d_re_tuned"), linked, seed=seed, strata=r.dataset)
         e = replace(e, unit="seeds (source and re-tuned runs linked)")
         out.append(Finding("F2b", claim, measure, e, 1, _runs(r)))
@@ -124,7 +123,7 @@ def _series(rec: pd.DataFrame) -> pd.Series:
 
 
 def f3(rec: pd.DataFrame, conv: pd.DataFrame, tolerance: float) -> Finding:
-    """``conv``: :func:`~prompt_recycling.analysis.comparisons.convergence` of the source runs."""
+    """``conv``: :func:`~prompt_recycling.analysis.runs.convergence` of the source runs."""
     claim = "Reliability falls as the source prompt trains on after converging"
     measure = "change in the share beating zero-shot per doubling of steps"
     if rec.step.nunique() < 2:
@@ -148,8 +147,8 @@ def f3(rec: pd.DataFrame, conv: pd.DataFrame, tolerance: float) -> Finding:
             why += f" ({unknown} of {len(pre)} runs not trained past their last recycled step)"
         return Finding("F3", claim, measure, None, -1, described, why)
     met = pre[pre.converged]
-    ok = set(zip(met.dataset, met.model, met.seed, strict=True))
-    c = cell[[k in ok for k in zip(cell.dataset, cell.source, cell.seed, strict=True)]]
+    ok = {run_id(*k) for k in zip(met.dataset, met.model, met.seed, met.init, strict=True)}
+    c = cell[cell.run.isin(ok)]
     e = stats.trend(c.step, c.share, c.series, clusters=c.run)
     detail = (
         f"{int(pre.converged.sum())} of {len(pre)} source runs met the premise; steps "
@@ -247,7 +246,24 @@ def findings(
     seed: int = 0,
     tolerance: float = CONVERGENCE_TOLERANCE,
 ) -> list[Finding]:
-    """F1-F5 for the run (see the module docstring): the paper's recyclers, raw scores."""
+    """F1-F5 for the run (see the module docstring): the paper's recyclers, raw scores. On an
+    init axis with several inits: F1-F5 over every init's runs (``pooled``), then per init
+    (its runs, its random prompts; zero-shot is shared), each set Holm-adjusted on its own."""
+    found = _family(comp, table, seed, tolerance)
+    inits = sorted(set(comp.init) - {""}) if len(comp) and "init" in comp else []
+    if len(inits) < 2:
+        return found
+    found = [replace(f, init="pooled") for f in found]
+    table = with_init(table)
+    for init in inits:
+        sub = table[table.init.isin([init, ""])]
+        found += [
+            replace(f, init=init) for f in _family(comp[comp.init == init], sub, seed, tolerance)
+        ]
+    return found
+
+
+def _family(comp, table, seed: int, tolerance: float) -> list[Finding]:
     rec = pooled(comp)
     rec = rec[rec.method.isin(PAPER_METHODS)] if len(rec) else rec
     conv = convergence(table, tolerance)

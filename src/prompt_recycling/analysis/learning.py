@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, tolerance_text
+from prompt_recycling.analysis.runs import CONVERGENCE_TOLERANCE, tolerance_text
 from prompt_recycling.analysis.tables import pct
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from prompt_recycling.analysis.comparisons import CONVERGENCE_TOLERANCE, tolerance_text
 from prompt_recycling.analysis.learning import learning_section
 from prompt_recycling.analysis.rows import decode_labels, read_table, with_calibration
+from prompt_recycling.analysis.runs import CONVERGENCE_TOLERANCE, tolerance_text
 from prompt_recycling.analysis.tables import pct
 from prompt_recycling.fsutil import atomic_path
 from prompt_recycling.stats import se_of_accuracy
@@ -37,10 +37,15 @@ def _setup(table, pairs, titles, models) -> list[str]:
     rec = test[test.condition == "recycled"]
     steps = sorted(int(s) for s in test[test.condition == "tuned"].step.unique())
     seeds = test[test.condition == "tuned"].seed.nunique()
+    inits = sorted(set(test[test.condition == "tuned"].get("init", [])) - {""})
+    if inits:  # an init axis: every seed runs once per init
+        seeds = f"{seeds} seeds x {len(inits)} inits ({', '.join(inits)})"
+    else:
+        seeds = f"{seeds} seeds"
     sizes = sorted(int(s) for s in rec.vocab_size.dropna().unique())
     precision = ", ".join(sorted(set(test.precision.dropna().astype(str))))
     lines.append(
-        f"- **Grid**: {seeds} seeds; steps {', '.join(map(str, steps))} (0 = the untrained "
+        f"- **Grid**: {seeds}; steps {', '.join(map(str, steps))} (0 = the untrained "
         f"initial prompt, a control); recyclers {', '.join(sorted(rec.method.unique()))}; "
         f"words {', '.join(map(str, sizes))}; evaluation in {precision}."
     )
@@ -177,7 +182,8 @@ def _caveats(table, comp, conv, pairs, training, tolerance: float) -> list[str]:
             f"near the label prior then says little about the task."
         )
     if len(training):
-        last = training.sort_values("step").groupby(["dataset", "model", "seed"]).tail(1)
+        run = [k for k in ("dataset", "model", "seed", "init") if k in training]  # a run
+        last = training.sort_values("step").groupby(run).tail(1)
         ratio = (last.row_norm / last.vocab_norm).groupby(last.model).mean()
         txt = ", ".join(f"{m} {r:.1f}x" for m, r in ratio.items())
         out.append(

@@ -11,8 +11,9 @@ itself: the re-tuned baseline on a target, the source prompt's own accuracy on a
 ``zero-shot`` (no prompt), ``random`` (prompts drawn the way tuned prompts start) and
 ``null-prompt`` (encoders: a prompt of the tuned length whose slots nothing attends to, the cost
 of the placement alone). Tuned prompts past the last recycled step (``grid.validation_steps``)
-have validation rows only. Rows of an encoder carry its prompt ``placement`` (empty for other
-architectures).
+have validation rows only. With an init axis (``grid.inits``) the rows of a run (recycled,
+identity, tuned) and of the random baseline carry its ``init``; without one it is empty.
+Rows of an encoder carry its prompt ``placement`` (empty for other architectures).
 
 Every condition is scored twice from the same scores when calibration is on: as it is
 (``calibrated`` false) and after contextual calibration on content-free inputs (``calibrated``
@@ -48,6 +49,7 @@ COLUMNS = [
     "word_offset",
     "step",
     "seed",
+    "init",
     "random_index",
     "accuracy",
     "n",
@@ -72,11 +74,13 @@ KEY = [
     "vocab_size",
     "step",
     "seed",
+    "init",
     "random_index",
 ]
 INT_COLUMNS = ["vocab_size", "word_offset", "step", "seed", "random_index", "n"]
 STR_COLUMNS = [
     "source",
+    "init",
     "size_relation",
     "method",
     "same_as",
@@ -126,13 +130,20 @@ def read_table(path: str | os.PathLike):
 
     path = Path(path)
     if path.suffix == ".parquet":
-        return with_calibration(pd.read_parquet(path))
+        return with_init(with_calibration(pd.read_parquet(path)))
     dtypes = {c: "Int64" for c in INT_COLUMNS} | {c: str for c in STR_COLUMNS}
     table = pd.read_csv(path, dtype=dtypes)
     for c in STR_COLUMNS:
         if c in table:
             table[c] = table[c].fillna("")
-    return with_calibration(table)
+    return with_init(with_calibration(table))
+
+
+def with_init(table):
+    """An ``init`` column (empty: no init axis), also in rows written before it existed."""
+    if "init" not in table:
+        table["init"] = ""
+    return table
 
 
 def with_calibration(table):

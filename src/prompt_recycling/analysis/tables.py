@@ -13,15 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from prompt_recycling.analysis.comparisons import (
-    CONVERGENCE_TOLERANCE,
     comparisons,
     comparisons_csv,
-    convergence,
     reliability,
     variant,
 )
 from prompt_recycling.analysis.findings import findings
 from prompt_recycling.analysis.rows import aggregate, expected_counts, with_calibration
+from prompt_recycling.analysis.runs import CONVERGENCE_TOLERANCE, convergence
 from prompt_recycling.analysis.verdicts import Finding, findings_table, stand_in
 from prompt_recycling.fsutil import atomic_path
 
@@ -158,7 +157,7 @@ def findings_shown(items: list[Finding], stand_ins: bool = True) -> pd.DataFrame
         verdict = f.verdict + (f": {f.reason}" if f.reason else "")
         rows.append(
             {
-                "finding": f.id,
+                "finding": f.label,
                 "the paper claims": f.claim,
                 "this run measures": f.measure,
                 "estimate [95% CI]": estimate,

@@ -9,7 +9,8 @@ the quantity this run estimates for it, and a 95% interval. Its verdict:
 - *inconclusive*: neither; *not testable*: the run lacks what the finding needs (said why).
 
 The Holm-adjusted verdict keeps a decisive verdict only when its Holm-adjusted p-value over the
-testable findings is below 0.05.
+testable findings is below 0.05. On an init axis each init's findings, and the pooled ones, are
+a family of their own.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class Finding:
     bound: float | None = None  # the paper's own number, when the claim is one (F1)
     p: float = math.nan  # the p-value Holm adjusts (see :func:`with_holm`)
     p_holm: float = math.nan
+    init: str = ""  # on an init axis: the init's runs only, or "pooled" (every init's runs)
+
+    @property
+    def label(self) -> str:
+        """``F1``, or ``F1 (class-label)`` / ``F1 (pooled)`` on an init axis."""
+        return f"{self.id} ({self.init})" if self.init else self.id
 
     @property
     def verdict(self) -> str:
@@ -60,7 +67,8 @@ class Finding:
     def as_row(self) -> dict:
         e = self.estimate
         return {
-            "finding": self.id,
+            "finding": self.label,
+            "init": self.init,
             "claim": self.claim,
             "measure": self.measure,
             "estimate": math.nan if e is None else e.value,

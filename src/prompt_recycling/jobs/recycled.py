@@ -52,8 +52,10 @@ def evaluate_run(
     identity: dict[int, str],
     identity_table: str,
     threads: int | None = None,
+    init: str = "",
 ) -> None:
-    """Score one source run (``seed``) recycled onto the target, and as it is.
+    """Score one source run (``seed``; ``init``: its value of the init axis, empty without
+    one) recycled onto the target, and as it is.
 
     ``cells``: per evaluated cell ``{"size", "step", "prompt"`` (the source checkpoint),
     ``"recyclers"`` (``{method: fitted recycler file}``), ``"recycled"`` (``{method: where the
@@ -81,7 +83,7 @@ def evaluate_run(
         target_json=target_json,
         adapter=adapter,
         evaluation=evaluation,
-    )
+    ) | {"init": init}
     from prompt_recycling.diagnostics import unit_rows
 
     units = unit_rows(adapter.embedding_table.detach().float().cpu().numpy())

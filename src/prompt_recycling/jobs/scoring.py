@@ -17,6 +17,7 @@ from prompt_recycling.jobs.common import (
     precision,
     read_split,
 )
+from prompt_recycling.paths import baseline_parts
 from prompt_recycling.settings import EvalConfig, ReaderConfig, TuneConfig, fold_seed
 
 
@@ -74,8 +75,10 @@ def evaluate_tuned(
     output: str,
     threads: int | None = None,
     validation_checkpoints: dict[int, str] | None = None,
+    init: str = "",
 ) -> None:
-    """Score a model's own tuned prompts (``{step: file}``) on the evaluation split and, given
+    """Score a model's own tuned prompts (``{step: file}``; the run of ``seed`` and ``init``,
+    its value of the init axis, empty without one) on the evaluation split and, given
     ``validation_file``, on the validation split too (the convergence check).
     ``validation_checkpoints`` (``{step: file}``, the steps trained past the last recycled one)
     are scored on the validation split only: they tell the best accuracy the run reaches."""
@@ -107,6 +110,7 @@ def evaluate_tuned(
                 model=name,
                 step=step,
                 seed=seed,
+                init=init,
                 precision=precision(adapter),
                 placement=placement(adapter),
                 prompt=prompt,
@@ -129,7 +133,8 @@ def evaluate_baseline(
     threads: int | None = None,
 ) -> None:
     """``zero-shot`` (no prompt), ``random``: ``random_prompts`` prompts drawn the way the
-    model's tuned prompts start (``tune``'s init), with seeds of their own, or ``null-prompt``
+    model's tuned prompts start (``tune``'s init; ``random/<init>`` on an init axis: the rows
+    carry the init), with seeds of their own, or ``null-prompt``
     (encoders only): a zero prompt of ``tune.prompt_length`` rows in its place whose slots get
     attention mask 0, so it costs only what the placement does to the text's positions."""
     import torch
@@ -138,6 +143,7 @@ def evaluate_baseline(
 
     info = model_info(model_json)
     name = info["name"]
+    baseline, init = baseline_parts(baseline)
     if baseline == "null-prompt" and info["architecture"] != "encoder":
         raise RecyclingError(
             f"config key 'models.{name}.architecture': the null-prompt control masks the "
@@ -150,6 +156,7 @@ def evaluate_baseline(
     coords = {
         "dataset": dataset,
         "condition": baseline,
+        "init": init or "",
         "split": evaluation.split,
         "model": name,
         "precision": precision(adapter),

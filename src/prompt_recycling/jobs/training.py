@@ -35,7 +35,7 @@ def train_prompts(
     table = adapter.embedding_table.detach().float()
     vocab_norm = float(table[word_rows(adapter, tune.vocab_sample_size)].norm(dim=-1).median())
     frame = pd.DataFrame(result["history"]).assign(
-        dataset=dataset, model=name, seed=tune.seed, vocab_norm=vocab_norm
+        dataset=dataset, model=name, seed=tune.seed, init=tune.init, vocab_norm=vocab_norm
     )
     with atomic_path(history) as tmp:
         frame.to_csv(tmp, index=False)
