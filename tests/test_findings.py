@@ -362,6 +362,7 @@ def test_an_init_axis_gives_findings_per_init_and_pooled_over_runs_of_both():
     assert np.allclose(by_init["class-label"].random, 0.40)  # its own init's random prompts
     assert np.allclose(by_init["class-label"].re_tuned, 0.90)
     assert np.allclose(by_init["random-uniform"].re_tuned, 0.80)
+    assert np.allclose(reliability(comp).random, 0.45)  # both inits' random prompts, averaged
     found = {f.label: f for f in findings(comp, t)}
     assert {f.init for f in found.values()} == {"pooled", "random-uniform", "class-label"}
     assert found["F2a (pooled)"].estimate.n == 2 * runs

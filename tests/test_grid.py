@@ -471,6 +471,11 @@ def test_an_init_axis_runs_each_seed_once_per_init_in_a_folder_of_its_own():
         "null-prompt",
     ]
     assert g.baseline_tuning("random/class-label", "a")["init"] == "class-label"
+    raw = config(inits=["random-uniform", "class-label"])
+    raw["tuning"] = {"vocab_sample": "first-rows"}  # drawn from the same rows as the runs
+    assert Grid.from_config(raw).baseline_tuning("random/class-label", "a")["vocab_sample"] == (
+        "first-rows"
+    )
     assert g.baseline_tuning("random", "a") == plain.init_settings("a")
     assert g.baseline_tuning("zero-shot", "a") == {}
     assert paths.baseline_parts("random/class-label") == ("random", "class-label")

@@ -36,7 +36,7 @@ from prompt_recycling.settings import (
 SWEEPS = choices("grid", "sweep")
 RUN_DEFAULT = defaults()["run"]
 # the tuning keys that draw an initial prompt
-INIT_KEYS = ("prompt_length", "init", "init_range", "vocab_sample_size")
+INIT_KEYS = ("prompt_length", "init", "init_range", "vocab_sample_size", "vocab_sample")
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def f2(rec: pd.DataFrame, seed: int) -> list[Finding]:
     else:
         # a recycled prompt depends on its source run and on the target run it is compared
         # with (same seed and init): runs linked by a seed form one cluster
-        linked = r.dataset + "|" + r.seed.astype(str) + "|" + r.init
+        linked = r.dataset + "|" + r.seed.astype(str) + ("|" + r.init).where(r.init != "", "")
         e = clustered.crossed_mean(rows_of(r, "d_re_tuned"), linked, seed=seed, strata=r.dataset)
         e = replace(e, unit="seeds (source and re-tuned runs linked)")
         out.append(Finding("F2b", claim, measure, e, 1, _runs(r)))

@@ -182,6 +182,8 @@ def _caveats(table, comp, conv, pairs, training, tolerance: float) -> list[str]:
             f"near the label prior then says little about the task."
         )
     if len(training):
+        if "init" in training:  # histories written before it have none
+            training = training.fillna({"init": ""})
         run = [k for k in ("dataset", "model", "seed", "init") if k in training]  # a run
         last = training.sort_values("step").groupby(run).tail(1)
         ratio = (last.row_norm / last.vocab_norm).groupby(last.model).mean()
