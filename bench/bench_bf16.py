@@ -37,10 +37,12 @@ def prompts_for(adapter, model: str, dataset: str, n_random: int, length: int) -
         config.init_seed = fold_seed(k, model, "bench")
         out[f"random {k}"] = init_prompt(adapter, config)
     grid = grid_of("config/config.yaml")  # the default grid's tuned prompts, where they exist
-    for seed in grid.seeds:
-        for step, path in grid.trained_checkpoints(dataset, model, seed).items():
-            if Path(path).exists():
-                out[f"seed{seed}/step {step}"] = load_prompt_tensor(path)
+    for init in grid.init_values():  # (None,) without an init axis
+        for seed in grid.seeds:
+            run = f"{init}/seed{seed}" if init else f"seed{seed}"
+            for step, path in grid.trained_checkpoints(dataset, model, seed, init).items():
+                if Path(path).exists():
+                    out[f"{run}/step {step}"] = load_prompt_tensor(path)
     return out
 
 

@@ -40,15 +40,16 @@ def prompts_of(grid, root: Path, dataset: str, model: str, size: int) -> list[tu
     """(condition, label, prompt file) for one target: zero-shot, its tuned prompts and the
     prompts recycled onto it at ``size`` words (trained steps only), from the grid's plan."""
     out = [("zero-shot", "zero-shot", None)]
-    if model in grid.tuned_models:
-        for seed in grid.seeds:
-            for step, path in grid.checkpoints(dataset, model, seed).items():
-                if step:
-                    out.append(("tuned", "tuned", root / path))
-    for d, source, target, seed, n, step in grid.recycled_cells():
-        if (d, target, n) == (dataset, model, size) and step:
-            cell = grid.recycled_cell(d, source, target, seed, n, step)
-            out += [("recycled", m, root / p) for m, p in cell["recycled"].items()]
+    for init in grid.init_values():  # (None,) without an init axis
+        if model in grid.tuned_models:
+            for seed in grid.seeds:
+                for step, path in grid.checkpoints(dataset, model, seed, init).items():
+                    if step:
+                        out.append(("tuned", "tuned", root / path))
+        for d, source, target, seed, n, step in grid.recycled_cells():
+            if (d, target, n) == (dataset, model, size) and step:
+                cell = grid.recycled_cell(d, source, target, seed, n, step, init)
+                out += [("recycled", m, root / p) for m, p in cell["recycled"].items()]
     return [item for item in out if item[2] is None or item[2].exists()]  # those made
 
 
