@@ -99,25 +99,45 @@ def test_a_checked_adapter_predicts_what_fp32_predicts(tiny_models, many_texts, 
     assert precision(checked) == "bf16-checked" and precision(plain) == "bf16"
 
 
-def test_the_recheck_margin_widens_for_errors_larger_than_the_samples(
+def test_the_recheck_margin_widens_for_errors_larger_than_the_closest_calls(
     tiny_models, many_texts, monkeypatch, capsys
 ):
-    """Examples outside the measured sample err 5x more: the margin must grow."""
-    from prompt_recycling.evaluate import CHECK_SAMPLE
+    """Examples beyond the closest calls err 3x more: the margin must grow past them, and every
+    example left in bf16 has a margin of 4x every error seen."""
+    from prompt_recycling.evaluate import CHECK_SAFETY, CHECK_SAMPLE, decision_margins
 
     prompt = torch.randn(3, 32) * 0.3
     checked, data, free = setup(tiny_models, many_texts, monkeypatch, checked=True)
     with fp32(checked):
         exact = predictions(checked, data, prompt, free)
-    scale = float(np.quantile(margins_of(checked, data, prompt), 0.1))
-    gen = np.random.default_rng(0)
-    sample = gen.choice(len(data), CHECK_SAMPLE, replace=False)  # the evaluation's own draw
-    simulate_bf16(checked, scale, outside=5.0, sample={tuple(data.ids[i]) for i in sample})
+        exact_scores = evaluate_scores(checked, data, prompt)
+    margins = margins_of(checked, data, prompt)
+    scale = float(margins.max() / 40)
+    closest = np.argsort(margins)[: 2 * CHECK_SAMPLE]  # beyond these, errors 3x larger
+    simulate_bf16(checked, scale, outside=3.0, sample={tuple(data.ids[i]) for i in closest})
     got = predictions(checked, data, prompt, free)
     for calibrated in (False, True):
         np.testing.assert_array_equal(got[calibrated], exact[calibrated])
-    margin = float(capsys.readouterr().out.split("recheck margin ")[-1].split(")")[0])
-    assert margin > 4 * 2 * scale  # beyond what the sample alone would have set
+
+    capsys.readouterr()
+    scores = evaluate_scores(checked, data, prompt)  # raw only: no calibration shifts
+    said = capsys.readouterr().out
+    rescored = int(said.split("bf16 screen: ")[-1].split(" of")[0])
+    margin = float(said.split("recheck margin ")[-1].split(")")[0])
+    assert margin > CHECK_SAFETY * 2 * scale  # beyond what the closest calls alone would set
+    checked.checked = False
+    screen = evaluate_scores(checked, data, prompt)  # the bf16 screen itself
+    screen_margins = decision_margins(screen).numpy()
+    first = np.argsort(screen_margins, kind="stable")[:CHECK_SAMPLE]
+    again = np.union1d(first, np.flatnonzero(screen_margins <= margin))
+    assert len(again) == rescored < len(data)
+    np.testing.assert_allclose(scores[again], exact_scores[again], atol=1e-5)
+    left = np.setdiff1d(np.arange(len(data)), again)
+    np.testing.assert_array_equal(scores[left], screen[left])
+    delta = (screen - exact_scores)[again]
+    worst = float((delta.max(-1).values - delta.min(-1).values).max())
+    assert margin == pytest.approx(CHECK_SAFETY * worst, rel=5e-3)  # printed to 3 digits
+    assert screen_margins[left].min() > CHECK_SAFETY * worst
 
 
 def test_checked_is_fp32_where_bf16_is_not_native(tiny_models, monkeypatch):
