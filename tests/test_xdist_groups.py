@@ -8,8 +8,6 @@ this test runs six grouped tests in a pytest of the same environment and checks 
 import subprocess
 import sys
 
-import pytest
-
 GROUPED = """
 import time, pytest
 
@@ -21,7 +19,6 @@ def test_grouped(i):
 
 
 def test_tests_of_one_xdist_group_run_on_one_worker(tmp_path):
-    pytest.importorskip("xdist")
     (tmp_path / "test_grouped.py").write_text(GROUPED)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the project's settings
     done = subprocess.run(
