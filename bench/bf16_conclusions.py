@@ -31,7 +31,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 import yaml
+
+from prompt_recycling.device import cpu_kind, native_bf16
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTER = 0.25  # of the fp32 interval's half-width
@@ -148,9 +151,11 @@ def main() -> None:
     seconds[f"fp32/{mode}"] = seconds.fp32 / seconds[mode]
     verdict = f"{mode} passes" if bool(findings.passes.all()) else f"{mode} fails"
     findings.to_csv(out / f"{mode}_conclusions.csv", index=False)
+    native = native_bf16(torch.device("cpu"))
     wall = ", ".join(f"{n} {w:.0f} s" for n, w in walls.items() if w is not None)
     text = [
         f"# fp32 against {mode} evaluation: {args.configfile}, {args.cores} cores\n",
+        f"CPU: {cpu_kind()} (native bf16: {'yes' if native else 'no'}).\n",
         f"**{verdict}**: every verdict must agree and every estimate move by less than "
         f"{QUARTER} of its fp32 interval's half-width.\n",
         f"Wall time: {wall} (training and fetching included in the first run: a later one "

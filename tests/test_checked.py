@@ -144,3 +144,26 @@ def test_checked_is_fp32_where_bf16_is_not_native(tiny_models, monkeypatch):
     monkeypatch.setattr(device, "native_bf16", lambda _: False)
     adapter = load_adapter(tiny_models["encoder"], LABELS, bf16="checked")
     assert (adapter.bf16, adapter.checked, precision(adapter)) == (False, False, "fp32")
+
+
+def test_cpu_kind_names_the_model_and_its_vector_and_bf16_sets(monkeypatch, tmp_path):
+    """Benchmark reports name the CPU they ran on: its model name and which of AVX2, AVX-512,
+    AVX-512 BF16 and AMX it has; without /proc/cpuinfo, what ``platform`` says."""
+    import builtins
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Some CPU 9000\nflags\t\t: fpu sse avx2 amx_bf16 amx_tile\n"
+    )
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/cpuinfo":
+            return real_open(cpuinfo, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert device.cpu_kind() == "Some CPU 9000 (avx2, amx_bf16)"
+    cpuinfo.unlink()  # no such file: platform's answer
+    monkeypatch.setattr("platform.processor", lambda: "x86_64-ish")
+    assert device.cpu_kind() == "x86_64-ish"

@@ -37,6 +37,24 @@ def native_bf16(device: torch.device) -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def cpu_kind() -> str:
+    """The CPU's model name and its widest vector and bf16 instruction sets (``/proc/cpuinfo``;
+    else what ``platform`` says), for benchmark reports: speeds and fp32 rounding differ between
+    kinds of CPU."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [x for x in f if x.startswith(("model name", "flags"))][:2]
+    except OSError:
+        lines = []
+    info = {k.strip(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
+    name = info.get("model name") or platform.processor() or platform.machine()
+    flags = info.get("flags", "").split()
+    sets = [s for s in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if s in flags]
+    return f"{name} ({', '.join(sets)})" if sets else name
+
+
 def resolve_bf16(setting, device: torch.device) -> bool:
     """``True`` / ``False`` as given; ``"auto"``: bf16 where the device computes it natively."""
     if setting == "auto":
