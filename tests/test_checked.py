@@ -164,6 +164,8 @@ def test_cpu_kind_names_the_model_and_its_vector_and_bf16_sets(monkeypatch, tmp_
 
     monkeypatch.setattr(builtins, "open", fake_open)
     assert device.cpu_kind() == "Some CPU 9000 (avx2, amx_bf16)"
-    cpuinfo.unlink()  # no such file: platform's answer
+    assert device.native_bf16(torch.device("cpu"))  # the same reading of the file: AMX
+    cpuinfo.unlink()  # no such file: platform's answer, and no native bf16
     monkeypatch.setattr("platform.processor", lambda: "x86_64-ish")
     assert device.cpu_kind() == "x86_64-ish"
+    assert not device.native_bf16(torch.device("cpu"))

@@ -29,12 +29,19 @@ def native_bf16(device: torch.device) -> bool:
         return torch.cuda.is_bf16_supported()
     if device.type != "cpu":
         return False
+    flags = _cpuinfo().get("flags", "").split()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _cpuinfo() -> dict[str, str]:
+    """The first CPU's ``model name`` and ``flags`` from ``/proc/cpuinfo`` (empty where there is
+    no such file)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
+            lines = [x for x in f if x.startswith(("model name", "flags"))][:2]
     except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+        return {}
+    return {k.strip(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
 
 
 def cpu_kind() -> str:
@@ -43,12 +50,7 @@ def cpu_kind() -> str:
     kinds of CPU."""
     import platform
 
-    try:
-        with open("/proc/cpuinfo") as f:
-            lines = [x for x in f if x.startswith(("model name", "flags"))][:2]
-    except OSError:
-        lines = []
-    info = {k.strip(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
+    info = _cpuinfo()
     name = info.get("model name") or platform.processor() or platform.machine()
     flags = info.get("flags", "").split()
     sets = [s for s in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if s in flags]
